@@ -89,13 +89,14 @@ static inline int t_tag_match(const char *tags, const char *list)
 
 static inline int t_run_all(void)
 {
-    int n = 0, failed = 0;
+    int n = 0;
+    volatile int failed = 0;
     const char *only = getenv("T_TAGS"), *skip = getenv("T_SKIP_TAGS"), *name = getenv("T_NAME");
     t_main_thread = pthread_self();
     setvbuf(stdout, NULL, _IOLBF, 0);
     for (t_case_t *c = t_cases_head; c; c = c->next) n++;
     printf("1..%d\n", n);
-    int i = 0;
+    volatile int i = 0;
     for (t_case_t *c = t_cases_head; c; c = c->next) {
         i++;
         if ((only && *only && !t_tag_match(c->tags, only)) || t_tag_match(c->tags, skip) ||
