@@ -1,0 +1,289 @@
+/* conv_actor.c — the conversation actor: one per Telegram chat.
+ *
+ * Purpose: apply the chat's stored updates (tg_inbox) strictly in update_id
+ * order, one at a time: fetch the next unprocessed update together with the
+ * chat's dialog step and the sender's registration and role; run the pure
+ * dialog (conv_dialog.c); then commit, in ONE transaction, everything it
+ * decided — registration, the next dialog step, the Bot API calls as
+ * tg_outbox rows, and the update's processed_at. A crash before the commit
+ * replays the update; after it, nothing is repeated. Only then the gateway
+ * is kicked to send the new outbox rows and the CRM linker told about a new
+ * registration.
+ *
+ * The actor keeps no state that the database does not have: its RAM holds
+ * only the update in progress, so passivation and supervision are trivial.
+ * Database errors do not fail the actor: it retries with backoff.
+ *
+ * Exports: conv_kind, plus7_conv_poke.
+ * Threads: the actor's home worker; plus7_conv_poke from any thread.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conv_dialog.h"
+#include "msg_types.h"
+#include "plus7_actors.h"
+#include "rt_log.h"
+#include "rt_pg.h"
+#include "texts.h"
+#include "tg_markup.h"
+
+enum { CONV_CORR_FETCH = 1, CONV_CORR_ROLE, CONV_CORR_COMMIT };
+
+typedef struct conv_state {
+    bool busy;              /* a fetch / lookup / commit is in flight */
+    bool again;             /* a poke arrived meanwhile */
+    bool have_update;
+    tg_update_t update;
+    int64_t update_id;
+    conv_ctx_t ctx;
+    conv_out_t out;         /* decided, not yet committed */
+    bool have_out;
+    bool announce_registration;  /* after commit: tell the CRM linker */
+    bool announce_outbox;        /* after commit: kick the gateway */
+    uint32_t backoff_ms;
+    uint32_t retry_timer;
+} conv_state_t;
+
+static const char conv_sql_fetch[] =
+    "SELECT i.update_id, i.body, coalesce(c.step, ''), coalesce(c.data, ''),"
+    "       coalesce(u.first_name, ''), u.phone, coalesce(g.role, 'client')"
+    "  FROM tg_inbox i"
+    "  LEFT JOIN conversations c ON c.chat_id = i.chat_id"
+    "  LEFT JOIN users u ON u.tg_user_id = i.chat_id"
+    "  LEFT JOIN role_grants g ON g.phone = u.phone"
+    " WHERE i.chat_id = $1 AND i.processed_at IS NULL"
+    " ORDER BY i.update_id LIMIT 1";
+
+static void conv_release(conv_state_t *st)
+{
+    if (st->have_update) tg_update_free(&st->update);
+    if (st->have_out) conv_out_free(&st->out);
+    st->have_update = st->have_out = false;
+}
+
+static void conv_state_free(void *p)
+{
+    conv_release(p);
+}
+
+static void conv_fetch(rt_actor_t *self, conv_state_t *st)
+{
+    const char *params[] = {rt_self_key(self)};
+    st->busy = true;
+    st->again = false;
+    if (rt_pg_query(self, CONV_CORR_FETCH, conv_sql_fetch, 1, params) != RT_OK) {
+        st->busy = false;
+        st->retry_timer = rt_timer_after(self, st->backoff_ms ? st->backoff_ms : 100);
+    }
+}
+
+/* A database step failed: drop the update in progress, retry later. */
+static void conv_retry_later(rt_actor_t *self, conv_state_t *st, const rt_pg_result_t *r)
+{
+    LOG_WARN("conv_db_retry", "chat=%s update_id=%lld status=%s error=\"%s\"", rt_self_key(self),
+             (long long)st->update_id, rt_strerror(r ? r->status : RT_EIO), r && r->error ? r->error : "");
+    conv_release(st);
+    st->busy = false;
+    st->backoff_ms = st->backoff_ms ? st->backoff_ms * 2 : 100;
+    if (st->backoff_ms > 10000) st->backoff_ms = 10000;
+    st->retry_timer = rt_timer_after(self, st->backoff_ms);
+}
+
+/* ---- committing a decision ----------------------------------------------------- */
+
+#define CONV_TX_MAX (4 + CONV_ACTS_MAX)
+
+typedef struct conv_tx {
+    rt_pg_stmt_t stmts[CONV_TX_MAX];
+    const char *params[CONV_TX_MAX][6];
+    char keys[CONV_TX_MAX][48];
+    char prio[CONV_TX_MAX][4];
+    int n;
+} conv_tx_t;
+
+static const char **conv_tx_add(conv_tx_t *tx, const char *sql, int nparams)
+{
+    rt_pg_stmt_t *s = &tx->stmts[tx->n];
+    s->sql = sql;
+    s->nparams = nparams;
+    s->params = tx->params[tx->n];
+    return (const char **)tx->params[tx->n++];
+}
+
+static void conv_commit(rt_actor_t *self, conv_state_t *st)
+{
+    conv_tx_t tx;
+    tx.n = 0;
+    const char *chat = rt_self_key(self);
+    char uid[24], from[24];
+    snprintf(uid, sizeof uid, "%lld", (long long)st->update_id);
+    snprintf(from, sizeof from, "%lld", (long long)st->update.from_id);
+    bool registered = false;
+    int nreplies = 0;
+
+    for (int i = 0; i < st->out.nacts; i++) {
+        conv_act_t *a = &st->out.acts[i];
+        if (a->kind == CONV_ACT_REGISTER) {
+            const char **p = conv_tx_add(&tx, "UPDATE users SET phone = NULL, updated_at = now()"
+                                              " WHERE phone = $1 AND tg_user_id <> $2", 2);
+            p[0] = a->phone;
+            p[1] = from;
+            p = conv_tx_add(&tx,
+                "INSERT INTO users (tg_user_id, chat_id, phone, first_name) VALUES ($1, $2, $3, $4)"
+                " ON CONFLICT (tg_user_id) DO UPDATE SET chat_id = EXCLUDED.chat_id, phone = EXCLUDED.phone,"
+                " first_name = EXCLUDED.first_name, tg_unreachable = false, updated_at = now(),"
+                " crm_contact_id = CASE WHEN users.phone IS DISTINCT FROM EXCLUDED.phone"
+                "                       THEN NULL ELSE users.crm_contact_id END", 4);
+            p[0] = from;
+            p[1] = chat;
+            p[2] = a->phone;
+            p[3] = a->name;
+            registered = true;
+        } else if (a->kind == CONV_ACT_TRACK || (a->kind == CONV_ACT_CALL && a->params)) {
+            if (a->kind == CONV_ACT_TRACK) {
+                /* Tracking lives in the orders module; until it exists say so. */
+                a->method = "sendMessage";
+                a->params = tg_params_send_message(st->update.chat_id, text_get(T_SOON), NULL);
+                if (!a->params) continue;
+            }
+            const char **p = conv_tx_add(&tx, "INSERT INTO tg_outbox (chat_id, method, params, prio, dedupe_key)"
+                                              " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (dedupe_key) DO NOTHING", 5);
+            snprintf(tx.keys[tx.n - 1], sizeof tx.keys[0], "u%lld:%d", (long long)st->update_id, i);
+            snprintf(tx.prio[tx.n - 1], sizeof tx.prio[0], "%d", a->prio);
+            p[0] = chat;
+            p[1] = a->method;
+            p[2] = a->params;
+            p[3] = tx.prio[tx.n - 1];
+            p[4] = tx.keys[tx.n - 1];
+            nreplies++;
+        }
+    }
+    const char **p = conv_tx_add(&tx, "INSERT INTO conversations (chat_id, step, data) VALUES ($1, $2, $3)"
+                                      " ON CONFLICT (chat_id) DO UPDATE SET step = EXCLUDED.step,"
+                                      " data = EXCLUDED.data, updated_at = now()", 3);
+    p[0] = chat;
+    p[1] = st->out.step;
+    p[2] = st->out.data;
+    p = conv_tx_add(&tx, "UPDATE tg_inbox SET processed_at = now() WHERE update_id = $1", 1);
+    p[0] = uid;
+
+    st->announce_registration = registered;
+    st->announce_outbox = nreplies > 0;
+    if (rt_pg_tx(self, CONV_CORR_COMMIT, tx.n, tx.stmts) != RT_OK) conv_retry_later(self, st, NULL);
+}
+
+/* ---- deciding ------------------------------------------------------------------- */
+
+static void conv_decide(rt_actor_t *self, conv_state_t *st)
+{
+    int rc = conv_step(&st->ctx, &st->update, &st->out);
+    st->have_out = true;
+    if (rc == RT_PENDING && st->out.need_phone_role) {
+        const char *params[] = {st->out.phone};
+        if (rt_pg_query(self, CONV_CORR_ROLE, "SELECT role FROM role_grants WHERE phone = $1", 1, params) != RT_OK)
+            conv_retry_later(self, st, NULL);
+        return;
+    }
+    conv_commit(self, st);
+}
+
+static void conv_on_fetched(rt_actor_t *self, conv_state_t *st, const rt_pg_result_t *r)
+{
+    if (r->status != RT_OK) { conv_retry_later(self, st, r); return; }
+    if (r->nrows == 0) {
+        st->busy = false;
+        st->backoff_ms = 0;
+        if (st->again) conv_fetch(self, st);
+        return;
+    }
+    rt_pg_get_i64(r, 0, 0, &st->update_id);
+    const char *body = rt_pg_value(r, 0, 1);
+    memset(&st->ctx, 0, sizeof st->ctx);
+    snprintf(st->ctx.step, sizeof st->ctx.step, "%s", rt_pg_value(r, 0, 2));
+    snprintf(st->ctx.data, sizeof st->ctx.data, "%s", rt_pg_value(r, 0, 3));
+    snprintf(st->ctx.first_name, sizeof st->ctx.first_name, "%s", rt_pg_value(r, 0, 4));
+    st->ctx.role = CONV_GUEST;
+    if (!rt_pg_is_null(r, 0, 5)) {
+        st->ctx.role = CONV_CLIENT;
+        conv_role_parse(rt_pg_value(r, 0, 6), &st->ctx.role);
+    }
+    if (tg_update_parse(body, strlen(body), &st->update) != RT_OK) {
+        /* Stored bodies were parsed at intake; a bad one is skipped, not retried forever. */
+        LOG_ERROR("conv_bad_stored_update", "chat=%s update_id=%lld", rt_self_key(self), (long long)st->update_id);
+        memset(&st->update, 0, sizeof st->update);
+    }
+    st->have_update = true;
+    conv_decide(self, st);
+}
+
+static void conv_on_role(rt_actor_t *self, conv_state_t *st, const rt_pg_result_t *r)
+{
+    if (r->status != RT_OK) { conv_retry_later(self, st, r); return; }
+    conv_out_free(&st->out);
+    st->have_out = false;
+    st->ctx.have_phone_role = true;
+    st->ctx.phone_role = CONV_CLIENT;
+    if (r->nrows > 0) conv_role_parse(rt_pg_value(r, 0, 0), &st->ctx.phone_role);
+    conv_decide(self, st);
+}
+
+static void conv_on_committed(rt_actor_t *self, conv_state_t *st, const rt_pg_result_t *r)
+{
+    if (r->status != RT_OK) { conv_retry_later(self, st, r); return; }
+    rt_runtime_t *rt = rt_self_runtime(self);
+    if (st->announce_outbox) {
+        msg_tg_kick_t k = {.max_id = 0};
+        rt_send_key(rt, &tg_gateway_kind, "main", msg_tg_kick_new(&k));
+    }
+    if (st->announce_registration) {
+        msg_crm_link_t l = {.tg_user_id = st->update.from_id};
+        rt_send_key(rt, &crm_kind, "main", msg_crm_link_new(&l));
+    }
+    conv_release(st);
+    st->backoff_ms = 0;
+    conv_fetch(self, st);   /* the next unprocessed update, if any */
+}
+
+static int conv_handle(rt_actor_t *self, const rt_msg_t *m)
+{
+    conv_state_t *st = rt_self_state(self);
+    switch (m->type) {
+    case MSG_conv_poke:
+        if (st->busy) st->again = true;
+        else conv_fetch(self, st);
+        return RT_OK;
+    case RT_MSG_TIMER:
+        if (m->corr == st->retry_timer && !st->busy) conv_fetch(self, st);
+        return RT_OK;
+    case RT_MSG_PG_RESULT: {
+        const rt_pg_result_t *r = rt_pg_msg_result(m);
+        if (!r) return RT_OK;
+        if (m->corr == CONV_CORR_FETCH) conv_on_fetched(self, st, r);
+        else if (m->corr == CONV_CORR_ROLE) conv_on_role(self, st, r);
+        else if (m->corr == CONV_CORR_COMMIT) conv_on_committed(self, st, r);
+        return RT_OK;
+    }
+    default:
+        return RT_OK;
+    }
+}
+
+const rt_kind_t conv_kind = {
+    .name = "conversation",
+    .state_size = sizeof(conv_state_t),
+    .idle_age_ms = 10 * 60 * 1000,
+    .handle = conv_handle,
+    .state_free = conv_state_free,
+};
+
+int plus7_conv_poke(rt_runtime_t *rt, long long chat_id, long long update_id)
+{
+    char key[24];
+    snprintf(key, sizeof key, "%lld", chat_id);
+    msg_conv_poke_t p = {.update_id = update_id};
+    rt_msg_t *m = msg_conv_poke_new(&p);
+    if (!m) return RT_ENOMEM;
+    return rt_send_key(rt, &conv_kind, key, m);
+}

@@ -1,0 +1,48 @@
+/* plus7_actors.c — registering the application's kinds and starting the
+ * service actors (see plus7_actors.h).
+ * Exports: plus7_actors_register, plus7_actors_start, plus7_actors_cfg.
+ * Threads: main thread (register/start); plus7_actors_cfg from any thread
+ * after registration (the copy is never modified afterwards).
+ */
+#include "plus7_actors.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "msg_types.h"
+
+static plus7_actors_cfg_t plus7_cfg;
+
+static const char *plus7_dup(const char *s) { return s ? strdup(s) : NULL; }
+
+const plus7_actors_cfg_t *plus7_actors_cfg(void) { return &plus7_cfg; }
+
+int plus7_actors_register(rt_runtime_t *rt, const plus7_actors_cfg_t *cfg)
+{
+    plus7_cfg = *cfg;
+    plus7_cfg.tg_api = plus7_dup(cfg->tg_api ? cfg->tg_api : "https://api.telegram.org");
+    plus7_cfg.tg_token = plus7_dup(cfg->tg_token);
+    plus7_cfg.tg_webhook_url = plus7_dup(cfg->tg_webhook_url);
+    plus7_cfg.tg_secret = plus7_dup(cfg->tg_secret);
+    plus7_cfg.bitrix24_webhook = plus7_dup(cfg->bitrix24_webhook);
+    if (plus7_cfg.tg_rate <= 0) plus7_cfg.tg_rate = 30;
+    const rt_kind_t *kinds[] = {&conv_kind, &tg_gateway_kind, &tg_intake_kind, &crm_kind};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        int rc = rt_kind_register(rt, kinds[i]);
+        if (rc != RT_OK) return rc;
+    }
+    return RT_OK;
+}
+
+int plus7_actors_start(rt_runtime_t *rt)
+{
+    msg_crm_link_t l = {0};
+    int rc = rt_send_key(rt, &crm_kind, "main", msg_crm_link_new(&l));
+    if (rc != RT_OK) return rc;
+    if (!plus7_cfg.tg_token || !*plus7_cfg.tg_token) return RT_OK;   /* Telegram off */
+    msg_tg_kick_t k = {0};
+    rc = rt_send_key(rt, &tg_gateway_kind, "main", msg_tg_kick_new(&k));
+    if (rc != RT_OK) return rc;
+    msg_conv_poke_t p = {0};
+    return rt_send_key(rt, &tg_intake_kind, "main", msg_conv_poke_new(&p));
+}

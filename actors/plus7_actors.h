@@ -1,0 +1,52 @@
+/* plus7_actors.h — the application's actor kinds and how main wires them.
+ *
+ * Purpose: one entry point for app/ to register every kind with the
+ * runtime and start the service actors, and the configuration the actors
+ * need (a plain struct filled by app/ from its validated configuration, so
+ * actors/ knows nothing of environment variables or civetweb).
+ *
+ * Exports: plus7_actors_cfg_t, plus7_actors_register, plus7_actors_start,
+ * plus7_actors_cfg (read-only access for actors), the kinds.
+ * Threads: register/start on the main thread; the kinds run on workers.
+ */
+#ifndef PLUS7_ACTORS_H
+#define PLUS7_ACTORS_H
+
+#include <stdbool.h>
+
+#include "rt.h"
+
+typedef enum plus7_crm_kind { PLUS7_CRM_BUILTIN = 0, PLUS7_CRM_BITRIX24 } plus7_crm_kind_t;
+
+typedef struct plus7_actors_cfg {
+    const char *tg_api;          /* Bot API base, no trailing slash */
+    const char *tg_token;        /* NULL/"" = Telegram off */
+    bool tg_webhook;             /* webhook mode (else long polling) */
+    const char *tg_webhook_url;
+    const char *tg_secret;
+    int tg_rate;                 /* overall outgoing messages per second */
+    plus7_crm_kind_t crm;
+    const char *bitrix24_webhook;/* base URL ending in '/' */
+    int poll_timeout_s;          /* getUpdates long-poll timeout, default 25 */
+} plus7_actors_cfg_t;
+
+/* Register every kind with `rt` (before rt_runtime_start). The config is
+ * copied (strings duplicated). RT_OK or an RT_E* code. */
+int plus7_actors_register(rt_runtime_t *rt, const plus7_actors_cfg_t *cfg);
+
+/* Start the service actors (Telegram intake and gateway, CRM linker) after
+ * rt_runtime_start. RT_OK or an RT_E* code. */
+int plus7_actors_start(rt_runtime_t *rt);
+
+/* The configuration given to plus7_actors_register. */
+const plus7_actors_cfg_t *plus7_actors_cfg(void);
+
+extern const rt_kind_t conv_kind;        /* key: chat id */
+extern const rt_kind_t tg_gateway_kind;  /* key: "main" */
+extern const rt_kind_t tg_intake_kind;   /* key: "main" */
+extern const rt_kind_t crm_kind;         /* key: "main" */
+
+/* Poke the conversation of chat_id (any thread). */
+int plus7_conv_poke(rt_runtime_t *rt, long long chat_id, long long update_id);
+
+#endif

@@ -1,0 +1,319 @@
+/* tg_gateway.c — the Telegram gateway actor: sends tg_outbox rows.
+ *
+ * Purpose: the only sender of Bot API calls. It loads pending outbox rows
+ * (all of them after a restart; new ones when kicked), queues them in the
+ * flood-control scheduler (tg_flood.c) and sends what the scheduler allows
+ * with the asynchronous HTTP client, at most GW_MAX_INFLIGHT at a time.
+ * Outcomes (Bot API semantics):
+ *   200 ok        → row 'sent' (with Telegram's message_id);
+ *   429           → back to the head of its chat's queue; the chat and the
+ *                   bot pause for parameters.retry_after;
+ *   403           → row 'blocked', the person marked unreachable (the
+ *                   notifier falls back to SMS);
+ *   other 4xx     → row 'failed', logged with method and description;
+ *   5xx, network  → retried with exponential backoff, 'failed' after
+ *                   GW_MAX_ATTEMPTS.
+ * A crash between a send and its 'sent' mark resends that one message after
+ * the restart: the narrow window the design allows.
+ *
+ * Exports: tg_gateway_kind, tg_gateway_stats.
+ * Threads: the actor's home worker.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "msg_types.h"
+#include "plus7_actors.h"
+#include "rt_http.h"
+#include "rt_log.h"
+#include "rt_pg.h"
+#include "tg_flood.h"
+#include "tg_gateway.h"
+
+#define GW_MAX_INFLIGHT 32
+#define GW_MAX_ATTEMPTS 8
+#define GW_LOAD_BATCH 500
+
+enum { GW_CORR_LOAD = 1, GW_CORR_MARK = 2, GW_CORR_HTTP0 = 1000 };
+
+typedef struct gw_item {
+    int64_t id;
+    int64_t chat_id;
+    char method[40];
+    char *params;
+    int prio;
+    int attempts;
+} gw_item_t;
+
+typedef struct gw_state {
+    tg_flood_t *flood;
+    int64_t loaded_max_id;
+    bool loading, load_again;
+    uint32_t pump_timer;
+    uint64_t pump_due;
+    gw_item_t *inflight[GW_MAX_INFLIGHT];
+    int ninflight;
+} gw_state_t;
+
+/* Process-wide counters for metrics and benchmarks (relaxed: statistics). */
+static _Atomic uint64_t gw_sent, gw_429, gw_blocked, gw_failed, gw_retried;
+
+void tg_gateway_stats(tg_gateway_stats_t *out)
+{
+    out->sent = atomic_load_explicit(&gw_sent, memory_order_relaxed);
+    out->rate_limited = atomic_load_explicit(&gw_429, memory_order_relaxed);
+    out->blocked = atomic_load_explicit(&gw_blocked, memory_order_relaxed);
+    out->failed = atomic_load_explicit(&gw_failed, memory_order_relaxed);
+    out->retried = atomic_load_explicit(&gw_retried, memory_order_relaxed);
+}
+
+static void gw_item_free(void *p)
+{
+    gw_item_t *it = p;
+    if (!it) return;
+    free(it->params);
+    free(it);
+}
+
+static void gw_state_free(void *p)
+{
+    gw_state_t *st = p;
+    tg_flood_free(st->flood, gw_item_free);
+    for (int i = 0; i < GW_MAX_INFLIGHT; i++) gw_item_free(st->inflight[i]);
+}
+
+static void gw_load(rt_actor_t *self, gw_state_t *st)
+{
+    if (st->loading) { st->load_again = true; return; }
+    char after[24];
+    snprintf(after, sizeof after, "%lld", (long long)st->loaded_max_id);
+    const char *params[] = {after};
+    st->loading = true;
+    st->load_again = false;
+    if (rt_pg_query(self, GW_CORR_LOAD,
+                    "SELECT id, chat_id, method, params, prio, attempts FROM tg_outbox"
+                    " WHERE status = 'pending' AND id > $1 ORDER BY id LIMIT 500", 1, params) != RT_OK) {
+        st->loading = false;
+        st->pump_timer = rt_timer_after(self, 1000);
+    }
+}
+
+static void gw_mark(rt_actor_t *self, const char *sql, int64_t id, const char *arg)
+{
+    char ids[24];
+    snprintf(ids, sizeof ids, "%lld", (long long)id);
+    const char *params[] = {ids, arg};
+    rt_pg_query(self, GW_CORR_MARK, sql, arg ? 2 : 1, params);
+}
+
+static void gw_arm(rt_actor_t *self, gw_state_t *st, int64_t wait_ms)
+{
+    uint64_t due = rt_now_ms() + (uint64_t)wait_ms;
+    if (st->pump_timer && st->pump_due <= due) return;
+    st->pump_timer = rt_timer_after(self, (uint32_t)(wait_ms > 0 ? wait_ms : 1));
+    st->pump_due = due;
+}
+
+static void gw_pump(rt_actor_t *self, gw_state_t *st)
+{
+    const plus7_actors_cfg_t *cfg = plus7_actors_cfg();
+    while (st->ninflight < GW_MAX_INFLIGHT) {
+        int64_t chat, wait;
+        gw_item_t *it = tg_flood_pop(st->flood, rt_now_ms(), &chat, &wait);
+        if (!it) {
+            if (wait >= 0) gw_arm(self, st, wait);
+            return;
+        }
+        int slot = 0;
+        while (st->inflight[slot]) slot++;
+        char url[1024];
+        snprintf(url, sizeof url, "%s/bot%s/%s", cfg->tg_api, cfg->tg_token, it->method);
+        rt_http_req_t req = {.method = "POST", .url = url, .content_type = "application/json",
+                             .body = it->params, .body_len = strlen(it->params), .timeout_ms = 30000};
+        if (rt_http_request(self, GW_CORR_HTTP0 + (uint32_t)slot, &req) != RT_OK) {
+            tg_flood_retry(st->flood, chat, it->prio, it, rt_now_ms(), 1000, false);
+            gw_arm(self, st, 1000);
+            return;
+        }
+        st->inflight[slot] = it;
+        st->ninflight++;
+    }
+}
+
+static void gw_on_loaded(rt_actor_t *self, gw_state_t *st, const rt_pg_result_t *r)
+{
+    st->loading = false;
+    if (r->status != RT_OK) {
+        LOG_WARN("tg_outbox_load_failed", "error=\"%s\"", r->error ? r->error : rt_strerror(r->status));
+        gw_arm(self, st, 1000);
+        st->load_again = true;
+        return;
+    }
+    for (int i = 0; i < r->nrows; i++) {
+        gw_item_t *it = calloc(1, sizeof *it);
+        if (!it) break;
+        rt_pg_get_i64(r, i, 0, &it->id);
+        rt_pg_get_i64(r, i, 1, &it->chat_id);
+        snprintf(it->method, sizeof it->method, "%s", rt_pg_value(r, i, 2));
+        it->params = strdup(rt_pg_value(r, i, 3));
+        int64_t v = 0;
+        rt_pg_get_i64(r, i, 4, &v);
+        it->prio = (int)v;
+        rt_pg_get_i64(r, i, 5, &v);
+        it->attempts = (int)v;
+        if (!it->params || tg_flood_push(st->flood, it->chat_id, it->prio, it) != RT_OK) {
+            gw_item_free(it);
+            break;
+        }
+        if (it->id > st->loaded_max_id) st->loaded_max_id = it->id;
+    }
+    if (r->nrows == GW_LOAD_BATCH || st->load_again) gw_load(self, st);
+    gw_pump(self, st);
+}
+
+/* Read the Bot API envelope: ok, error_code, description, retry_after,
+ * result.message_id. */
+typedef struct gw_reply {
+    bool ok;
+    int error_code;
+    char description[200];
+    int retry_after;
+    int64_t message_id;
+} gw_reply_t;
+
+static void gw_parse_reply(const rt_http_result_t *res, gw_reply_t *rep)
+{
+    memset(rep, 0, sizeof *rep);
+    rep->error_code = (int)res->status;
+    cJSON *j = cJSON_ParseWithLength(res->body, res->body_len);
+    if (!j) return;
+    rep->ok = cJSON_IsTrue(cJSON_GetObjectItem(j, "ok"));
+    cJSON *v = cJSON_GetObjectItem(j, "error_code");
+    if (cJSON_IsNumber(v)) rep->error_code = v->valueint;
+    v = cJSON_GetObjectItem(j, "description");
+    if (cJSON_IsString(v)) snprintf(rep->description, sizeof rep->description, "%s", v->valuestring);
+    v = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "parameters"), "retry_after");
+    if (cJSON_IsNumber(v)) rep->retry_after = v->valueint;
+    v = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "result"), "message_id");
+    if (cJSON_IsNumber(v)) rep->message_id = (int64_t)v->valuedouble;
+    cJSON_Delete(j);
+}
+
+static void gw_on_sent(rt_actor_t *self, gw_state_t *st, int slot, const rt_http_result_t *res)
+{
+    gw_item_t *it = st->inflight[slot];
+    st->inflight[slot] = NULL;
+    st->ninflight--;
+    if (!it) return;
+    uint64_t now = rt_now_ms();
+    gw_reply_t rep;
+    if (res->rc == RT_OK) gw_parse_reply(res, &rep);
+    else memset(&rep, 0, sizeof rep);
+
+    if (res->rc == RT_OK && res->status == 200 && rep.ok) {
+        char mid[24];
+        snprintf(mid, sizeof mid, "%lld", (long long)rep.message_id);
+        gw_mark(self, "UPDATE tg_outbox SET status = 'sent', sent_at = now(), tg_message_id = $2,"
+                      " attempts = attempts + 1 WHERE id = $1", it->id, mid);
+        atomic_fetch_add_explicit(&gw_sent, 1, memory_order_relaxed);
+        tg_flood_done(st->flood, it->chat_id, now);
+        gw_item_free(it);
+    } else if (res->rc == RT_OK && res->status == 429) {
+        uint32_t wait_ms = (uint32_t)(rep.retry_after > 0 ? rep.retry_after : 1) * 1000u;
+        LOG_WARN("tg_rate_limited", "method=%s retry_after=%d", it->method, rep.retry_after);
+        atomic_fetch_add_explicit(&gw_429, 1, memory_order_relaxed);
+        tg_flood_retry(st->flood, it->chat_id, it->prio, it, now, wait_ms, true);
+    } else if (res->rc == RT_OK && res->status == 403) {
+        LOG_INFO("tg_unreachable", "chat=%lld description=\"%s\"", (long long)it->chat_id, rep.description);
+        gw_mark(self, "UPDATE tg_outbox SET status = 'blocked', last_error = $2, attempts = attempts + 1"
+                      " WHERE id = $1", it->id, rep.description);
+        char chat[24];
+        snprintf(chat, sizeof chat, "%lld", (long long)it->chat_id);
+        const char *p[] = {chat};
+        rt_pg_query(self, GW_CORR_MARK, "UPDATE users SET tg_unreachable = true, updated_at = now()"
+                                        " WHERE chat_id = $1", 1, p);
+        atomic_fetch_add_explicit(&gw_blocked, 1, memory_order_relaxed);
+        tg_flood_done(st->flood, it->chat_id, now);
+        gw_item_free(it);
+    } else if (res->rc == RT_OK && res->status >= 400 && res->status < 500) {
+        LOG_WARN("tg_call_refused", "method=%s status=%ld description=\"%s\"", it->method, res->status,
+                 rep.description);
+        gw_mark(self, "UPDATE tg_outbox SET status = 'failed', last_error = $2, attempts = attempts + 1"
+                      " WHERE id = $1", it->id, rep.description);
+        atomic_fetch_add_explicit(&gw_failed, 1, memory_order_relaxed);
+        tg_flood_done(st->flood, it->chat_id, now);
+        gw_item_free(it);
+    } else if (++it->attempts >= GW_MAX_ATTEMPTS) {
+        LOG_WARN("tg_call_gave_up", "method=%s attempts=%d error=\"%s\"", it->method, it->attempts,
+                 res->rc == RT_OK ? rep.description : res->error);
+        gw_mark(self, "UPDATE tg_outbox SET status = 'failed', last_error = $2, attempts = attempts + 1"
+                      " WHERE id = $1", it->id, res->rc == RT_OK ? rep.description : res->error);
+        atomic_fetch_add_explicit(&gw_failed, 1, memory_order_relaxed);
+        tg_flood_done(st->flood, it->chat_id, now);
+        gw_item_free(it);
+    } else {
+        uint32_t backoff = 500u << (it->attempts < 7 ? it->attempts : 7);
+        LOG_INFO("tg_call_retry", "method=%s attempt=%d backoff_ms=%u status=%ld", it->method, it->attempts,
+                 backoff, res->status);
+        atomic_fetch_add_explicit(&gw_retried, 1, memory_order_relaxed);
+        tg_flood_retry(st->flood, it->chat_id, it->prio, it, now, backoff, false);
+    }
+    gw_pump(self, st);
+}
+
+static int gw_load_state(rt_actor_t *self)
+{
+    gw_state_t *st = rt_self_state(self);
+    tg_flood_cfg_t fc = {.global_per_sec = plus7_actors_cfg()->tg_rate};
+    st->flood = tg_flood_new(&fc);
+    return st->flood ? RT_OK : RT_ENOMEM;
+}
+
+static int gw_on_activate(rt_actor_t *self, const rt_msg_t *m)
+{
+    gw_load(self, rt_self_state(self));   /* replay everything pending */
+    return RT_OK;
+}
+
+static int gw_handle(rt_actor_t *self, const rt_msg_t *m)
+{
+    gw_state_t *st = rt_self_state(self);
+    switch (m->type) {
+    case MSG_tg_kick:
+        gw_load(self, st);
+        return RT_OK;
+    case RT_MSG_TIMER:
+        if (m->corr != st->pump_timer) return RT_OK;
+        st->pump_timer = 0;
+        if (st->load_again && !st->loading) gw_load(self, st);
+        gw_pump(self, st);
+        return RT_OK;
+    case RT_MSG_PG_RESULT:
+        if (m->corr == GW_CORR_LOAD) {
+            gw_on_loaded(self, st, rt_pg_msg_result(m));
+        } else {
+            const rt_pg_result_t *r = rt_pg_msg_result(m);
+            if (r && r->status != RT_OK) LOG_WARN("tg_outbox_mark_failed", "error=\"%s\"", r->error ? r->error : "");
+        }
+        return RT_OK;
+    case RT_MSG_HTTP_RESULT:
+        if (m->corr >= GW_CORR_HTTP0 && m->corr < GW_CORR_HTTP0 + GW_MAX_INFLIGHT)
+            gw_on_sent(self, st, (int)(m->corr - GW_CORR_HTTP0), m->ptr);
+        return RT_OK;
+    default:
+        return RT_OK;
+    }
+}
+
+const rt_kind_t tg_gateway_kind = {
+    .name = "tg_gateway",
+    .state_size = sizeof(gw_state_t),
+    .idle_age_ms = 0,
+    .load = gw_load_state,
+    .on_activate = gw_on_activate,
+    .handle = gw_handle,
+    .state_free = gw_state_free,
+};
