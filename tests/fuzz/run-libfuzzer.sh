@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# run-libfuzzer.sh — coverage-guided fuzzing of every parser of outside
+# input with libFuzzer (clang -fsanitize=fuzzer,address,undefined).
+#
+# usage: tests/fuzz/run-libfuzzer.sh [SECONDS_PER_TARGET] [OUT_DIR]
+# Prints TAP (one case per target). A crash leaves its reproducer in
+# OUT_DIR/crash-* and the case fails. New interesting inputs are kept in
+# OUT_DIR/corpus-<target> (not committed), the committed seeds stay as they are.
+set -euo pipefail
+secs=${1:-30}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+out=$(realpath -m "${2:-$root/build-fuzz}")
+mkdir -p "$out"
+inc="-I$root/runtime -I$root/actors -I$root/actors/common -I$root/actors/telegram -I$root/actors/texts -I$root/actors/conversation"
+flags="-g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
+
+# target -> the sources it needs besides its own file
+declare -A deps=(
+  [tg_update]="actors/telegram/tg_update.c"
+  [phone]="actors/common/phone.c"
+)
+targets=$(printf '%s\n' "${!deps[@]}" | sort)
+echo "1..$(echo "$targets" | wc -l)"
+i=0 failed=0
+for t in $targets; do
+  i=$((i + 1))
+  exe="$out/fuzz_$t"
+  srcs=""
+  for s in ${deps[$t]}; do srcs="$srcs $root/$s"; done
+  if ! clang $flags $inc "$root/tests/fuzz/fuzz_$t.c" $srcs -lcjson -lm -o "$exe" 2>"$out/build_$t.log"; then
+    echo "not ok $i - libfuzzer $t (build failed, see $out/build_$t.log)"
+    failed=$((failed + 1))
+    continue
+  fi
+  mkdir -p "$out/corpus-$t"
+  if (cd "$out" && "$exe" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+        "$out/corpus-$t" "$root/tests/fuzz/corpus/$t" >"$out/run_$t.log" 2>&1); then
+    execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$out/run_$t.log" | grep -o '[0-9]*$' || echo '?')
+    echo "ok $i - libfuzzer $t (${secs}s, $execs executions)"
+  else
+    echo "not ok $i - libfuzzer $t (see $out/run_$t.log)"
+    tail -30 "$out/run_$t.log" | sed 's/^/# /'
+    failed=$((failed + 1))
+  fi
+done
+exit $((failed > 0))
