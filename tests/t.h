@@ -61,10 +61,10 @@ static inline void t_fail_at(const char *file, int line, const char *what)
 #define T_CHECK(e) do { if (!(e)) t_fail_at(__FILE__, __LINE__, #e); } while (0)
 #define T_FAIL(msg) t_fail_at(__FILE__, __LINE__, msg)
 #define T_EQ_INT(a, b) do { long long t_a_ = (long long)(a), t_b_ = (long long)(b); \
-    if (t_a_ != t_b_) { char t_m_[256]; snprintf(t_m_, sizeof t_m_, "%s == %s (%lld != %lld)", #a, #b, t_a_, t_b_); \
+    if (t_a_ != t_b_) { char t_m_[1024]; snprintf(t_m_, sizeof t_m_, "%s == %s (%lld != %lld)", #a, #b, t_a_, t_b_); \
     t_fail_at(__FILE__, __LINE__, t_m_); } } while (0)
 #define T_EQ_STR(a, b) do { const char *t_a_ = (a), *t_b_ = (b); \
-    if (!t_a_ || !t_b_ || strcmp(t_a_, t_b_) != 0) { char t_m_[512]; \
+    if (!t_a_ || !t_b_ || strcmp(t_a_, t_b_) != 0) { char t_m_[1024]; \
     snprintf(t_m_, sizeof t_m_, "%s == %s (\"%.200s\" != \"%.200s\")", #a, #b, t_a_ ? t_a_ : "(null)", t_b_ ? t_b_ : "(null)"); \
     t_fail_at(__FILE__, __LINE__, t_m_); } } while (0)
 
