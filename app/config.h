@@ -1,0 +1,84 @@
+/* config.h — plus7d configuration: one struct, loaded once, passed down.
+ *
+ * Purpose: every PLUS7_* setting of DESIGN.md ("Configuration") plus the
+ * service's own knobs, with defaults, read from an optional `--config FILE`
+ * of KEY=value lines and from the environment. Precedence (twelve-factor):
+ * built-in default < file < environment; an environment variable set to the
+ * empty string counts as unset. Every value is validated at load time; the
+ * first problem is reported as one line naming the variable, e.g.
+ *   PLUS7_THREADS: expected an integer 1..256, got "abc"
+ * and the caller exits with status 2.
+ *
+ * Exports: app_config_t, app_config_load, app_config_free, app_config_help,
+ * enums app_tg_mode_t, app_sms_provider_t, app_crm_t.
+ *
+ * Threads: app_config_load/free on the main thread before anything starts;
+ * the loaded struct is then read-only and may be read from any thread.
+ */
+#ifndef PLUS7_APP_CONFIG_H
+#define PLUS7_APP_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+typedef enum { APP_TG_POLLING = 0, APP_TG_WEBHOOK = 1 } app_tg_mode_t;
+typedef enum { APP_SMS_NONE = 0, APP_SMS_SMSRU = 1 } app_sms_provider_t;
+typedef enum { APP_CRM_BUILTIN = 0, APP_CRM_BITRIX24 = 1 } app_crm_t;
+
+/* All strings are owned by the struct (freed by app_config_free); an unset
+ * optional string is NULL, never "". */
+typedef struct app_config {
+    char *db;                 /* PLUS7_DB: libpq conninfo */
+    char *listen;             /* PLUS7_LISTEN as given ("127.0.0.1:8080") */
+    char *listen_civetweb;    /* same, in civetweb listening_ports syntax */
+    int threads;              /* PLUS7_THREADS: runtime workers */
+    int web_threads;          /* PLUS7_WEB_THREADS: civetweb num_threads */
+    int web_db_conns;         /* PLUS7_WEB_DB_CONNS: web layer's sync pool */
+    int pg_conns;             /* PLUS7_PG_CONNS: async connections per worker */
+    int log_level;            /* PLUS7_LOG_LEVEL as RT_LOG_* */
+    char *static_dir;         /* PLUS7_STATIC_DIR; NULL = dashboard files off */
+
+    char *tg_token;           /* PLUS7_TG_TOKEN; NULL = Telegram off */
+    char *tg_api;             /* PLUS7_TG_API, no trailing '/' */
+    app_tg_mode_t tg_mode;    /* PLUS7_TG_MODE */
+    char *tg_webhook_url;     /* PLUS7_TG_WEBHOOK_URL */
+    char *tg_secret;          /* PLUS7_TG_SECRET */
+    int tg_rate;              /* PLUS7_TG_RATE: messages per second overall */
+
+    char *ozon_api;           /* PLUS7_OZON_API, no trailing '/' */
+    char *ozon_client_id;     /* PLUS7_OZON_CLIENT_ID; NULL = Ozon off */
+    char *ozon_api_key;       /* PLUS7_OZON_API_KEY */
+
+    char *logistics_secret;   /* PLUS7_LOGISTICS_SECRET; NULL = endpoint off */
+
+    app_sms_provider_t sms_provider; /* PLUS7_SMS_PROVIDER */
+    char *sms_api;            /* PLUS7_SMS_API, no trailing '/' */
+    char *sms_key;            /* PLUS7_SMS_KEY */
+
+    app_crm_t crm;            /* PLUS7_CRM */
+    char *bitrix24_webhook;   /* PLUS7_BITRIX24_WEBHOOK, no trailing '/' */
+
+    char *config_file;        /* the --config path, or NULL */
+} app_config_t;
+
+/* Load the configuration: defaults, then `file` (may be NULL) of KEY=value
+ * lines, then the environment; validate everything. On success fills *cfg
+ * (caller frees with app_config_free) and returns 0. On failure returns
+ * RT_EINVAL with a one-line message naming the variable in err (no
+ * "plus7d:" prefix, no newline) and leaves *cfg freed/zeroed.
+ *
+ * File syntax: one KEY=value per line; blank lines and lines whose first
+ * non-blank character is '#' are ignored; an optional "export " prefix is
+ * accepted; whitespace around KEY and value is trimmed; a value wrapped in
+ * matching double or single quotes is unwrapped (no escapes are
+ * interpreted; '#' inside a value is literal). Unknown keys are an error.
+ * Main thread, before any other thread starts. */
+int app_config_load(app_config_t *cfg, const char *file, char *err, size_t errlen);
+
+/* Free every string owned by cfg and zero it. Idempotent. */
+void app_config_free(app_config_t *cfg);
+
+/* Print the settings table (name, default, meaning) for --help. */
+void app_config_help(FILE *out);
+
+#endif

@@ -1,0 +1,69 @@
+/* wire.c — connect the modules (see wire.h).
+ *
+ * Purpose: translates the validated app_config_t into each module's own
+ * configuration struct and registers kinds, routes and service actors.
+ * Add a module's calls to the matching hook below.
+ *
+ * Exports: app_wire_runtime, app_wire_web, app_wire_started.
+ * Threads: main thread.
+ */
+#include "wire.h"
+
+#include "plus7_actors.h"
+#include "rt_log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *g_bitrix_base;   /* "<webhook>/": plus7_actors wants the trailing '/' */
+
+/* Contract: see wire.h. */
+int app_wire_runtime(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_t errlen)
+{
+    if (cfg->bitrix24_webhook) {
+        size_t n = strlen(cfg->bitrix24_webhook);
+        g_bitrix_base = malloc(n + 2);
+        if (!g_bitrix_base) {
+            snprintf(err, errlen, "out of memory");
+            return RT_ENOMEM;
+        }
+        memcpy(g_bitrix_base, cfg->bitrix24_webhook, n);
+        memcpy(g_bitrix_base + n, "/", 2);
+    }
+    plus7_actors_cfg_t ac = {
+        .tg_api = cfg->tg_api,
+        .tg_token = cfg->tg_token,
+        .tg_webhook = cfg->tg_mode == APP_TG_WEBHOOK,
+        .tg_webhook_url = cfg->tg_webhook_url,
+        .tg_secret = cfg->tg_secret,
+        .tg_rate = cfg->tg_rate,
+        .crm = cfg->crm == APP_CRM_BITRIX24 ? PLUS7_CRM_BITRIX24 : PLUS7_CRM_BUILTIN,
+        .bitrix24_webhook = g_bitrix_base,
+        .poll_timeout_s = 25,
+    };
+    int rc = plus7_actors_register(rt, &ac);
+    if (rc != RT_OK) snprintf(err, errlen, "actors: register failed: %s", rt_strerror(rc));
+    return rc;
+}
+
+/* Contract: see wire.h. Module routes go here, e.g.
+ *   if ((rc = tg_webhook_register(rt, cfg->tg_secret)) != RT_OK) ... */
+int app_wire_web(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_t errlen)
+{
+    (void)rt;
+    (void)cfg;
+    (void)err;
+    (void)errlen;
+    return RT_OK;
+}
+
+/* Contract: see wire.h. */
+int app_wire_started(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_t errlen)
+{
+    (void)cfg;
+    int rc = plus7_actors_start(rt);
+    if (rc != RT_OK) snprintf(err, errlen, "actors: start failed: %s", rt_strerror(rc));
+    if (!cfg->tg_token) LOG_INFO("telegram_off", "reason=\"PLUS7_TG_TOKEN unset\"");
+    return rc;
+}

@@ -1,0 +1,35 @@
+/* web_builtin.h — the routes the web layer itself provides.
+ *
+ * Purpose: GET /healthz (database reachability), GET /metrics (Prometheus
+ * text) and the static dashboard root. Each lives in its own file
+ * (web_health.c, web_metrics.c, web_static.c) and registers itself through
+ * web_route_add like any other module.
+ *
+ * Exports: web_health_register, web_metrics_register, web_static_register.
+ * Threads: the register functions on the main thread before
+ * web_server_start; the handlers on civetweb threads.
+ */
+#ifndef PLUS7_WEB_BUILTIN_H
+#define PLUS7_WEB_BUILTIN_H
+
+#include "rt.h"
+
+/* GET /healthz: 200 {"status":"ok"} when SELECT 1 succeeds through the
+ * web_db pool within 2 s, else 503 {"status":"unavailable","database":"down"}.
+ * Requires web_db_init. Returns web_route_add's result. */
+int web_health_register(void);
+
+/* GET /metrics: Prometheus text exposition 0.0.4 of the runtime counters
+ * (rt_stats_get on `rt`, which may be NULL), the async PostgreSQL and HTTP
+ * client counters, HTTP requests by route and status, log lines dropped.
+ * `rt` must outlive the web server. Returns web_route_add's result. */
+int web_metrics_register(rt_runtime_t *rt);
+
+/* GET / (everything not taken by a longer prefix): files under `dir`
+ * (resolved with realpath; must exist) with content types by extension,
+ * "index.html" for directories, no listings, no dot-files, nothing outside
+ * `dir` (".." segments answer 403, symlinks leading out 404). Returns
+ * RT_OK, RT_EINVAL (dir missing) or web_route_add's error. */
+int web_static_register(const char *dir);
+
+#endif
