@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "posting.h"
 #include "rt.h"
 #include "texts.h"
 #include "tg_flood.h"
@@ -24,18 +25,6 @@ int conv_role_parse(const char *s, conv_role_t *out)
     for (int r = CONV_CLIENT; r <= CONV_ADMIN; r++)
         if (s && strcmp(s, conv_role_names[r]) == 0) { *out = (conv_role_t)r; return RT_OK; }
     return RT_EINVAL;
-}
-
-bool conv_is_posting_number(const char *s)
-{
-    int groups[3] = {0, 0, 0}, g = 0;
-    if (!s) return false;
-    for (const char *p = s; *p; p++) {
-        if (*p >= '0' && *p <= '9') groups[g]++;
-        else if (*p == '-' && g < 2 && groups[g] > 0) g++;
-        else return false;
-    }
-    return g == 2 && groups[0] >= 8 && groups[0] <= 10 && groups[1] == 4 && groups[2] >= 1 && groups[2] <= 3;
 }
 
 /* ---- building replies ------------------------------------------------------ */
@@ -155,7 +144,7 @@ static void conv_on_command(const conv_ctx_t *ctx, const tg_update_t *u, conv_ou
             conv_say(out, chat, text_get(T_GREETING), conv_menu_keyboard(CONV_GUEST));
         else
             conv_sayf(out, chat, T_WELCOME_BACK, ctx->first_name[0] ? ctx->first_name : "", conv_menu_keyboard(ctx->role));
-        if (u->command_arg && conv_is_posting_number(u->command_arg)) conv_track(out, u->command_arg);
+        if (u->command_arg && posting_is_valid(u->command_arg)) conv_track(out, u->command_arg);
     } else if (strcmp(cmd, "/cancel") == 0) {
         conv_set_step(out, conv_home_step(ctx->role), NULL);
         conv_say(out, chat, text_get(T_CANCELLED), conv_menu_keyboard(ctx->role));
@@ -235,7 +224,7 @@ static void conv_on_text(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t
     while (n && (t[n - 1] == ' ' || t[n - 1] == '\n')) t[--n] = '\0';
 
     if (conv_on_button(ctx, t, chat, out)) return;
-    if (conv_is_posting_number(t)) {
+    if (posting_is_valid(t)) {
         conv_set_step(out, conv_home_step(ctx->role), NULL);
         conv_track(out, t);
         return;

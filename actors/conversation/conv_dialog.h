@@ -10,7 +10,7 @@
  * Steps: "" (new chat), "await_contact", "menu", "track_wait".
  *
  * Exports: conv_role_t, conv_role_name, conv_role_parse, conv_ctx_t,
- * conv_act_t, conv_out_t, conv_step, conv_out_free, conv_is_posting_number.
+ * conv_act_t, conv_out_t, conv_step, conv_out_free.
  * Threads: any.
  */
 #ifndef PLUS7_CONV_DIALOG_H
@@ -82,8 +82,5 @@ typedef struct conv_out {
 int conv_step(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *out);
 
 void conv_out_free(conv_out_t *out);
-
-/* Ozon posting number: 8-10 digits, '-', 4 digits, '-', 1-3 digits. */
-bool conv_is_posting_number(const char *s);
 
 #endif

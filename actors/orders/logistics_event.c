@@ -9,7 +9,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "conv_dialog.h"
+#include "posting.h"
 #include "rt.h"
 #include "timefmt.h"
 
@@ -40,7 +40,7 @@ static int logi_one(const cJSON *e, int i, logi_event_t *ev, logi_error_t *err)
         return logi_fail(err, i, "id", "required string of 1..64 characters");
     snprintf(ev->id, sizeof ev->id, "%s", v->valuestring);
     v = cJSON_GetObjectItemCaseSensitive(e, "posting_number");
-    if (!cJSON_IsString(v) || !conv_is_posting_number(v->valuestring))
+    if (!cJSON_IsString(v) || !posting_is_valid(v->valuestring))
         return logi_fail(err, i, "posting_number", "required, format 12345678-0001-1");
     snprintf(ev->posting, sizeof ev->posting, "%s", v->valuestring);
     v = cJSON_GetObjectItemCaseSensitive(e, "status");

@@ -11,13 +11,14 @@ secs=${1:-30}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=$(realpath -m "${2:-$root/build-fuzz}")
 mkdir -p "$out"
-inc="-I$root/runtime -I$root/actors -I$root/actors/common -I$root/actors/telegram -I$root/actors/texts -I$root/actors/conversation"
+inc="-I$root/runtime -I$root/actors -I$root/actors/common -I$root/actors/telegram -I$root/actors/texts -I$root/actors/conversation -I$root/actors/orders"
 flags="-g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
 
 # target -> the sources it needs besides its own file
 declare -A deps=(
   [tg_update]="actors/telegram/tg_update.c"
   [phone]="actors/common/phone.c"
+  [logistics]="actors/orders/logistics_event.c actors/orders/order_status.c actors/common/timefmt.c actors/common/posting.c"
 )
 targets=$(printf '%s\n' "${!deps[@]}" | sort)
 echo "1..$(echo "$targets" | wc -l)"

@@ -7,6 +7,7 @@
 #include "t.h"
 
 #include "conv_dialog.h"
+#include "posting.h"
 #include "rt.h"
 #include "texts.h"
 
@@ -182,13 +183,13 @@ T_CASE(callbacks_are_always_answered)
 
 T_CASE(posting_number_format)
 {
-    T_CHECK(conv_is_posting_number("12345678-0001-1"));
-    T_CHECK(conv_is_posting_number("0132112277-0101-123"));
-    T_CHECK(!conv_is_posting_number("1234567-0001-1"));
-    T_CHECK(!conv_is_posting_number("12345678-001-1"));
-    T_CHECK(!conv_is_posting_number("12345678-0001-"));
-    T_CHECK(!conv_is_posting_number("12345678-0001-1-1"));
-    T_CHECK(!conv_is_posting_number("abc"));
+    T_CHECK(posting_is_valid("12345678-0001-1"));
+    T_CHECK(posting_is_valid("0132112277-0101-123"));
+    T_CHECK(!posting_is_valid("1234567-0001-1"));
+    T_CHECK(!posting_is_valid("12345678-001-1"));
+    T_CHECK(!posting_is_valid("12345678-0001-"));
+    T_CHECK(!posting_is_valid("12345678-0001-1-1"));
+    T_CHECK(!posting_is_valid("abc"));
 }
 
 T_MAIN()
