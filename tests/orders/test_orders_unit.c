@@ -4,7 +4,9 @@
  */
 #include "t.h"
 
+#include "geo.h"
 #include "logistics_event.h"
+#include "template.h"
 #include "order_status.h"
 #include "rt.h"
 #include "timefmt.h"
@@ -113,6 +115,39 @@ T_CASE(logistics_body_errors_name_the_field)
         T_CHECK(e.reason[0] != '\0');
         T_CHECK(b.events == NULL);
     }
+}
+
+T_CASE(zone_polygon_contains_and_distance)
+{
+    geo_point_t z[GEO_POLYGON_MAX];
+    /* a square around central Donetsk */
+    int n = geo_polygon_parse("47.95,37.70;48.08,37.70;48.08,37.90;47.95,37.90", z, GEO_POLYGON_MAX);
+    T_EQ_INT(n, 4);
+    T_CHECK(geo_polygon_contains(z, n, (geo_point_t){48.0159, 37.8028}));     /* Donetsk */
+    T_CHECK(!geo_polygon_contains(z, n, (geo_point_t){48.5740, 39.3078}));    /* Luhansk */
+    T_CHECK(geo_polygon_contains(z, n, (geo_point_t){47.95, 37.80}));         /* on the edge */
+    double d = geo_distance_m((geo_point_t){48.0159, 37.8028}, (geo_point_t){48.5740, 39.3078});
+    T_CHECK(d > 120000 && d < 130000);                                        /* ~125 km */
+    T_EQ_INT(geo_polygon_parse("1,2;3,4", z, GEO_POLYGON_MAX), RT_EINVAL);
+    T_EQ_INT(geo_polygon_parse("1,2;3,x;5,6", z, GEO_POLYGON_MAX), RT_EINVAL);
+    T_EQ_INT(geo_polygon_parse("91,2;3,4;5,6", z, GEO_POLYGON_MAX), RT_EINVAL);
+}
+
+T_CASE(templates_check_and_render)
+{
+    char bad[64];
+    T_EQ_INT(tpl_check("Заказ {posting}: {status}. {{не переменная}}", bad, sizeof bad), RT_OK);
+    T_EQ_INT(tpl_check("Заказ {postng}", bad, sizeof bad), RT_EINVAL);
+    T_EQ_STR(bad, "postng");
+    T_EQ_INT(tpl_check("Заказ {posting", bad, sizeof bad), RT_EINVAL);
+    T_EQ_INT(tpl_check("Заказ }", bad, sizeof bad), RT_EINVAL);
+    tpl_var_t v[] = {{"posting", "12345678-0001-1"}, {"status", "В пути"}, {"name", "<Иван>"}};
+    char *s = tpl_render("{name}, заказ {posting}: {status}. {pickup_point}{{x}}", v, 3, true);
+    T_EQ_STR(s, "&lt;Иван&gt;, заказ 12345678-0001-1: В пути. {x}");
+    free(s);
+    s = tpl_render("{name}", v, 3, false);
+    T_EQ_STR(s, "<Иван>");
+    free(s);
 }
 
 T_MAIN()
