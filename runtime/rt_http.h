@@ -26,8 +26,9 @@
  * only on non-worker threads; rt_http_stats_* and rt_http_result_* from any
  * thread.
  *
- * Design note: docs/http.md (not yet written); the event glue follows the
- * pattern of curl's docs/examples/hiperfifo.c (multi socket API + libevent).
+ * Design: the event glue follows the pattern of curl's
+ * docs/examples/hiperfifo.c (multi socket API + libevent); see
+ * runtime/http/rt_http_multi.c for the details.
  */
 #ifndef PLUS7_RT_HTTP_H
 #define PLUS7_RT_HTTP_H
