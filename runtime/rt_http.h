@@ -59,6 +59,9 @@ typedef struct rt_http_options {
     uint32_t connect_timeout_ms;    /* default connect timeout; 0 = 10 s */
     size_t max_body;                /* default response body limit; 0 = 16 MiB */
     const char *user_agent;         /* copied; NULL = "plus7/<version>" */
+    const char *proxy;              /* copied; NULL = from the environment
+                                       (https_proxy, no_proxy, ...), "" = never
+                                       use a proxy, else a proxy URL */
 } rt_http_options_t;
 
 /* One multipart/form-data part (Telegram's sendPhoto/sendDocument). */

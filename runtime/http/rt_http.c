@@ -28,6 +28,7 @@
 typedef struct http_hook_arg {
     rt_http_options_t opt;
     char *user_agent;
+    char *proxy;
     atomic_int left;          /* workers that have not yet run init */
 } http_hook_arg_t;
 
@@ -48,6 +49,7 @@ static void *http_worker_init(rt_runtime_t *rt, int worker, void *argp)
      * `a` finished before it frees it (release by them, acquire by it). */
     if (atomic_fetch_sub_explicit(&a->left, 1, memory_order_acq_rel) == 1) {
         free(a->user_agent);
+        free(a->proxy);
         free(a);
     }
     return m;
@@ -66,22 +68,24 @@ int rt_http_init(rt_runtime_t *rt, const rt_http_options_t *opt)
     http_hook_arg_t *a = calloc(1, sizeof *a);
     if (!a) return RT_ENOMEM;
     if (opt) a->opt = *opt;
-    if (opt && opt->user_agent) {
-        a->user_agent = strdup(opt->user_agent);
-        if (!a->user_agent) {
-            free(a);
-            return RT_ENOMEM;
-        }
-        a->opt.user_agent = a->user_agent;
-    }
+    if (opt && opt->user_agent && !(a->user_agent = strdup(opt->user_agent))) goto nomem;
+    if (opt && opt->proxy && !(a->proxy = strdup(opt->proxy))) goto nomem;
+    a->opt.user_agent = a->user_agent;
+    a->opt.proxy = a->proxy;
     /* relaxed: published to the workers by rt_runtime_start's thread creation. */
     atomic_store_explicit(&a->left, threads, memory_order_relaxed);
     int rc = rt_worker_hook(rt, RT_HTTP_WORKER_SLOT, http_worker_init, http_worker_fini, a);
     if (rc != RT_OK) {
         free(a->user_agent);
+        free(a->proxy);
         free(a);
     }
     return rc;
+nomem:
+    free(a->user_agent);
+    free(a->proxy);
+    free(a);
+    return RT_ENOMEM;
 }
 
 /* Done callback on the worker: wrap the result in a message to the actor. */

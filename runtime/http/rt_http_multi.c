@@ -45,6 +45,7 @@ struct rt_http_multi {
     struct event *timer;
     rt_http_defaults_t d;
     char *user_agent;
+    char *proxy;
     rt_http_xfer_t *xfers;    /* in-flight transfers */
     size_t inflight;
     rt_http_sock_t *socks;    /* watched sockets */
@@ -227,6 +228,11 @@ rt_http_multi_t *rt_http_multi_new(struct event_base *base, const rt_http_option
     m->d.max_body = opt->max_body ? opt->max_body : RT_HTTP_DEFAULT_MAX_BODY;
     m->user_agent = strdup(opt->user_agent ? opt->user_agent : "plus7/" PLUS7_VERSION);
     m->d.user_agent = m->user_agent;
+    if (opt->proxy) {
+        m->proxy = strdup(opt->proxy);
+        if (!m->proxy) goto fail;
+        m->d.proxy = m->proxy;
+    }
     m->multi = curl_multi_init();
     m->timer = evtimer_new(base, on_timer, m);
     if (!m->user_agent || !m->multi || !m->timer) goto fail;
@@ -249,6 +255,7 @@ fail:
     if (m->multi) curl_multi_cleanup(m->multi);
     if (m->timer) event_free(m->timer);
     free(m->user_agent);
+    free(m->proxy);
     free(m);
     return NULL;
 }
@@ -295,5 +302,6 @@ void rt_http_multi_free(rt_http_multi_t *m)
     while (m->socks) sock_free(m, m->socks);
     event_free(m->timer);
     free(m->user_agent);
+    free(m->proxy);
     free(m);
 }

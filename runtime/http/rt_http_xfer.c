@@ -257,6 +257,7 @@ int rt_http_xfer_new(const rt_http_defaults_t *d, const rt_http_req_t *req,
     SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max_body); /* early stop on Content-Length */
     SET(CURLOPT_TCP_KEEPALIVE, 1L);
     if (d->user_agent) SET(CURLOPT_USERAGENT, d->user_agent);
+    if (d->proxy) SET(CURLOPT_PROXY, d->proxy); /* "" switches proxies off */
 #undef SET
     if (c != CURLE_OK) rc = c == CURLE_OUT_OF_MEMORY ? RT_ENOMEM : RT_EIO;
     if (rc == RT_OK) rc = set_method_body(x, req);

@@ -43,6 +43,7 @@ typedef struct rt_http_defaults {
     uint32_t connect_timeout_ms;
     size_t max_body;
     const char *user_agent;
+    const char *proxy;         /* NULL = curl's environment handling */
 } rt_http_defaults_t;
 
 /* Build a transfer for `req` with `d` filling unset limits. Copies every

@@ -180,6 +180,13 @@ static int refused_port(int *fd_out)
     return ntohs(sa.sin_port);
 }
 
+/* Loopback tests must not go through a developer's HTTP proxy. */
+__attribute__((constructor)) static void no_proxy_for_loopback(void)
+{
+    setenv("no_proxy", "127.0.0.1,localhost", 1);
+    setenv("NO_PROXY", "127.0.0.1,localhost", 1);
+}
+
 /* ---- cases -------------------------------------------------------------------- */
 
 T_CASE(actors_get_exactly_their_results)

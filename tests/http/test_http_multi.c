@@ -27,6 +27,13 @@
 #include "http_testsrv.h"
 #include "rt_http.h"
 
+/* Loopback tests must not go through a developer's HTTP proxy. */
+__attribute__((constructor)) static void no_proxy_for_loopback(void)
+{
+    setenv("no_proxy", "127.0.0.1,localhost", 1);
+    setenv("NO_PROXY", "127.0.0.1,localhost", 1);
+}
+
 /* ---- fixture -------------------------------------------------------------------- */
 
 typedef struct fx {
@@ -269,6 +276,43 @@ T_CASE(connection_refused)
     rt_http_result_free(r);
     close(fd);
     fx_close(&f);
+}
+
+T_CASE(proxy_option)
+{
+    /* An environment proxy that refuses connections: used with proxy = NULL,
+     * ignored with proxy = "". */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    T_CHECK(bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0);
+    socklen_t sl = sizeof sa;
+    getsockname(fd, (struct sockaddr *)&sa, &sl);
+    char proxy[64];
+    snprintf(proxy, sizeof proxy, "http://127.0.0.1:%d", ntohs(sa.sin_port));
+    unsetenv("no_proxy");
+    unsetenv("NO_PROXY");
+    setenv("http_proxy", proxy, 1);
+
+    fx_t f;
+    fx_open(&f, NULL);
+    rt_http_result_t *r = do_get(&f, "/echo");
+    int env_rc = r->rc;
+    rt_http_result_free(r);
+    rt_http_multi_free(f.m);
+    rt_http_options_t opt = {.proxy = ""};
+    f.m = rt_http_multi_new(f.base, &opt);
+    r = do_get(&f, "/echo");
+    int off_rc = r->rc;
+    long off_status = r->status;
+    rt_http_result_free(r);
+
+    unsetenv("http_proxy");
+    no_proxy_for_loopback();
+    close(fd);
+    fx_close(&f);
+    T_EQ_INT(env_rc, RT_EIO);
+    T_EQ_INT(off_rc, RT_OK);
+    T_EQ_INT(off_status, 200);
 }
 
 T_CASE(invalid_requests_rejected)
