@@ -130,7 +130,9 @@ static int web_dispatch(struct mg_connection *c)
         for (int i = 0; i < g_nroutes; i++) {
             web_route_t *r = g_routes[i];
             if (!web_prefix_match(r, req.path)) continue;
-            path_known = true;
+            /* the catch-all "/" (static files) does not make every path
+             * "known": POST /nope is 404, not 405 */
+            if (r->prefix_len > 1) path_known = true;
             if (web_method_match(r, req.method) && (!best || r->prefix_len > best->prefix_len)) {
                 best = r;
                 req.route = i;

@@ -18,7 +18,8 @@
  * matches everything below it; the longest matching prefix wins. A route
  * registered for "GET" also serves "HEAD" (body omitted); "*" matches any
  * method. A path matched only by routes of other methods gets 405 with
- * Allow; no match at all gets a JSON 404. WebSocket upgrade requests are
+ * Allow (the catch-all "/" does not count); otherwise no match gets a
+ * JSON 404. WebSocket upgrade requests are
  * left to civetweb (mg_set_websocket_handler on web_server_context()).
  *
  * Exports: web_req_t, web_handler_fn, web_route_add, web_server_opts_t,

@@ -304,6 +304,7 @@ static size_t log_format(char *buf, size_t cap, int level, const char *file,
             memcpy(buf + len - 3, "...", 3);
         }
     }
+    while (len > 0 && buf[len - 1] == ' ') len--;   /* fmt rendered nothing */
     /* One event, one line: a stray newline in a field would split it. */
     for (size_t i = 0; i < len; i++)
         if (buf[i] == '\n' || buf[i] == '\r') buf[i] = ' ';

@@ -1,0 +1,96 @@
+/* tg_webhook.c — POST /telegram/webhook: store, then acknowledge.
+ *
+ * Purpose: Telegram delivers updates here in webhook mode. The secret
+ * header is checked in constant time (403, nothing stored, otherwise — the
+ * contract in DESIGN.md); the body must be an Update (400 naming "body"
+ * otherwise, so a broken sender sees why); the update is INSERTed into
+ * tg_inbox (ON CONFLICT DO NOTHING: Telegram's re-deliveries are ignored)
+ * on the web layer's synchronous pool BEFORE the 200, and the chat's
+ * conversation actor is poked. If the database is down the answer is 503
+ * and Telegram retries later: nothing is acknowledged that is not stored.
+ * A poke that cannot be delivered (shutting down) is harmless: the update
+ * is stored and replayed at the next start.
+ *
+ * Exports: tg_webhook_register.
+ * Threads: civetweb worker threads (blocking on the pool is allowed there).
+ */
+#include "tg_webhook.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+#include <sodium.h>
+
+#include "plus7_actors.h"
+#include "rt_log.h"
+#include "tg_intake.h"
+#include "tg_update.h"
+#include "web_db.h"
+#include "web_server.h"
+
+#define TG_WEBHOOK_MAX_BODY (1u << 20)
+
+static rt_runtime_t *tg_webhook_rt;
+static unsigned char tg_webhook_secret_hash[crypto_hash_sha256_BYTES];
+
+/* Constant-time check: compare SHA-256 digests, so neither the content nor
+ * the length of the expected secret leaks through timing. */
+static bool tg_webhook_secret_ok(const char *got)
+{
+    unsigned char h[crypto_hash_sha256_BYTES];
+    if (!got) return false;
+    crypto_hash_sha256(h, (const unsigned char *)got, strlen(got));
+    return sodium_memcmp(h, tg_webhook_secret_hash, sizeof h) == 0;
+}
+
+static int tg_webhook_store(const tg_update_t *u, const char *body)
+{
+    PGconn *db = web_db_acquire(2000);
+    if (!db) return RT_EIO;
+    char id[24], chat[24];
+    snprintf(id, sizeof id, "%lld", (long long)u->update_id);
+    snprintf(chat, sizeof chat, "%lld", (long long)u->chat_id);
+    const char *params[] = {id, chat, body};
+    PGresult *r = PQexecParams(db, tg_intake_store_sql, 3, NULL, params, NULL, NULL, 0);
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok) LOG_WARN("tg_webhook_store_failed", "error=\"%s\"", PQresultErrorMessage(r));
+    PQclear(r);
+    web_db_release(db, !ok && PQstatus(db) != CONNECTION_OK);
+    return ok ? RT_OK : RT_EIO;
+}
+
+static int tg_webhook_handle(web_req_t *req)
+{
+    if (!tg_webhook_secret_ok(web_req_header(req, "X-Telegram-Bot-Api-Secret-Token")))
+        return web_reply_error(req, 403, "wrong secret token", "X-Telegram-Bot-Api-Secret-Token");
+    char *body = NULL;
+    size_t len = 0;
+    int rc = web_read_body(req, TG_WEBHOOK_MAX_BODY, &body, &len);
+    if (rc == RT_EFULL) return web_reply_error(req, 413, "update too large", "body");
+    if (rc != RT_OK) return web_reply_error(req, 400, "could not read the body", "body");
+    tg_update_t u;
+    if (tg_update_parse(body, len, &u) != RT_OK) {
+        free(body);
+        return web_reply_error(req, 400, "not a Telegram Update (JSON object with integer update_id)", "body");
+    }
+    rc = tg_webhook_store(&u, body);
+    free(body);
+    if (rc != RT_OK) {
+        tg_update_free(&u);
+        return web_reply_error(req, 503, "database unavailable", NULL);
+    }
+    if (u.chat_id) plus7_conv_poke(tg_webhook_rt, u.chat_id, u.update_id);
+    tg_update_free(&u);
+    return web_reply_json(req, 200, "{\"ok\":true}");
+}
+
+int tg_webhook_register(rt_runtime_t *rt, const char *secret)
+{
+    if (!secret || !*secret) return RT_EINVAL;
+    if (sodium_init() < 0) return RT_EIO;
+    tg_webhook_rt = rt;
+    crypto_hash_sha256(tg_webhook_secret_hash, (const unsigned char *)secret, strlen(secret));
+    return web_route_add("POST", "/telegram/webhook", tg_webhook_handle);
+}
