@@ -92,6 +92,7 @@ static int web_static_get(web_req_t *req)
 {
     const char *path = req->path;
     const char *raw = req->ri ? req->ri->local_uri_raw : NULL;
+    if (!path) return web_reply_error(req, 404, "not found", NULL);
     if (web_static_dots(raw) == 2 || web_static_dots(path) == 2 || strchr(path, '\\'))
         return web_reply_error(req, 403, "forbidden path", NULL);
     if (web_static_dots(path) != 0) return web_reply_error(req, 404, "not found", NULL);
