@@ -11,6 +11,7 @@
 
 #include "plus7_actors.h"
 #include "rt_log.h"
+#include "tg_webhook.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,15 +48,18 @@ int app_wire_runtime(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_
     return rc;
 }
 
-/* Contract: see wire.h. Module routes go here, e.g.
- *   if ((rc = tg_webhook_register(rt, cfg->tg_secret)) != RT_OK) ... */
+/* Contract: see wire.h. Module routes go here. */
 int app_wire_web(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_t errlen)
 {
-    (void)rt;
-    (void)cfg;
-    (void)err;
-    (void)errlen;
-    return RT_OK;
+    int rc = RT_OK;
+    if (cfg->tg_mode == APP_TG_WEBHOOK) {   /* config.c made sure the secret is set */
+        rc = tg_webhook_register(rt, cfg->tg_secret);
+        if (rc != RT_OK) {
+            snprintf(err, errlen, "telegram webhook: %s", rt_strerror(rc));
+            return rc;
+        }
+    }
+    return rc;
 }
 
 /* Contract: see wire.h. */

@@ -1140,6 +1140,30 @@ T_CASE_TAGGED(listen_port_taken_exits_1, "http")
     T_CHECK(strstr(g_run.err, "plus7d: PLUS7_LISTEN:") != NULL);
 }
 
+T_CASE_TAGGED(telegram_webhook_route_follows_mode, "http")
+{
+    /* wiring check (the webhook's behaviour is tested with the Telegram
+     * module): the route exists in webhook mode only */
+    srv_t s = {0};
+    char db[160];
+    snprintf(db, sizeof db, "host=127.0.0.1 port=%d dbname=plus7 user=plus7 connect_timeout=2",
+             free_port());
+    srv_start(&s, db, NULL, NULL, true, 0);
+    T_EQ_INT(http("POST", s.port, "/telegram/webhook", &g_resp), CURLE_OK);
+    T_EQ_INT(g_resp.status, 404);
+    T_EQ_INT(srv_stop(&s), 0);
+    srv_cleanup(&s);
+
+    const char *extra[] = {"PLUS7_TG_MODE=webhook", "PLUS7_TG_SECRET=s3cr3t",
+                           "PLUS7_TG_WEBHOOK_URL=https://bot.example/telegram/webhook", NULL};
+    srv_start(&s, db, extra, NULL, true, 0);
+    T_EQ_INT(http("POST", s.port, "/telegram/webhook", &g_resp), CURLE_OK);
+    T_EQ_INT(g_resp.status, 403);
+    T_CHECK(strncmp(g_resp.ctype, "application/json", 16) == 0);
+    T_EQ_INT(srv_stop(&s), 0);
+    srv_cleanup(&s);
+}
+
 /* ---- graceful shutdown ------------------------------------------------------------- */
 
 static atomic_int g_load_stop, g_load_done, g_load_bad;
