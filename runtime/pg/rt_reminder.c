@@ -147,6 +147,13 @@ int rt_reminder_ack(rt_actor_t *self, const rt_msg_t *m)
 
 enum { CORR_CLAIM = 1 };
 
+/* The poller's start message: the poller is keyless, so it is never the
+ * target of a real reminder, and RT_MSG_REMINDER with this corr carries its
+ * options instead (a timer message cannot be used: the core drops
+ * RT_MSG_TIMER messages whose corr is not a live timer id). */
+#define REM_MSG_START RT_MSG_REMINDER
+#define REM_CORR_START 0x5354u
+
 typedef struct poller {
     rt_reminders_opts_t o;
     uint32_t timer;         /* pending poll timer id, 0 if none */
@@ -237,8 +244,9 @@ static int poller_start(rt_actor_t *self, poller_t *p, const rt_msg_t *m)
 static int poller_handle(rt_actor_t *self, const rt_msg_t *m)
 {
     poller_t *p = rt_self_state(self);
+    if (m->type == REM_MSG_START && m->corr == REM_CORR_START)
+        return p->started ? RT_OK : poller_start(self, p, m);
     if (m->type == RT_MSG_TIMER) {
-        if (m->corr == 0) return p->started ? RT_OK : poller_start(self, p, m);
         if (m->corr != p->timer) return RT_OK;     /* a stale timer */
         p->timer = 0;
         poller_poll(self, p);
@@ -288,10 +296,8 @@ int rt_reminders_start_ex(rt_runtime_t *rt, const rt_reminders_opts_t *opts)
     rt_ref_t ref;
     int rc = rt_spawn(rt, kind, &ref);
     if (rc != RT_OK) return rc;
-    /* The start message is an RT_MSG_TIMER with corr 0 (real timer ids are
-     * never 0) carrying the options, so no extra message type is needed. */
     rt_pack_writer_t w;
-    rt_pack_writer_init(&w, RT_MSG_TIMER, 48);
+    rt_pack_writer_init(&w, REM_MSG_START, 48);
     rt_pack_put_array(&w, 4);
     rt_pack_put_i64(&w, o.poll_ms);
     rt_pack_put_i64(&w, o.batch);
@@ -299,6 +305,7 @@ int rt_reminders_start_ex(rt_runtime_t *rt, const rt_reminders_opts_t *opts)
     rt_pack_put_i64(&w, o.max_attempts);
     rt_msg_t *m = rt_pack_writer_finish(&w);
     if (!m) return RT_ENOMEM;
+    m->corr = REM_CORR_START;
     return rt_send(rt, ref, m);
 }
 
