@@ -104,12 +104,10 @@ static void ozon_control_status(es_req_t *req, const char *number)
     else if (ozon_store_set_status(p, status, sub, at_ms, err, sizeof err)) code = 400;
     else out = ozon_render_control(p);
     es_unlock();
+    if (!code) ES_LOG_INFO("ozon_status_moved", "posting=%s status=%s by=control", number, status);
     cJSON_Delete(body);
     if (code) es_control_error(req, code, "%s", err);
-    else {
-        ES_LOG_INFO("ozon_status_moved", "posting=%s status=%s by=control", number, status);
-        es_control_ok(req, out);
-    }
+    else es_control_ok(req, out);
 }
 
 static cJSON *ozon_config_json(void)

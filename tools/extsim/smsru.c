@@ -107,7 +107,7 @@ static int smsru_norm(const char *in, char out[24])
     size_t n = 0;
     for (const char *p = in; *p; p++) {
         if (isdigit((unsigned char)*p)) {
-            if (n >= 20) return -1;
+            if (n >= 16) return -1;
             d[n++] = *p;
         } else if (!strchr(" +-()", *p)) return -1;
     }
