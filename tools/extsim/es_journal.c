@@ -82,7 +82,8 @@ int64_t es_journal_add(const char *method, const char *path, const char *query,
     snprintf(e->remote, sizeof e->remote, "%s", remote ? remote : "");
     snprintf(e->service, sizeof e->service, "%s", service ? service : "");
     e->headers = headers;
-    e->body = es_utf8_copy(body ? body : "", body ? body_len : 0);
+    /* keep at most ES_JOURNAL_BODY_MAX bytes of each body */
+    e->body = es_utf8_copy(body ? body : "", body ? (body_len > ES_JOURNAL_BODY_MAX ? ES_JOURNAL_BODY_MAX : body_len) : 0);
     e->body_len = body_len;
     return seq;
 }
@@ -109,6 +110,7 @@ static cJSON *es_entry_json(const es_entry_t *e)
     cJSON_AddStringToObject(o, "service", e->service);
     cJSON_AddItemToObject(o, "headers", e->headers ? cJSON_Duplicate(e->headers, 1) : cJSON_CreateObject());
     cJSON_AddStringToObject(o, "body", e->body ? e->body : "");
+    cJSON_AddNumberToObject(o, "body_len", (double)e->body_len);
     cJSON *parsed = e->body && e->body[0] ? cJSON_Parse(e->body) : NULL;
     if (parsed) cJSON_AddItemToObject(o, "json", parsed);
     else cJSON_AddNullToObject(o, "json");

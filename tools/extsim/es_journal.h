@@ -4,9 +4,10 @@
  * Bitrix24?" The server records every non-control request (method, path,
  * query, remote address, all headers, body, the service that owns the path
  * and the status it answered) in a bounded ring (the newest ES_JOURNAL_CAP
- * entries) that the control API reads with filters.
+ * entries, the first ES_JOURNAL_BODY_MAX bytes of each body) that the
+ * control API reads with filters.
  *
- * Exports: ES_JOURNAL_CAP, es_journal_add, es_journal_set_status,
+ * Exports: ES_JOURNAL_CAP, ES_JOURNAL_BODY_MAX, es_journal_add, es_journal_set_status,
  * es_journal_query, es_journal_clear, es_journal_free.
  *
  * Threads: every function must be called with es_lock held (any thread).
@@ -19,6 +20,7 @@
 #include <stdint.h>
 
 #define ES_JOURNAL_CAP 10000
+#define ES_JOURNAL_BODY_MAX (64 * 1024) /* bytes of each body kept */
 
 /* Record one request; `headers` is an object of header name -> value
  * (ownership passes to the journal). Returns the entry's sequence number
@@ -34,6 +36,7 @@ void es_journal_set_status(int64_t seq, int status);
  * `prefix`, `service`, `method`, seq > `since`; at most `limit` of the
  * newest (0 = all), oldest first. Returns {"requests":[…],"count":n} — each
  * entry {seq, at, method, path, query, remote, service, headers, body,
+ * body_len (the full length),
  * json (the body parsed when it is JSON), form (parsed when it is form
  * encoded), status}. Caller owns the result. */
 cJSON *es_journal_query(const char *path, const char *prefix, const char *service,

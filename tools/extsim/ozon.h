@@ -7,7 +7,7 @@
  * flips switches through ozon_control.
  *
  * Exports: ozon_service (es_service_t), ozon_control, ozon_reset,
- * ozon_free, ozon_error, ozon_owns.
+ * ozon_free, ozon_error, ozon_demo_seed.
  *
  * Threads: handlers run on civetweb workers; they take es_lock themselves.
  */
