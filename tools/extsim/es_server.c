@@ -187,7 +187,7 @@ static int es_log_message(const struct mg_connection *conn, const char *message)
 int es_server_start(char *bound, size_t boundlen)
 {
     char threads[16];
-    snprintf(threads, sizeof threads, "%d", es_cfg.threads > 0 ? es_cfg.threads : 16);
+    snprintf(threads, sizeof threads, "%d", es_cfg.threads > 0 ? es_cfg.threads : 32);
     const char *opts[] = {
         "listening_ports", es_cfg.listen,
         "num_threads", threads,

@@ -38,7 +38,7 @@ static void main_usage(FILE *f)
             "usage: extsim [options]\n"
             "  --listen HOST:PORT      listen address (default 127.0.0.1:8082; port 0 = any free port)\n"
             "  --seed-demo             seed the demo postings (docs/extsim.md)\n"
-            "  --threads N             HTTP worker threads (default 16)\n"
+            "  --threads N             HTTP worker threads (default 32)\n"
             "  --ozon-client-id ID     Ozon Client-Id accepted (default 123456)\n"
             "  --ozon-api-key KEY      Ozon Api-Key accepted\n"
             "  --ozon-rps N            Ozon requests per second per Client-Id (default 50, 0 = no limit)\n"
@@ -72,7 +72,7 @@ static int main_parse(int argc, char **argv, es_config_t *c)
 {
     memset(c, 0, sizeof *c);
     snprintf(c->listen, sizeof c->listen, "127.0.0.1:8082");
-    c->threads = 16;
+    c->threads = 32;
     snprintf(c->ozon_client_id, sizeof c->ozon_client_id, "123456");
     snprintf(c->ozon_api_key, sizeof c->ozon_api_key, "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d");
     c->ozon_rps = 50;
