@@ -1012,6 +1012,33 @@ T_CASE(webhook_info_shapes)
     cJSON_Delete(j);
 }
 
+T_CASE(reset_keeps_update_ids_and_bot_settings)
+{
+    tgh_sim_t *s = S();
+    user(s, 111, "Иван", "+79001234567");
+    long st;
+    cJSON_Delete(tgh_api(s, "setMyCommands", "{\"commands\":[{\"command\":\"start\",\"description\":\"Начать\"}]}", &st));
+    cJSON *j = tgh_ctl(s, "POST", "/control/users/111/text", "{\"text\":\"before\"}", &st);
+    long long before = (long long)tgh_num(j, "update_id");
+    cJSON_Delete(j);
+    cJSON_Delete(tgh_ctl(s, "POST", "/control/reset", NULL, &st));
+    T_EQ_INT(st, 200);
+    j = tgh_ctl(s, "GET", "/control/users", NULL, &st);
+    T_EQ_INT(cJSON_GetArraySize(tgh_path(j, "users")), 0);
+    cJSON_Delete(j);
+    user(s, 111, "Иван", "+79001234567");
+    j = tgh_ctl(s, "POST", "/control/users/111/text", "{\"text\":\"after\"}", &st);
+    T_CHECK((long long)tgh_num(j, "update_id") > before);
+    cJSON_Delete(j);
+    j = tgh_api(s, "getMyCommands", NULL, &st);
+    T_EQ_INT(cJSON_GetArraySize(tgh_path(j, "result")), 1);
+    cJSON_Delete(j);
+    cJSON_Delete(tgh_ctl(s, "POST", "/control/reset", "{\"bot_settings\":true}", &st));
+    j = tgh_api(s, "getMyCommands", NULL, &st);
+    T_EQ_INT(cJSON_GetArraySize(tgh_path(j, "result")), 0);
+    cJSON_Delete(j);
+}
+
 /* ---- command line and shutdown ---- */
 
 T_CASE(cli_token_list_and_clean_sigterm_exit)

@@ -191,7 +191,7 @@ cJSON *tgh_ctl(tgh_sim_t *s, const char *method, const char *path, const char *j
 int tgh_fresh(tgh_sim_t *s)
 {
     long st1 = 0, st2 = 0;
-    cJSON_Delete(tgh_ctl(s, "POST", "/control/reset", NULL, &st1));
+    cJSON_Delete(tgh_ctl(s, "POST", "/control/reset", "{\"bot_settings\":true}", &st1));
     cJSON_Delete(tgh_ctl(s, "POST", "/control/config",
                          "{\"rate_limits\":false,\"webhook_retry_ms\":50,\"webhook_retry_max_ms\":200,"
                          "\"webhook_timeout_ms\":5000,\"callback_timeout_ms\":15000,\"precheckout_timeout_ms\":10000}",

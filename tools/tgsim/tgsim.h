@@ -249,9 +249,12 @@ typedef struct tgsim_resp {
 void tgsim_world_init(tgsim_world_t *w, const tgsim_config_t *cfg);
 /* Free everything. Main thread, after every other thread has stopped. */
 void tgsim_world_destroy(tgsim_world_t *w);
-/* Forget users, chats, updates, files, webhook, faults and statistics
- * (configuration stays). Lock held. In-flight webhook posts are orphaned. */
-void tgsim_world_reset(tgsim_world_t *w);
+/* Forget users, chats, pending updates, files, faults, rate buckets and
+ * statistics. update_id keeps growing (a bot that keeps running must never
+ * see an id again). With bot_settings, also forget the webhook,
+ * allowed_updates and the command lists. Lock held; in-flight webhook posts
+ * are orphaned and a waiting getUpdates simply keeps waiting. */
+void tgsim_world_reset(tgsim_world_t *w, int bot_settings);
 /* Record that `chat` (may be NULL) changed and wake every waiter. Lock held. */
 void tgsim_world_touch(tgsim_world_t *w, tgsim_chat_t *chat);
 /* Wait on w->cv until woken or the monotonic `deadline`; returns 0 if woken,

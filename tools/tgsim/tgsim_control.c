@@ -576,8 +576,9 @@ static void tgsim_ctl_route(tgsim_ctl_t *c, const char *m, char **seg, int n)
     const char *s0 = n > 0 ? seg[0] : "";
     if (!strcmp(s0, "health") && n == 1) { tgsim_ctl_ok(c, NULL); return; }
     if (!strcmp(s0, "reset") && n == 1 && post) {
-        tgsim_world_reset(c->w);
-        TGSIM_INFO("reset", "%s", "by=control");
+        int full = tgsim_ctl_bool(c->in, "bot_settings", 0);
+        tgsim_world_reset(c->w, full);
+        TGSIM_INFO("reset", "bot_settings=%d", full);
         tgsim_ctl_ok(c, NULL);
         return;
     }

@@ -184,7 +184,10 @@ static void *tgsim_wh_main(void *arg)
             w->stats.webhook_ok++;
         } else {
             char msg[256];
-            if (rc != CURLE_OK) snprintf(msg, sizeof msg, "%s", curl_easy_strerror(rc));
+            /* the wording Telegram's getWebhookInfo uses for the common cases */
+            if (rc == CURLE_COULDNT_CONNECT) snprintf(msg, sizeof msg, "Connection refused");
+            else if (rc == CURLE_OPERATION_TIMEDOUT) snprintf(msg, sizeof msg, "Read timeout expired");
+            else if (rc != CURLE_OK) snprintf(msg, sizeof msg, "%s", curl_easy_strerror(rc));
             else snprintf(msg, sizeof msg, "Wrong response from the webhook: %ld %s", code, tgsim_reason(code));
             w->stats.webhook_failed++;
             if (gen == w->webhook_gen) {

@@ -78,8 +78,9 @@ static void tgsim_chat_free(tgsim_chat_t *c)
     free(c);
 }
 
-/* Free the contents of the world that reset forgets. */
-static void tgsim_world_clear(tgsim_world_t *w)
+/* Free the world's contents; with bot_settings also the bot's webhook,
+ * allowed_updates and commands. */
+static void tgsim_world_clear(tgsim_world_t *w, int bot_settings)
 {
     size_t pos = 0;
     tgsim_map_ent_t *e = NULL;
@@ -108,18 +109,24 @@ static void tgsim_world_clear(tgsim_world_t *w)
     w->file_list = NULL;
     w->nfiles = w->capfiles = 0;
     tgsim_update_drop_all(w);
+    free(w->last_error_message);
+    w->last_error_message = NULL;
+    w->last_error_date = 0;
+    if (!bot_settings) return;
     cJSON_Delete(w->allowed_list);
     w->allowed_list = NULL;
-    free(w->webhook_url); free(w->webhook_secret); free(w->webhook_token); free(w->last_error_message);
-    w->webhook_url = w->webhook_secret = w->webhook_token = w->last_error_message = NULL;
-    w->last_error_date = 0;
+    w->allowed_mask = TGSIM_ALLOWED_DEFAULT;
+    free(w->webhook_url); free(w->webhook_secret); free(w->webhook_token);
+    w->webhook_url = w->webhook_secret = w->webhook_token = NULL;
+    w->webhook_max_conn = 0;
+    w->webhook_gen++;
     cJSON_Delete(w->commands);
     w->commands = NULL;
 }
 
 void tgsim_world_destroy(tgsim_world_t *w)
 {
-    tgsim_world_clear(w);
+    tgsim_world_clear(w, 1);
     free(w->wh_threads);
     for (size_t i = 0; i < w->cfg.ntokens; i++) free(w->cfg.tokens[i]);
     free(w->cfg.tokens);
@@ -127,19 +134,14 @@ void tgsim_world_destroy(tgsim_world_t *w)
     pthread_mutex_destroy(&w->mu);
 }
 
-void tgsim_world_reset(tgsim_world_t *w)
+void tgsim_world_reset(tgsim_world_t *w, int bot_settings)
 {
-    tgsim_world_clear(w);
+    tgsim_world_clear(w, bot_settings);
     memset(&w->stats, 0, sizeof w->stats);
     memset(&w->fault_429, 0, sizeof w->fault_429);
     memset(&w->fault_5xx, 0, sizeof w->fault_5xx);
-    w->next_update_id = w->cfg.update_id_start;
     w->next_user_id = w->cfg.user_id_start;
     w->next_group_id = -1000000001;
-    w->allowed_mask = TGSIM_ALLOWED_DEFAULT;
-    w->webhook_max_conn = 0;
-    w->webhook_gen++;
-    w->poll_gen++;
     w->global_bucket.tokens = w->cfg.rate_global_burst;
     w->global_bucket.last = tgsim_now_mono();
     tgsim_world_touch(w, NULL);
