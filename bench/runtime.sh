@@ -18,8 +18,10 @@
 # pingpong fanin skynet idle activation).
 #
 # Run by `./dev bench runtime` (which exports PLUS7_DB and BUILD after a
-# release build). Exit status: 0 when every figure was measured, 1 when a
-# program failed or a toolchain is missing.
+# release build). BENCH_TIMEOUT (default 300) bounds each program run.
+# Exit status: 0 when every figure was measured; 1 when a toolchain is
+# missing or a program failed or hung (the other benchmarks still run and
+# print their lines; the failed one prints none).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -83,13 +85,21 @@ PEER_CAF=caf-$caf_v PEER_GO=go-$go_v PEER_ERL=erlang-otp$erl_v PEER_PQ=libpq-syn
 ERL=(erl -noshell +P 4000000 +S "$THREADS:$THREADS" -pa "$TMP")
 
 # ---------------------------------------------------------------- running
-# run NAME CMD... — run CMD once, append its "key value" lines to
-# $TMP/NAME.out; on failure print its stderr and die.
+TIMEOUT=${BENCH_TIMEOUT:-300}   # seconds per program run; a hang is a failure
+FAILED=()
+
+# run NAME CMD... — run CMD once (at most $TIMEOUT s), append its
+# "key value" lines to $TMP/NAME.out. On failure print its stderr and
+# return 1.
 run() {
-    local name=$1; shift
-    if ! BENCH_THREADS=$THREADS GOMAXPROCS=$THREADS "$@" >"$TMP/run.out" 2>"$TMP/run.err"; then
-        cat "$TMP/run.err" >&2
-        die "$name failed: $*"
+    local name=$1 rc=0; shift
+    BENCH_THREADS=$THREADS GOMAXPROCS=$THREADS timeout "$TIMEOUT" "$@" \
+        >"$TMP/run.out" 2>"$TMP/run.err" || rc=$?
+    if ((rc != 0)); then
+        tail -n 20 "$TMP/run.err" >&2
+        if ((rc == 124)); then log "$name: timed out after ${TIMEOUT}s (hang?): $*"
+        else log "$name: exit status $rc: $*"; fi
+        return 1
     fi
     cat "$TMP/run.out" >>"$TMP/$name.out"
 }
@@ -97,57 +107,71 @@ run() {
 # med NAME KEY — median of KEY's values over the runs of NAME.
 med() {
     local v
-    v=$(awk -v k="$2" '$1 == k {print $2}' "$TMP/$1.out" | sort -g)
-    [[ -n $v ]] || die "$1 printed no $2"
+    v=$(awk -v k="$2" '$1 == k {print $2}' "$TMP/$1.out" 2>/dev/null | sort -g)
+    [[ -n $v ]] || { log "$1 printed no $2"; echo null; return 1; }
     awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}' <<<"$v"
+}
+
+# num VALUE FORMAT — VALUE printed with FORMAT, or null when not a number.
+num() {
+    if [[ $1 =~ ^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$ ]]; then printf "$2" "$1"; else printf null; fi
 }
 
 # emit BENCH METRIC VALUE UNIT PEER PEER_VALUE FORMAT — one JSON line.
 emit() {
-    printf "{\"bench\":\"%s\",\"metric\":\"%s\",\"value\":$7,\"unit\":\"%s\",\"peer\":\"%s\",\"peer_value\":$7}\n" \
-        "$1" "$2" "$3" "$4" "$5" "$6"
+    printf '{"bench":"%s","metric":"%s","value":%s,"unit":"%s","peer":"%s","peer_value":%s}\n' \
+        "$1" "$2" "$(num "$3" "$7")" "$4" "$5" "$(num "$6" "$7")"
 }
 
-log "threads=$THREADS repeat=$REPEAT build=$BUILD ($buildtype)"
-if want pingpong; then
+bench_pingpong() {
+    local i
     for ((i = 1; i <= REPEAT; i++)); do
         log "pingpong $i/$REPEAT"
-        run pp_ours "$B/rt_pingpong"
-        run pp_caf "$TMP/caf_pingpong" --scheduler.max-threads="$THREADS"
-        run pp_erl "${ERL[@]}" -eval 'erl_pingpong:main(), init:stop().'
+        run pp_ours "$B/rt_pingpong" || return 1
+        run pp_caf "$TMP/caf_pingpong" --scheduler.max-threads="$THREADS" || return 1
+        run pp_erl "${ERL[@]}" -eval 'erl_pingpong:main(), init:stop().' || return 1
     done
     emit pingpong throughput "$(med pp_ours throughput)" msg/s "$PEER_CAF" "$(med pp_caf throughput)" %.0f
     emit pingpong throughput "$(med pp_ours throughput)" msg/s "$PEER_ERL" "$(med pp_erl throughput)" %.0f
-fi
-if want fanin; then
+}
+
+bench_fanin() {
+    local i
     for ((i = 1; i <= REPEAT; i++)); do
         log "fanin $i/$REPEAT"
-        run fi_ours "$B/rt_fanin"
-        run fi_caf "$TMP/caf_fanin" --scheduler.max-threads="$THREADS"
+        run fi_ours "$B/rt_fanin" || return 1
+        run fi_caf "$TMP/caf_fanin" --scheduler.max-threads="$THREADS" || return 1
     done
     emit fanin throughput "$(med fi_ours throughput)" msg/s "$PEER_CAF" "$(med fi_caf throughput)" %.0f
-fi
-if want skynet; then
+}
+
+bench_skynet() {
+    local i s
     for ((i = 1; i <= REPEAT; i++)); do
         log "skynet $i/$REPEAT"
-        run sk_ours "$B/rt_skynet"
-        run sk_go "$TMP/go_skynet"
-        run sk_erl "${ERL[@]}" -eval 'erl_skynet:main(), init:stop().'
+        run sk_ours "$B/rt_skynet" || return 1
+        run sk_go "$TMP/go_skynet" || return 1
+        run sk_erl "${ERL[@]}" -eval 'erl_skynet:main(), init:stop().' || return 1
     done
     for s in sk_ours sk_go sk_erl; do
-        [[ $(med $s sum) == 499999500000 ]] || die "$s computed a wrong sum: $(med $s sum)"
+        if [[ $(awk '$1 == "sum" {print $2}' "$TMP/$s.out" | sort -u) != 499999500000 ]]; then
+            log "$s computed a wrong sum"
+            return 1
+        fi
     done
     emit skynet time "$(med sk_ours seconds)" s "$PEER_GO" "$(med sk_go seconds)" %.3f
     emit skynet time "$(med sk_ours seconds)" s "$PEER_ERL" "$(med sk_erl seconds)" %.3f
-fi
-if want idle; then
+}
+
+bench_idle() {
+    local i ours keyed peer
     for ((i = 1; i <= REPEAT; i++)); do
         log "idle $i/$REPEAT"
-        run id_ours "$B/rt_idle" anon
-        run id_keyed "$B/rt_idle" keyed
-        run id_caf "$TMP/caf_idle" --scheduler.max-threads="$THREADS"
-        run id_go "$TMP/go_idle"
-        run id_erl "${ERL[@]}" -eval 'erl_idle:main(), init:stop().'
+        run id_ours "$B/rt_idle" anon || return 1
+        run id_keyed "$B/rt_idle" keyed || return 1
+        run id_caf "$TMP/caf_idle" --scheduler.max-threads="$THREADS" || return 1
+        run id_go "$TMP/go_idle" || return 1
+        run id_erl "${ERL[@]}" -eval 'erl_idle:main(), init:stop().' || return 1
     done
     ours=$(med id_ours bytes_per_actor) keyed=$(med id_keyed bytes_per_actor)
     for peer in "$PEER_CAF id_caf" "$PEER_ERL id_erl" "$PEER_GO id_go"; do
@@ -158,15 +182,35 @@ if want idle; then
         set -- $peer
         emit idle_memory bytes_per_keyed_actor "$keyed" B "$1" "$(med "$2" bytes_per_actor)" %.0f
     done
-fi
-if want activation; then
-    [[ -n ${PLUS7_DB:-} ]] || die "PLUS7_DB is not set (a libpq conninfo; ./dev bench sets it)"
+}
+
+bench_activation() {
+    local i m
+    if [[ -z ${PLUS7_DB:-} ]]; then
+        log "PLUS7_DB is not set (a libpq conninfo; ./dev bench sets it)"
+        return 1
+    fi
     for ((i = 1; i <= REPEAT; i++)); do
         log "activation $i/$REPEAT"
-        run ac_ours "$B/rt_activation"
-        run ac_pq "$B/pq_query"
+        run ac_ours "$B/rt_activation" || return 1
+        run ac_pq "$B/pq_query" || return 1
     done
     for m in cold_p50 cold_p99 warm_p50 warm_p99; do
         emit activation "$m" "$(med ac_ours "$m")" us "$PEER_PQ" "$(med ac_pq "${m#*_}")" %.1f
     done
+}
+
+log "threads=$THREADS repeat=$REPEAT build=$BUILD ($buildtype)"
+for b in pingpong fanin skynet idle activation; do
+    want $b || continue
+    # A function called in an `if` runs without errexit; failures are
+    # reported by each step's return status instead.
+    if ! bench_$b; then
+        FAILED+=("$b")
+        log "bench $b failed: no figures printed for it"
+    fi
+done
+if ((${#FAILED[@]})); then
+    log "failed: ${FAILED[*]}"
+    exit 1
 fi
