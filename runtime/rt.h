@@ -81,6 +81,12 @@ enum {
     RT_MSG_USER = 64,
 };
 
+/* corr of an RT_MSG_DOWN: why the watched activation ended. */
+enum {
+    RT_DOWN_STOPPED = 0,        /* RT_STOP, idle passivation or shutdown */
+    RT_DOWN_FAILED = 1,         /* a handler failed (supervision) */
+};
+
 enum {
     RT_MSG_F_URGENT = 1u << 0,  /* delivered before normal messages */
     RT_MSG_F_ASK = 1u << 1,     /* sender waits for rt_reply */
@@ -201,6 +207,11 @@ int rt_send(rt_runtime_t *rt, rt_ref_t to, rt_msg_t *m);
  * Anonymous actors never passivate on idleness; they end on RT_STOP or
  * failure. Used for service actors and benchmarks. Any thread. */
 int rt_spawn(rt_runtime_t *rt, const rt_kind_t *kind, rt_ref_t *out);
+
+/* As rt_spawn, but home the actor on worker `worker` (0..threads-1), e.g.
+ * for benchmarks that need two actors on different workers. RT_EINVAL for
+ * a bad worker index. Any thread. */
+int rt_spawn_on(rt_runtime_t *rt, const rt_kind_t *kind, int worker, rt_ref_t *out);
 
 /* Ask from a non-worker thread: send `m` to (kind, key) and wait up to
  * timeout_ms for rt_reply. On RT_OK *reply holds the reply (caller frees
