@@ -8,7 +8,9 @@
  * second>" (both directions counted); the clock runs from the go message
  * to ping's last ball.
  *
- * Env: BENCH_N, BENCH_BALLS, BENCH_THREADS (workers, >= 2, default 2).
+ * Env: BENCH_N, BENCH_BALLS, BENCH_THREADS (workers, >= 2, default 2),
+ * BENCH_PP_SAME=1 (diagnostic, not used by runtime.sh: home both actors on
+ * worker 0, which is where CAF's scheduler mostly keeps its pair).
  *
  * Exports: main. Threads: main creates the runtime and waits on a
  * semaphore; the handlers run on the two workers.
@@ -98,7 +100,8 @@ int main(void)
         return 1;
     }
     if (rt_spawn_on(rt, &pp_ping_kind, 0, &pp_ping_ref) != RT_OK ||
-        rt_spawn_on(rt, &pp_pong_kind, 1, &pp_pong_ref) != RT_OK) {
+        rt_spawn_on(rt, &pp_pong_kind, bench_env_long("BENCH_PP_SAME", 0) ? 0 : 1,
+                    &pp_pong_ref) != RT_OK) {
         fprintf(stderr, "rt_pingpong: rt_spawn_on failed\n");
         return 1;
     }

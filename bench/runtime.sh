@@ -3,7 +3,7 @@
 #
 # Purpose: builds our benchmark programs (meson, in $BUILD) and the peers
 # (CAF 0.17 with g++, Go with go build, Erlang with erlc, into a temporary
-# directory), runs every benchmark BENCH_REPEAT times (default 3) with our
+# directory), runs every benchmark BENCH_REPEAT times (default 5) with our
 # program and its peers interleaved, and prints one JSON line per figure:
 #   {"bench":"…","metric":"…","value":V,"unit":"…","peer":"…","peer_value":P}
 # where V is our median and P the peer's median from this same run on this
@@ -15,7 +15,8 @@
 # build; configured --buildtype=release when missing), BENCH_REPEAT,
 # BENCH_THREADS (workers / schedulers for every runtime, default: the
 # number of cores, at least 2), BENCH_ONLY (space-separated subset of:
-# pingpong fanin skynet idle activation).
+# pingpong fanin skynet idle activation), BENCH_KEEP (non-empty: keep the
+# temporary directory with the peers and raw per-run outputs).
 #
 # Run by `./dev bench runtime` (which exports PLUS7_DB and BUILD after a
 # release build). BENCH_TIMEOUT (default 300) bounds each program run.
@@ -27,7 +28,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-build}
 [[ $BUILD == /* ]] || BUILD=$ROOT/$BUILD
-REPEAT=${BENCH_REPEAT:-3}
+REPEAT=${BENCH_REPEAT:-5}
 THREADS=${BENCH_THREADS:-$(nproc)}
 ((THREADS >= 2)) || THREADS=2
 ONLY=${BENCH_ONLY:-pingpong fanin skynet idle activation}
@@ -37,7 +38,11 @@ die() { log "$*"; exit 1; }
 want() { [[ " $ONLY " == *" $1 "* ]]; }
 
 TMP=$(mktemp -d /tmp/plus7-bench.XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
+if [[ -n ${BENCH_KEEP:-} ]]; then
+    log "keeping $TMP (peer binaries and every run's raw output)"
+else
+    trap 'rm -rf "$TMP"' EXIT
+fi
 
 # ---------------------------------------------------------------- build ours
 OURS=(rt_pingpong rt_fanin rt_skynet rt_idle rt_activation pq_query)
@@ -109,6 +114,7 @@ med() {
     local v
     v=$(awk -v k="$2" '$1 == k {print $2}' "$TMP/$1.out" 2>/dev/null | sort -g)
     [[ -n $v ]] || { log "$1 printed no $2"; echo null; return 1; }
+    log "$1 $2 runs (sorted): $(tr '\n' ' ' <<<"$v")"
     awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}' <<<"$v"
 }
 
