@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,6 +50,9 @@ int tgh_start(tgh_sim_t *s, const char *const *args)
     pid_t pid = fork();
     if (pid < 0) return -1;
     if (pid == 0) {
+        /* a crashed or killed test must not leave tgsim running */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() == 1) _exit(127);
         dup2(fds[1], 1);
         close(fds[0]);
         close(fds[1]);
