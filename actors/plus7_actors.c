@@ -26,7 +26,13 @@ int plus7_actors_register(rt_runtime_t *rt, const plus7_actors_cfg_t *cfg)
     plus7_cfg.tg_secret = plus7_dup(cfg->tg_secret);
     plus7_cfg.bitrix24_webhook = plus7_dup(cfg->bitrix24_webhook);
     if (plus7_cfg.tg_rate <= 0) plus7_cfg.tg_rate = 30;
-    const rt_kind_t *kinds[] = {&conv_kind, &tg_gateway_kind, &tg_intake_kind, &crm_kind};
+    if (plus7_cfg.storage_days <= 0) plus7_cfg.storage_days = 7;
+    if (plus7_cfg.pickup_remind_days[0] <= 0) {
+        plus7_cfg.pickup_remind_days[0] = 3;
+        plus7_cfg.pickup_remind_days[1] = 6;
+        plus7_cfg.pickup_remind_days[2] = 0;
+    }
+    const rt_kind_t *kinds[] = {&conv_kind, &tg_gateway_kind, &tg_intake_kind, &crm_kind, &order_kind};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
         int rc = rt_kind_register(rt, kinds[i]);
         if (rc != RT_OK) return rc;

@@ -28,6 +28,8 @@ typedef struct plus7_actors_cfg {
     plus7_crm_kind_t crm;
     const char *bitrix24_webhook;/* base URL ending in '/' */
     int poll_timeout_s;          /* getUpdates long-poll timeout, default 25 */
+    int storage_days;            /* days a parcel waits at the pickup point, default 7 */
+    int pickup_remind_days[4];   /* reminder days after arrival, 0-terminated; default 3, 6 */
 } plus7_actors_cfg_t;
 
 /* Register every kind with `rt` (before rt_runtime_start). The config is
@@ -45,6 +47,12 @@ extern const rt_kind_t conv_kind;        /* key: chat id */
 extern const rt_kind_t tg_gateway_kind;  /* key: "main" */
 extern const rt_kind_t tg_intake_kind;   /* key: "main" */
 extern const rt_kind_t crm_kind;         /* key: "main" */
+extern const rt_kind_t order_kind;       /* key: posting number */
+
+/* Kinds other modules provide are found by name, so a module that is not
+ * configured (Ozon without credentials) is simply absent: */
+#define PLUS7_KIND_OZON "ozon_gateway"   /* key "main": ozon_fetch, ozon_push */
+#define PLUS7_KIND_NOTIFIER "notifier"   /* key "main": notify_kick */
 
 /* Poke the conversation of chat_id (any thread). */
 int plus7_conv_poke(rt_runtime_t *rt, long long chat_id, long long update_id);

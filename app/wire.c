@@ -11,6 +11,7 @@
 
 #include "plus7_actors.h"
 #include "rt_log.h"
+#include "logistics_webhook.h"
 #include "tg_webhook.h"
 
 #include <stdio.h>
@@ -56,6 +57,13 @@ int app_wire_web(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_t er
         rc = tg_webhook_register(rt, cfg->tg_secret);
         if (rc != RT_OK) {
             snprintf(err, errlen, "telegram webhook: %s", rt_strerror(rc));
+            return rc;
+        }
+    }
+    if (cfg->logistics_secret) {            /* no secret: the endpoint is off (DESIGN.md) */
+        rc = logistics_webhook_register(rt, cfg->logistics_secret);
+        if (rc != RT_OK) {
+            snprintf(err, errlen, "logistics webhook: %s", rt_strerror(rc));
             return rc;
         }
     }

@@ -3,9 +3,11 @@
  * Purpose: apply the chat's stored updates (tg_inbox) strictly in update_id
  * order, one at a time: fetch the next unprocessed update together with the
  * chat's dialog step and the sender's registration and role; run the pure
- * dialog (conv_dialog.c); then commit, in ONE transaction, everything it
- * decided — registration, the next dialog step, the Bot API calls as
- * tg_outbox rows, and the update's processed_at. A crash before the commit
+ * dialog (conv_dialog.c), answering its lookups (conv_lookups.c; for an
+ * unknown posting the order actor fetches it from Ozon first) and running
+ * it again until it decides; then commit, in ONE transaction, everything
+ * it decided — registration, the next dialog step, feature rows, the Bot
+ * API calls as tg_outbox rows, and the update's processed_at. A crash before the commit
  * replays the update; after it, nothing is repeated. Only then the gateway
  * is kicked to send the new outbox rows and the CRM linker told about a new
  * registration.
@@ -22,6 +24,7 @@
 #include <string.h>
 
 #include "conv_dialog.h"
+#include "conv_lookups.h"
 #include "msg_types.h"
 #include "plus7_actors.h"
 #include "rt_log.h"
@@ -29,7 +32,17 @@
 #include "texts.h"
 #include "tg_markup.h"
 
-enum { CONV_CORR_FETCH = 1, CONV_CORR_ROLE, CONV_CORR_COMMIT };
+enum { CONV_CORR_FETCH = 1, CONV_CORR_COMMIT, CONV_CORR_LOOKUP0 = 100 };
+
+#define CONV_MAX_ROUNDS 6
+
+/* One lookup being answered: 0 = query running, 1 = waiting for the order
+ * actor, 2 = query running again after it answered, 3 = done. */
+typedef struct conv_job {
+    int kind;
+    char key[CONV_KEY_MAX];
+    int stage;
+} conv_job_t;
 
 typedef struct conv_state {
     bool busy;              /* a fetch / lookup / commit is in flight */
@@ -40,6 +53,8 @@ typedef struct conv_state {
     conv_ctx_t ctx;
     conv_out_t out;         /* decided, not yet committed */
     bool have_out;
+    conv_job_t jobs[CONV_NEEDS_MAX];
+    int njobs, pending, rounds;
     bool announce_registration;  /* after commit: tell the CRM linker */
     bool announce_outbox;        /* after commit: kick the gateway */
     uint32_t backoff_ms;
@@ -56,11 +71,46 @@ static const char conv_sql_fetch[] =
     " WHERE i.chat_id = $1 AND i.processed_at IS NULL"
     " ORDER BY i.update_id LIMIT 1";
 
+/* Copy a query result into a conv_rows_t that owns one block. */
+static void conv_rows_from_pg(const rt_pg_result_t *r, conv_rows_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->status = r->status;
+    if (r->status != RT_OK) return;
+    size_t cells = (size_t)r->nrows * (size_t)r->ncols, bytes = (cells + (size_t)r->ncols) * sizeof(char *);
+    for (int c = 0; c < r->ncols; c++) bytes += strlen(r->cols[c]) + 1;
+    for (size_t i = 0; i < cells; i++) bytes += r->values[i] ? strlen(r->values[i]) + 1 : 0;
+    char **block = malloc(bytes ? bytes : 1);
+    if (!block) { out->status = RT_ENOMEM; return; }
+    char **cols = block, **vals = block + r->ncols;
+    char *text = (char *)(vals + cells);
+    for (int c = 0; c < r->ncols; c++) {
+        cols[c] = text;
+        text = stpcpy(text, r->cols[c]) + 1;
+    }
+    for (size_t i = 0; i < cells; i++) {
+        vals[i] = r->values[i] ? text : NULL;
+        if (r->values[i]) text = stpcpy(text, r->values[i]) + 1;
+    }
+    out->nrows = r->nrows;
+    out->ncols = r->ncols;
+    out->cols = (const char *const *)cols;
+    out->values = (const char *const *)vals;
+}
+
+static void conv_lookups_free(conv_ctx_t *ctx)
+{
+    for (int i = 0; i < ctx->nlookups; i++) free((void *)ctx->lookups[i].rows.cols);
+    ctx->nlookups = 0;
+}
+
 static void conv_release(conv_state_t *st)
 {
     if (st->have_update) tg_update_free(&st->update);
     if (st->have_out) conv_out_free(&st->out);
+    conv_lookups_free(&st->ctx);
     st->have_update = st->have_out = false;
+    st->njobs = st->pending = st->rounds = 0;
 }
 
 static void conv_state_free(void *p)
@@ -97,7 +147,7 @@ static void conv_retry_later(rt_actor_t *self, conv_state_t *st, const rt_pg_res
 
 typedef struct conv_tx {
     rt_pg_stmt_t stmts[CONV_TX_MAX];
-    const char *params[CONV_TX_MAX][6];
+    const char *params[CONV_TX_MAX][CONV_SQL_PARAMS];
     char keys[CONV_TX_MAX][48];
     char prio[CONV_TX_MAX][4];
     int n;
@@ -141,13 +191,10 @@ static void conv_commit(rt_actor_t *self, conv_state_t *st)
             p[2] = a->phone;
             p[3] = a->name;
             registered = true;
-        } else if (a->kind == CONV_ACT_TRACK || (a->kind == CONV_ACT_CALL && a->params)) {
-            if (a->kind == CONV_ACT_TRACK) {
-                /* Tracking lives in the orders module; until it exists say so. */
-                a->method = "sendMessage";
-                a->params = tg_params_send_message(st->update.chat_id, text_get(T_SOON), NULL);
-                if (!a->params) continue;
-            }
+        } else if (a->kind == CONV_ACT_SQL) {
+            const char **p = conv_tx_add(&tx, a->sql, a->nsql_params);
+            for (int k = 0; k < a->nsql_params; k++) p[k] = a->sql_params[k];
+        } else if (a->kind == CONV_ACT_CALL && a->params) {
             const char **p = conv_tx_add(&tx, "INSERT INTO tg_outbox (chat_id, method, params, prio, dedupe_key)"
                                               " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (dedupe_key) DO NOTHING", 5);
             snprintf(tx.keys[tx.n - 1], sizeof tx.keys[0], "u%lld:%d", (long long)st->update_id, i);
@@ -176,17 +223,94 @@ static void conv_commit(rt_actor_t *self, conv_state_t *st)
 
 /* ---- deciding ------------------------------------------------------------------- */
 
+static void conv_lookup_query(rt_actor_t *self, conv_state_t *st, int j);
+
 static void conv_decide(rt_actor_t *self, conv_state_t *st)
 {
+    if (st->have_out) conv_out_free(&st->out);
     int rc = conv_step(&st->ctx, &st->update, &st->out);
     st->have_out = true;
-    if (rc == RT_PENDING && st->out.need_phone_role) {
-        const char *params[] = {st->out.phone};
-        if (rt_pg_query(self, CONV_CORR_ROLE, "SELECT role FROM role_grants WHERE phone = $1", 1, params) != RT_OK)
-            conv_retry_later(self, st, NULL);
+    if (rc == RT_PENDING && st->out.nneeds > 0 && st->rounds < CONV_MAX_ROUNDS &&
+        st->ctx.nlookups + st->out.nneeds <= CONV_LOOKUPS_MAX) {
+        st->rounds++;
+        st->njobs = st->pending = st->out.nneeds;
+        for (int j = 0; j < st->njobs; j++) {
+            st->jobs[j].kind = st->out.needs[j].kind;
+            memcpy(st->jobs[j].key, st->out.needs[j].key, CONV_KEY_MAX);
+            st->jobs[j].stage = 0;
+        }
+        for (int j = 0; j < st->njobs; j++) conv_lookup_query(self, st, j);
         return;
     }
+    if (rc == RT_PENDING) {
+        /* A dialog that keeps asking is a bug: record the update as
+         * processed with whatever it decided, rather than loop forever. */
+        LOG_ERROR("conv_lookup_loop", "chat=%s update_id=%lld rounds=%d", rt_self_key(self),
+                  (long long)st->update_id, st->rounds);
+    }
     conv_commit(self, st);
+}
+
+/* A lookup finished with `rows`: keep it; when all are in, decide again. */
+static void conv_lookup_done(rt_actor_t *self, conv_state_t *st, int j, const rt_pg_result_t *r, int status)
+{
+    conv_lookup_t *l = &st->ctx.lookups[st->ctx.nlookups++];
+    l->kind = st->jobs[j].kind;
+    memcpy(l->key, st->jobs[j].key, CONV_KEY_MAX);
+    if (r) conv_rows_from_pg(r, &l->rows);
+    else memset(&l->rows, 0, sizeof l->rows);
+    if (!r || status != RT_OK) l->rows.status = status;
+    st->jobs[j].stage = 3;
+    if (--st->pending == 0) conv_decide(self, st);
+}
+
+static void conv_lookup_query(rt_actor_t *self, conv_state_t *st, int j)
+{
+    const conv_lookup_def_t *def = conv_lookup_def(st->jobs[j].kind);
+    if (!def) {
+        conv_lookup_done(self, st, j, NULL, RT_EINVAL);
+        return;
+    }
+    char uid[24], chat[24];
+    snprintf(uid, sizeof uid, "%lld", (long long)st->ctx.tg_user_id);
+    snprintf(chat, sizeof chat, "%s", rt_self_key(self));
+    const char *params[8];
+    int n = 0;
+    for (const char *p = def->params; *p && n < 8; p++)
+        params[n++] = *p == 'k' ? st->jobs[j].key : *p == 'p' ? st->ctx.phone : *p == 'u' ? uid : chat;
+    if (rt_pg_query(self, CONV_CORR_LOOKUP0 + (uint32_t)j, def->sql, n, params) != RT_OK)
+        conv_lookup_done(self, st, j, NULL, RT_EIO);
+}
+
+static void conv_on_lookup(rt_actor_t *self, conv_state_t *st, int j, const rt_pg_result_t *r)
+{
+    if (j >= st->njobs || st->jobs[j].stage == 3) return;
+    const conv_lookup_def_t *def = conv_lookup_def(st->jobs[j].kind);
+    if (r->status == RT_OK && r->nrows == 0 && def && def->ensure_order && st->jobs[j].stage == 0) {
+        /* Unknown here: the order actor fetches it from Ozon and answers
+         * with conv_order_ready. */
+        st->jobs[j].stage = 1;
+        msg_order_ensure_t e = {.reply_chat = strtoll(rt_self_key(self), NULL, 10)};
+        if (rt_send_key(rt_self_runtime(self), &order_kind, st->jobs[j].key, msg_order_ensure_new(&e)) != RT_OK)
+            conv_lookup_done(self, st, j, NULL, RT_EIO);
+        return;
+    }
+    conv_lookup_done(self, st, j, r, r->status);
+}
+
+static void conv_on_order_ready(rt_actor_t *self, conv_state_t *st, const rt_msg_t *m)
+{
+    msg_conv_order_ready_t v;
+    if (msg_conv_order_ready_decode(m, &v) != RT_OK) return;
+    for (int j = 0; j < st->njobs; j++) {
+        if (st->jobs[j].stage != 1 || !rt_str_eq(v.posting, st->jobs[j].key)) continue;
+        if (v.status == RT_OK) {
+            st->jobs[j].stage = 2;
+            conv_lookup_query(self, st, j);
+        } else {
+            conv_lookup_done(self, st, j, NULL, (int)v.status);
+        }
+    }
 }
 
 static void conv_on_fetched(rt_actor_t *self, conv_state_t *st, const rt_pg_result_t *r)
@@ -208,6 +332,7 @@ static void conv_on_fetched(rt_actor_t *self, conv_state_t *st, const rt_pg_resu
     if (!rt_pg_is_null(r, 0, 5)) {
         st->ctx.role = CONV_CLIENT;
         conv_role_parse(rt_pg_value(r, 0, 6), &st->ctx.role);
+        snprintf(st->ctx.phone, sizeof st->ctx.phone, "%s", rt_pg_value(r, 0, 5));
     }
     if (tg_update_parse(body, strlen(body), &st->update) != RT_OK) {
         /* Stored bodies were parsed at intake; a bad one is skipped, not retried forever. */
@@ -215,17 +340,7 @@ static void conv_on_fetched(rt_actor_t *self, conv_state_t *st, const rt_pg_resu
         memset(&st->update, 0, sizeof st->update);
     }
     st->have_update = true;
-    conv_decide(self, st);
-}
-
-static void conv_on_role(rt_actor_t *self, conv_state_t *st, const rt_pg_result_t *r)
-{
-    if (r->status != RT_OK) { conv_retry_later(self, st, r); return; }
-    conv_out_free(&st->out);
-    st->have_out = false;
-    st->ctx.have_phone_role = true;
-    st->ctx.phone_role = CONV_CLIENT;
-    if (r->nrows > 0) conv_role_parse(rt_pg_value(r, 0, 0), &st->ctx.phone_role);
+    st->ctx.tg_user_id = st->update.from_id;
     conv_decide(self, st);
 }
 
@@ -257,12 +372,16 @@ static int conv_handle(rt_actor_t *self, const rt_msg_t *m)
     case RT_MSG_TIMER:
         if (m->corr == st->retry_timer && !st->busy) conv_fetch(self, st);
         return RT_OK;
+    case MSG_conv_order_ready:
+        conv_on_order_ready(self, st, m);
+        return RT_OK;
     case RT_MSG_PG_RESULT: {
         const rt_pg_result_t *r = rt_pg_msg_result(m);
         if (!r) return RT_OK;
         if (m->corr == CONV_CORR_FETCH) conv_on_fetched(self, st, r);
-        else if (m->corr == CONV_CORR_ROLE) conv_on_role(self, st, r);
         else if (m->corr == CONV_CORR_COMMIT) conv_on_committed(self, st, r);
+        else if (m->corr >= CONV_CORR_LOOKUP0 && m->corr < CONV_CORR_LOOKUP0 + CONV_NEEDS_MAX)
+            conv_on_lookup(self, st, (int)(m->corr - CONV_CORR_LOOKUP0), r);
         return RT_OK;
     }
     default:

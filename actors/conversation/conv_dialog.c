@@ -1,4 +1,5 @@
-/* conv_dialog.c — dialog state machine (see conv_dialog.h).
+/* conv_dialog.c — dispatch, commands, registration and menus (see
+ * conv_dialog.h). Features plug in through conv_features[].
  * Exports: see conv_dialog.h. Threads: any.
  */
 #include "conv_dialog.h"
@@ -9,7 +10,6 @@
 
 #include "posting.h"
 #include "rt.h"
-#include "texts.h"
 #include "tg_flood.h"
 #include "tg_markup.h"
 
@@ -27,19 +27,70 @@ int conv_role_parse(const char *s, conv_role_t *out)
     return RT_EINVAL;
 }
 
-/* ---- building replies ------------------------------------------------------ */
+/* ---- lookups ------------------------------------------------------------------ */
 
-static void conv_call(conv_out_t *out, const char *method, char *params)
+int conv_rows_col(const conv_rows_t *r, const char *col)
 {
-    if (!params || out->nacts >= CONV_ACTS_MAX) { free(params); return; }
+    for (int c = 0; r && c < r->ncols; c++)
+        if (strcmp(r->cols[c], col) == 0) return c;
+    return -1;
+}
+
+const char *conv_rows_value(const conv_rows_t *r, int row, const char *col)
+{
+    int c = conv_rows_col(r, col);
+    if (c < 0 || row < 0 || row >= r->nrows) return NULL;
+    return r->values[(size_t)row * (size_t)r->ncols + (size_t)c];
+}
+
+const conv_rows_t *conv_lookup_find(const conv_ctx_t *ctx, int kind, const char *key)
+{
+    for (int i = 0; i < ctx->nlookups; i++)
+        if (ctx->lookups[i].kind == kind && strcmp(ctx->lookups[i].key, key ? key : "") == 0)
+            return &ctx->lookups[i].rows;
+    return NULL;
+}
+
+void conv_need(conv_out_t *out, int kind, const char *key)
+{
+    for (int i = 0; i < out->nneeds; i++)
+        if (out->needs[i].kind == kind && strcmp(out->needs[i].key, key ? key : "") == 0) return;
+    if (out->nneeds >= CONV_NEEDS_MAX) return;
+    out->needs[out->nneeds].kind = kind;
+    snprintf(out->needs[out->nneeds].key, CONV_KEY_MAX, "%s", key ? key : "");
+    out->nneeds++;
+}
+
+/* ---- building replies -------------------------------------------------------- */
+
+static conv_act_t *conv_act_new(conv_out_t *out, conv_act_kind_t kind)
+{
+    if (out->nacts >= CONV_ACTS_MAX) return NULL;
     conv_act_t *a = &out->acts[out->nacts++];
-    a->kind = CONV_ACT_CALL;
+    memset(a, 0, sizeof *a);
+    a->kind = kind;
+    return a;
+}
+
+void conv_call(conv_out_t *out, const char *method, char *params)
+{
+    conv_act_t *a = params ? conv_act_new(out, CONV_ACT_CALL) : NULL;
+    if (!a) { free(params); return; }
     a->method = method;
     a->params = params;
     a->prio = TG_PRIO_INTERACTIVE;
 }
 
-static cJSON *conv_menu_keyboard(conv_role_t role)
+void conv_sql(conv_out_t *out, const char *sql, int n, const char *const *params)
+{
+    conv_act_t *a = conv_act_new(out, CONV_ACT_SQL);
+    if (!a) return;
+    a->sql = sql;
+    a->nsql_params = n < CONV_SQL_PARAMS ? n : CONV_SQL_PARAMS;
+    for (int i = 0; i < a->nsql_params; i++) a->sql_params[i] = params[i] ? strdup(params[i]) : NULL;
+}
+
+cJSON *conv_menu_keyboard(conv_role_t role)
 {
     cJSON *kb = tg_kb_reply_new(text_get(T_INPUT_PLACEHOLDER)), *row;
     switch (role) {
@@ -80,20 +131,33 @@ static cJSON *conv_menu_keyboard(conv_role_t role)
     return kb;
 }
 
-static void conv_say(conv_out_t *out, int64_t chat, const char *html, cJSON *markup)
+void conv_say(conv_out_t *out, int64_t chat, const char *html, cJSON *markup)
 {
     conv_call(out, "sendMessage", tg_params_send_message(chat, html, markup));
 }
 
-/* Say a catalogue text with one person-supplied argument, escaped. */
-static void conv_sayf(conv_out_t *out, int64_t chat, text_id_t id, const char *arg, cJSON *markup)
+void conv_sayf(conv_out_t *out, int64_t chat, text_id_t id, const char *arg, cJSON *markup)
 {
     char *esc = tg_html_escape(arg);
-    char buf[1024];
+    char buf[4096];
     snprintf(buf, sizeof buf, text_get(id), esc ? esc : "");
     free(esc);
     conv_say(out, chat, buf, markup);
 }
+
+void conv_answer_callback(conv_out_t *out, const tg_update_t *u, const char *text)
+{
+    if (u->kind == TG_UPD_CALLBACK && u->callback_id)
+        conv_call(out, "answerCallbackQuery", tg_params_answer_callback(u->callback_id, text));
+}
+
+void conv_set_step(conv_out_t *out, const char *step, const char *data)
+{
+    snprintf(out->step, sizeof out->step, "%s", step);
+    snprintf(out->data, sizeof out->data, "%s", data ? data : "");
+}
+
+const char *conv_home_step(conv_role_t r) { return r == CONV_GUEST ? "await_contact" : "menu"; }
 
 static text_id_t conv_menu_text(conv_role_t r)
 {
@@ -116,35 +180,25 @@ static text_id_t conv_help_text(conv_role_t r)
     }
 }
 
-static void conv_set_step(conv_out_t *out, const char *step, const char *data)
-{
-    snprintf(out->step, sizeof out->step, "%s", step);
-    snprintf(out->data, sizeof out->data, "%s", data ? data : "");
-}
+/* ---- handlers ------------------------------------------------------------------- */
 
-static const char *conv_home_step(conv_role_t r) { return r == CONV_GUEST ? "await_contact" : "menu"; }
-
-static void conv_track(conv_out_t *out, const char *posting)
-{
-    if (out->nacts >= CONV_ACTS_MAX) return;
-    conv_act_t *a = &out->acts[out->nacts++];
-    a->kind = CONV_ACT_TRACK;
-    snprintf(a->posting, sizeof a->posting, "%s", posting);
-}
-
-/* ---- handlers --------------------------------------------------------------- */
-
-static void conv_on_command(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *out)
+static int conv_on_command(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *out)
 {
     int64_t chat = u->chat_id;
     const char *cmd = u->command;
     if (strcmp(cmd, "/start") == 0) {
+        if (u->command_arg && posting_is_valid(u->command_arg)) {
+            /* A deep link: greet newcomers, then show the posting. */
+            if (ctx->role == CONV_GUEST && strcmp(ctx->step, "await_contact") != 0)
+                conv_say(out, chat, text_get(T_GREETING), conv_menu_keyboard(CONV_GUEST));
+            conv_set_step(out, conv_home_step(ctx->role), NULL);
+            return conv_track_posting(ctx, u, out, u->command_arg);
+        }
         conv_set_step(out, conv_home_step(ctx->role), NULL);
         if (ctx->role == CONV_GUEST)
             conv_say(out, chat, text_get(T_GREETING), conv_menu_keyboard(CONV_GUEST));
         else
-            conv_sayf(out, chat, T_WELCOME_BACK, ctx->first_name[0] ? ctx->first_name : "", conv_menu_keyboard(ctx->role));
-        if (u->command_arg && posting_is_valid(u->command_arg)) conv_track(out, u->command_arg);
+            conv_sayf(out, chat, T_WELCOME_BACK, ctx->first_name, conv_menu_keyboard(ctx->role));
     } else if (strcmp(cmd, "/cancel") == 0) {
         conv_set_step(out, conv_home_step(ctx->role), NULL);
         conv_say(out, chat, text_get(T_CANCELLED), conv_menu_keyboard(ctx->role));
@@ -156,6 +210,7 @@ static void conv_on_command(const conv_ctx_t *ctx, const tg_update_t *u, conv_ou
     } else {
         conv_say(out, chat, text_get(T_NOT_UNDERSTOOD), conv_menu_keyboard(ctx->role));
     }
+    return RT_OK;
 }
 
 static int conv_on_contact(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *out)
@@ -170,39 +225,28 @@ static int conv_on_contact(const conv_ctx_t *ctx, const tg_update_t *u, conv_out
         conv_say(out, chat, text_get(T_CONTACT_BAD_PHONE), conv_menu_keyboard(CONV_GUEST));
         return RT_OK;
     }
-    if (!ctx->have_phone_role) {
-        out->need_phone_role = true;
-        memcpy(out->phone, phone, sizeof phone);
+    const conv_rows_t *grant = conv_lookup_find(ctx, CONV_NEED_PHONE_ROLE, phone);
+    if (!grant) {
+        conv_need(out, CONV_NEED_PHONE_ROLE, phone);
         return RT_PENDING;
     }
-    conv_act_t *a = &out->acts[out->nacts++];
-    a->kind = CONV_ACT_REGISTER;
-    memcpy(a->phone, phone, sizeof phone);
-    snprintf(a->name, sizeof a->name, "%s", u->from_first_name ? u->from_first_name : "");
+    conv_role_t role = CONV_CLIENT;
+    if (grant->status == RT_OK && grant->nrows > 0) conv_role_parse(conv_rows_value(grant, 0, "role"), &role);
+    conv_act_t *a = conv_act_new(out, CONV_ACT_REGISTER);
+    if (a) {
+        memcpy(a->phone, phone, sizeof phone);
+        snprintf(a->name, sizeof a->name, "%s", u->from_first_name ? u->from_first_name : "");
+    }
     conv_set_step(out, "menu", NULL);
-    conv_sayf(out, chat, T_REGISTERED, u->from_first_name ? u->from_first_name : "", conv_menu_keyboard(ctx->phone_role));
+    conv_sayf(out, chat, T_REGISTERED, u->from_first_name ? u->from_first_name : "", conv_menu_keyboard(role));
     return RT_OK;
 }
 
-/* A reply-keyboard button pressed (its text arrives as a message). Returns
- * true when `text` was a button. */
-static bool conv_on_button(const conv_ctx_t *ctx, const char *text, int64_t chat, conv_out_t *out)
+/* Home buttons owned by no feature yet: say so (registered) or ask to register. */
+static bool conv_on_unclaimed_button(const conv_ctx_t *ctx, const char *text, int64_t chat, conv_out_t *out)
 {
     static const text_id_t later[] = {T_BTN_ORDER, T_BTN_MY_ORDERS, T_BTN_SUPPORT, T_BTN_RETURN, T_BTN_ROUTE,
                                       T_BTN_LOCATION, T_BTN_TICKETS, T_BTN_BROADCAST, T_BTN_FIND_ORDER, T_BTN_ADMIN};
-    if (strcmp(text, text_get(T_BTN_TRACK)) == 0) {
-        conv_set_step(out, "track_wait", NULL);
-        conv_say(out, chat, text_get(T_TRACK_ASK), NULL);
-        return true;
-    }
-    if (strcmp(text, text_get(T_BTN_HELP)) == 0) {
-        conv_say(out, chat, text_get(conv_help_text(ctx->role)), conv_menu_keyboard(ctx->role));
-        return true;
-    }
-    if (strcmp(text, text_get(T_BTN_SHARE_PHONE)) == 0) {
-        conv_say(out, chat, text_get(T_ASK_CONTACT), conv_menu_keyboard(CONV_GUEST));
-        return true;
-    }
     for (size_t i = 0; i < sizeof later / sizeof later[0]; i++) {
         if (strcmp(text, text_get(later[i])) != 0) continue;
         if (ctx->role == CONV_GUEST) conv_say(out, chat, text_get(T_NEED_REGISTRATION), conv_menu_keyboard(CONV_GUEST));
@@ -212,28 +256,22 @@ static bool conv_on_button(const conv_ctx_t *ctx, const char *text, int64_t chat
     return false;
 }
 
-static void conv_on_text(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *out)
+static bool conv_prefix(const char *s, const char *prefix)
 {
-    int64_t chat = u->chat_id;
-    char text[256];
-    snprintf(text, sizeof text, "%s", u->text);
-    /* trim */
-    char *t = text;
-    while (*t == ' ' || *t == '\n') t++;
-    size_t n = strlen(t);
-    while (n && (t[n - 1] == ' ' || t[n - 1] == '\n')) t[--n] = '\0';
+    return s && prefix && strncmp(s, prefix, strlen(prefix)) == 0;
+}
 
-    if (conv_on_button(ctx, t, chat, out)) return;
-    if (posting_is_valid(t)) {
-        conv_set_step(out, conv_home_step(ctx->role), NULL);
-        conv_track(out, t);
-        return;
+/* The feature that owns this update, or NULL. */
+static const conv_feature_t *conv_owner(const conv_ctx_t *ctx, const tg_update_t *u, const char *text)
+{
+    for (const conv_feature_t *const *f = conv_features; *f; f++) {
+        if (u->kind == TG_UPD_CALLBACK && conv_prefix(u->callback_data, (*f)->callback_prefix)) return *f;
+        if (u->kind == TG_UPD_MESSAGE && text && (*f)->claims_button && (*f)->claims_button(ctx, text)) return *f;
     }
-    if (strcmp(ctx->step, "track_wait") == 0) {
-        conv_sayf(out, chat, T_TRACK_BAD_FORMAT, t, NULL);
-        return;
-    }
-    conv_say(out, chat, text_get(T_NOT_UNDERSTOOD), conv_menu_keyboard(ctx->role));
+    if (u->kind == TG_UPD_MESSAGE && !u->command)
+        for (const conv_feature_t *const *f = conv_features; *f; f++)
+            if (conv_prefix(ctx->step, (*f)->step_prefix)) return *f;
+    return NULL;
 }
 
 int conv_step(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *out)
@@ -241,28 +279,52 @@ int conv_step(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *out)
     memset(out, 0, sizeof *out);
     conv_set_step(out, ctx->step, ctx->data);
     if (u->kind == TG_UPD_CALLBACK) {
-        /* Every callback is answered, or the client shows a spinner. No
-         * inline flows exist yet, so any data is stale. */
-        conv_call(out, "answerCallbackQuery", tg_params_answer_callback(u->callback_id, text_get(T_CALLBACK_STALE)));
+        const conv_feature_t *f = conv_owner(ctx, u, NULL);
+        if (f) return f->on_update(ctx, u, out);
+        conv_answer_callback(out, u, text_get(T_CALLBACK_STALE));   /* always answered */
         return RT_OK;
     }
     if (u->kind != TG_UPD_MESSAGE || !u->chat_private || u->chat_id == 0) return RT_OK;
-    if (u->command) {
-        conv_on_command(ctx, u, out);
-        return RT_OK;
-    }
+    if (u->command) return conv_on_command(ctx, u, out);
     if (u->has_contact) return conv_on_contact(ctx, u, out);
+
+    char text[512] = "";
     if (u->text) {
-        conv_on_text(ctx, u, out);
+        const char *t = u->text;
+        while (*t == ' ' || *t == '\n') t++;
+        snprintf(text, sizeof text, "%s", t);
+        size_t n = strlen(text);
+        while (n && (text[n - 1] == ' ' || text[n - 1] == '\n')) text[--n] = '\0';
+    }
+    const conv_feature_t *f = conv_owner(ctx, u, u->text ? text : NULL);
+    if (f) return f->on_update(ctx, u, out);
+    if (!u->text) {
+        conv_say(out, u->chat_id, text_get(ctx->role == CONV_GUEST ? T_ASK_CONTACT : T_NOT_UNDERSTOOD),
+                 conv_menu_keyboard(ctx->role));
         return RT_OK;
     }
-    if (ctx->role == CONV_GUEST) conv_say(out, u->chat_id, text_get(T_ASK_CONTACT), conv_menu_keyboard(CONV_GUEST));
-    else conv_say(out, u->chat_id, text_get(T_NOT_UNDERSTOOD), conv_menu_keyboard(ctx->role));
+    if (strcmp(text, text_get(T_BTN_HELP)) == 0) {
+        conv_say(out, u->chat_id, text_get(conv_help_text(ctx->role)), conv_menu_keyboard(ctx->role));
+        return RT_OK;
+    }
+    if (strcmp(text, text_get(T_BTN_SHARE_PHONE)) == 0) {
+        conv_say(out, u->chat_id, text_get(T_ASK_CONTACT), conv_menu_keyboard(CONV_GUEST));
+        return RT_OK;
+    }
+    if (posting_is_valid(text)) {
+        conv_set_step(out, conv_home_step(ctx->role), NULL);
+        return conv_track_posting(ctx, u, out, text);
+    }
+    if (conv_on_unclaimed_button(ctx, text, u->chat_id, out)) return RT_OK;
+    conv_say(out, u->chat_id, text_get(T_NOT_UNDERSTOOD), conv_menu_keyboard(ctx->role));
     return RT_OK;
 }
 
 void conv_out_free(conv_out_t *out)
 {
-    for (int i = 0; i < out->nacts; i++) free(out->acts[i].params);
+    for (int i = 0; i < out->nacts; i++) {
+        free(out->acts[i].params);
+        for (int k = 0; k < out->acts[i].nsql_params; k++) free(out->acts[i].sql_params[k]);
+    }
     out->nacts = 0;
 }

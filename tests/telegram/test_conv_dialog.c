@@ -66,10 +66,16 @@ T_CASE(own_contact_registers_after_role_lookup)
     tg_update_t u = upd_contact("89491234567", 77);
     conv_out_t o;
     T_EQ_INT(conv_step(&ctx, &u, &o), RT_PENDING);
-    T_CHECK(o.need_phone_role);
-    T_EQ_STR(o.phone, "+79491234567");
-    ctx.have_phone_role = true;
-    ctx.phone_role = CONV_COURIER;
+    T_EQ_INT(o.nneeds, 1);
+    T_EQ_INT(o.needs[0].kind, CONV_NEED_PHONE_ROLE);
+    T_EQ_STR(o.needs[0].key, "+79491234567");
+    conv_out_free(&o);
+    /* the actor answers the lookup: the phone was granted "courier" */
+    static const char *const cols[] = {"role"};
+    static const char *const vals[] = {"courier"};
+    ctx.lookups[0] = (conv_lookup_t){.kind = CONV_NEED_PHONE_ROLE, .key = "+79491234567",
+                                     .rows = {RT_OK, 1, 1, cols, vals}};
+    ctx.nlookups = 1;
     T_EQ_INT(conv_step(&ctx, &u, &o), RT_OK);
     int r = find_act(&o, CONV_ACT_REGISTER);
     T_CHECK(r >= 0);
@@ -131,23 +137,65 @@ T_CASE(cancel_from_any_step_returns_home)
     tg_update_free(&u);
 }
 
+/* An order row as the CONV_NEED_ORDER lookup returns it. */
+static const char *const order_cols[] = {"posting_number", "status", "status_at_ms", "customer_phone",
+                                         "addressee_phone", "ordered_by", "pickup_point", "storage_until_ms",
+                                         "item_names", "delivery_address", "history"};
+static const char *const order_vals[] = {"12345678-0001-1", "at_pickup_point", "1795691666000", "+79491234567",
+                                         NULL, NULL, "ПВЗ Донецк, ул. Артёма 1", "1796296466000",
+                                         "Чайник", NULL, "created|1795600000000\nat_pickup_point|1795691666000"};
+
+static void give_order(conv_ctx_t *ctx, const char *posting, int status)
+{
+    conv_lookup_t *l = &ctx->lookups[ctx->nlookups++];
+    l->kind = CONV_NEED_ORDER;
+    snprintf(l->key, sizeof l->key, "%s", posting);
+    l->rows = (conv_rows_t){status, status == RT_OK ? 1 : 0, 11, order_cols, order_vals};
+}
+
 T_CASE(deep_link_and_bare_number_request_tracking)
 {
     conv_ctx_t ctx = {0};
     tg_update_t u = upd_text("/start 12345678-0001-1");
     conv_out_t o;
+    T_EQ_INT(conv_step(&ctx, &u, &o), RT_PENDING);
+    T_EQ_INT(o.needs[0].kind, CONV_NEED_ORDER);
+    T_EQ_STR(o.needs[0].key, "12345678-0001-1");
+    conv_out_free(&o);
+    give_order(&ctx, "12345678-0001-1", RT_OK);
     T_EQ_INT(conv_step(&ctx, &u, &o), RT_OK);
-    int t = find_act(&o, CONV_ACT_TRACK);
-    T_CHECK(t >= 0);
-    T_EQ_STR(o.acts[t].posting, "12345678-0001-1");
+    T_CHECK(said(&o, "Прибыл в пункт выдачи"));
+    T_CHECK(!said(&o, "ПВЗ Донецк"));              /* a guest sees the status only */
+    T_CHECK(find_act(&o, CONV_ACT_SQL) >= 0);      /* subscribed */
     conv_out_free(&o);
     tg_update_free(&u);
-    ctx.role = CONV_CLIENT;
-    u = upd_text(" 0132112277-0101-1 ");
+
+    conv_ctx_t owner = {.role = CONV_CLIENT, .phone = "+79491234567", .step = "menu"};
+    give_order(&owner, "12345678-0001-1", RT_OK);
+    u = upd_text(" 12345678-0001-1 ");
+    T_EQ_INT(conv_step(&owner, &u, &o), RT_OK);
+    T_CHECK(said(&o, "ПВЗ Донецк"));               /* the owner sees details */
+    T_CHECK(said(&o, "Чайник"));
+    T_CHECK(said(&o, "t:r:12345678-0001-1"));      /* refresh button */
+    conv_out_free(&o);
+    tg_update_free(&u);
+}
+
+T_CASE(unknown_and_unreachable_postings_are_explained)
+{
+    conv_ctx_t ctx = {.role = CONV_CLIENT, .step = "menu"};
+    give_order(&ctx, "99999999-0001-1", RT_ENOTFOUND);
+    tg_update_t u = upd_text("99999999-0001-1");
+    conv_out_t o;
     T_EQ_INT(conv_step(&ctx, &u, &o), RT_OK);
-    t = find_act(&o, CONV_ACT_TRACK);
-    T_CHECK(t >= 0);
-    T_EQ_STR(o.acts[t].posting, "0132112277-0101-1");
+    T_CHECK(said(&o, "не найдено"));
+    conv_out_free(&o);
+    tg_update_free(&u);
+    conv_ctx_t down = {.role = CONV_CLIENT, .step = "menu"};
+    give_order(&down, "99999999-0001-1", RT_EIO);
+    u = upd_text("99999999-0001-1");
+    T_EQ_INT(conv_step(&down, &u, &o), RT_OK);
+    T_CHECK(said(&o, "недоступен"));
     conv_out_free(&o);
     tg_update_free(&u);
 }
