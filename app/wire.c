@@ -11,6 +11,7 @@
 
 #include "plus7_actors.h"
 #include "rt_log.h"
+#include "rt_reminder.h"
 #include "logistics_webhook.h"
 #include "tg_webhook.h"
 
@@ -73,8 +74,12 @@ int app_wire_web(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_t er
 /* Contract: see wire.h. */
 int app_wire_started(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_t errlen)
 {
-    (void)cfg;
-    int rc = plus7_actors_start(rt);
+    int rc = rt_reminders_start(rt, 1000);   /* durable reminders (pickup reminders) */
+    if (rc != RT_OK) {
+        snprintf(err, errlen, "reminders: start failed: %s", rt_strerror(rc));
+        return rc;
+    }
+    rc = plus7_actors_start(rt);
     if (rc != RT_OK) snprintf(err, errlen, "actors: start failed: %s", rt_strerror(rc));
     if (!cfg->tg_token) LOG_INFO("telegram_off", "reason=\"PLUS7_TG_TOKEN unset\"");
     return rc;
