@@ -4,9 +4,13 @@
 #include "texts.h"
 
 static const char *const text_table[T__COUNT] = {
-#define TEXTS_STR_(id, s) [id] = s,
-    TEXTS_LIST(TEXTS_STR_)
-#undef TEXTS_STR_
+#define X(id, s) [id] = s,
+#include "texts_core.def"
+#include "texts_form.def"
+#include "texts_notify.def"
+#include "texts_broadcast.def"
+#include "texts_pickup.def"
+#undef X
 };
 
 const char *text_get(text_id_t id)
