@@ -1,0 +1,136 @@
+/* logisim.c — an emulated logistics system for demos and manual testing.
+ *
+ * Purpose: moves a set of postings along a delivery route, one step every
+ * --step-s seconds, by POSTing signed events to plus7d's logistics webhook
+ * exactly as the company's logistics system would (DESIGN.md:
+ * X-Plus7-Signature: sha256=<hex HMAC-SHA256 of the body>). Event ids are
+ * derived from posting and status, so restarting logisim repeats nothing.
+ * Route: created → accepted → in_transit → at_pickup_point (postings with
+ * an odd order number) or out_for_delivery (even) → delivered.
+ *
+ * usage: logisim --plus7 http://127.0.0.1:8080 --secret S
+ *                [--postings P1,P2,...] [--step-s 45] [--once]
+ * Exits 0 when every posting is delivered (or after one step with --once),
+ * 2 on bad arguments, 1 when plus7d keeps refusing.
+ *
+ * Exports: main. Threads: main only (a tool, not part of the service).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <sodium.h>
+
+#define LOGISIM_MAX 64
+
+static const char *const logisim_route_pickup[] = {"created", "accepted", "in_transit", "at_pickup_point", "delivered"};
+static const char *const logisim_route_courier[] = {"created", "accepted", "in_transit", "out_for_delivery", "delivered"};
+static volatile sig_atomic_t logisim_stop;
+
+static void logisim_on_signal(int sig) { (void)sig; logisim_stop = 1; }
+
+static int logisim_post(const char *url, const char *secret, const char *body)
+{
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256_state st;
+    crypto_auth_hmacsha256_init(&st, (const unsigned char *)secret, strlen(secret));
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)body, strlen(body));
+    crypto_auth_hmacsha256_final(&st, mac);
+    char hex[2 * sizeof mac + 1], hdr[128];
+    sodium_bin2hex(hex, sizeof hex, mac, sizeof mac);
+    snprintf(hdr, sizeof hdr, "X-Plus7-Signature: sha256=%s", hex);
+    CURL *c = curl_easy_init();
+    if (!c) return -1;
+    struct curl_slist *h = curl_slist_append(NULL, hdr);
+    h = curl_slist_append(h, "Content-Type: application/json");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+    CURLcode rc = curl_easy_perform(c);
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    if (rc != CURLE_OK) {
+        fprintf(stderr, "logisim: %s\n", curl_easy_strerror(rc));
+        return -1;
+    }
+    return status == 200 ? 0 : (int)status;
+}
+
+int main(int argc, char **argv)
+{
+    const char *plus7 = NULL, *secret = NULL;
+    char postings_buf[4096] = "12345678-0001-1,12345678-0002-1,12345678-0003-1,12345678-0004-1,"
+                              "12345678-0006-1,12345678-0009-1";
+    int step_s = 45, once = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--plus7") && i + 1 < argc) plus7 = argv[++i];
+        else if (!strcmp(argv[i], "--secret") && i + 1 < argc) secret = argv[++i];
+        else if (!strcmp(argv[i], "--postings") && i + 1 < argc) snprintf(postings_buf, sizeof postings_buf, "%s", argv[++i]);
+        else if (!strcmp(argv[i], "--step-s") && i + 1 < argc) step_s = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--once")) once = 1;
+        else {
+            fprintf(stderr, "usage: logisim --plus7 URL --secret S [--postings P,...] [--step-s N] [--once]\n");
+            return 2;
+        }
+    }
+    if (!plus7 || !secret || step_s < 1) {
+        fprintf(stderr, "logisim: --plus7 and --secret are required, --step-s must be >= 1\n");
+        return 2;
+    }
+    if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0) return 1;
+    signal(SIGTERM, logisim_on_signal);
+    signal(SIGINT, logisim_on_signal);
+
+    char *postings[LOGISIM_MAX];
+    int n = 0, stage[LOGISIM_MAX] = {0};
+    for (char *save = NULL, *p = strtok_r(postings_buf, ",", &save); p && n < LOGISIM_MAX; p = strtok_r(NULL, ",", &save))
+        postings[n++] = p;
+    char url[1024];
+    snprintf(url, sizeof url, "%s/api/logistics/events", plus7);
+    printf("logisim: moving %d postings every %d s\n", n, step_s);
+    fflush(stdout);
+    int failures = 0;
+    while (!logisim_stop) {
+        char body[32768];
+        size_t len = (size_t)snprintf(body, sizeof body, "{\"events\":[");
+        int events = 0;
+        time_t now = time(NULL);
+        char at[32];
+        strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+        for (int i = 0; i < n; i++) {
+            int order_no = atoi(postings[i] + strcspn(postings[i], "-") + 1);
+            const char *const *route = order_no % 2 ? logisim_route_pickup : logisim_route_courier;
+            if (stage[i] >= 5) continue;
+            const char *status = route[stage[i]];
+            len += (size_t)snprintf(body + len, sizeof body - len,
+                                    "%s{\"id\":\"logisim-%s-%s\",\"posting_number\":\"%s\",\"status\":\"%s\",\"at\":\"%s\"%s}",
+                                    events ? "," : "", postings[i], status, postings[i], status, at,
+                                    strcmp(status, "at_pickup_point") == 0
+                                        ? ",\"pickup_point\":\"ПВЗ «+7Доставки», Донецк, ул. Артёма, 1\"" : "");
+            events++;
+        }
+        snprintf(body + len, sizeof body - len, "]}");
+        if (events == 0) break;
+        int rc = logisim_post(url, secret, body);
+        if (rc == 0) {
+            for (int i = 0; i < n; i++) if (stage[i] < 5) stage[i]++;
+            printf("logisim: sent %d events (%s)\n", events, at);
+            fflush(stdout);
+            failures = 0;
+        } else if (++failures >= 20) {
+            fprintf(stderr, "logisim: plus7d keeps refusing (last status %d)\n", rc);
+            return 1;
+        }
+        if (once) break;
+        for (int s = 0; s < step_s && !logisim_stop; s++) sleep(1);
+    }
+    curl_global_cleanup();
+    return 0;
+}
