@@ -21,6 +21,7 @@
 #include "rt_mailbox.h"
 #include "rt_qsbr.h"
 #include "rt_log.h"
+#include "rt_pool.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -29,23 +30,41 @@ enum { RT_RUN_CONT = 0, RT_RUN_ENDED = 1 };
 
 /* ---- allocation ------------------------------------------------------------- */
 
+/* Actors come from the size-class pools (64-byte aligned, no header) or,
+ * when bigger than RT_POOL_MAX, from posix_memalign. The size is
+ * recomputed from state_off and the kind when the actor is freed. */
+static void *rt_actor_mem_get(size_t size)
+{
+    int c = rt_pool_class(size);
+    if (c >= 0) return rt_pool_get(c);
+    void *p = NULL;
+    return posix_memalign(&p, RT_CACHELINE, size) == 0 ? p : NULL;
+}
+
+static void rt_actor_mem_put(rt_actor_t *a)
+{
+    int c = rt_pool_class((size_t)a->state_off + a->kind->state_size);
+    if (c >= 0) rt_pool_put(c, a);
+    else free(a);
+}
+
 rt_actor_t *rt_actor_new(rt_runtime_t *rt, const rt_kind_t *kind, int kidx, const char *key,
                          size_t keylen, uint32_t hash, int worker)
 {
     size_t off = sizeof(rt_actor_t);
     if (key) off += keylen + 1;
     off = (off + 15) & ~(size_t)15;
-    size_t size = off + kind->state_size;
-    size = (size + RT_CACHELINE - 1) & ~(size_t)(RT_CACHELINE - 1);
     if (off > UINT16_MAX) return NULL;
-    void *p = NULL;
-    if (posix_memalign(&p, RT_CACHELINE, size) != 0) return NULL;
+    void *p = rt_actor_mem_get(off + kind->state_size);
+    if (!p) return NULL;
     rt_actor_t *a = p;
     memset(a, 0, sizeof *a);
     uint32_t gen = 0;
+    a->state_off = (uint16_t)off;
+    a->kind = kind;
     uint32_t slot = rt_slot_alloc(rt, &gen);
     if (!slot) {
-        free(a);
+        rt_actor_mem_put(a);
         return NULL;
     }
     rt_mbox_init(a);
@@ -79,7 +98,7 @@ void rt_actor_discard(rt_actor_t *a)
     rt_runtime_t *rt = a->rt;
     rt_slot_free(rt, a->slot);
     atomic_fetch_sub_explicit(&rt->workers[a->worker].nlive, 1, memory_order_relaxed);
-    free(a);
+    rt_actor_mem_put(a);
 }
 
 rt_actor_ext_t *rt_actor_ext(rt_actor_t *a)
@@ -222,8 +241,8 @@ static int rt_actor_activate(rt_worker_t *w, rt_actor_t *a)
 }
 
 /* End the current activation: on_passivate (if asked and the actor was
- * active), state_free, timers, DOWN to monitors. A keyed actor stays
- * allocated and INACTIVE with a new generation; everything it has already
+ * active), state_free, timers, a new generation, DOWN to monitors. A keyed
+ * actor stays allocated and INACTIVE; everything it has already
  * received is moved to the held list except messages that belonged to the
  * old activation (I/O results, timers, DOWN, monitor requests). */
 static void rt_actor_deactivate(rt_worker_t *w, rt_actor_t *a, bool passivate, uint32_t reason)
@@ -234,20 +253,21 @@ static void rt_actor_deactivate(rt_worker_t *w, rt_actor_t *a, bool passivate, u
     if (passivate && a->status == RT_ST_ACTIVE && k->on_passivate) k->on_passivate(a);
     if (k->state_free) k->state_free(rt_actor_state(a));
     rt_timer_clear(a);
+    rt_kind_ctr_t *c = rt_actor_ctr(w, a);
+    if (c) RT_CTR_INC(&c->deactivations);
+    a->status = RT_ST_INACTIVE;
+
+    /* new generation: refs to the old activation go stale before anyone
+     * hears of its end (release: whoever learns of it through the DOWN
+     * below also sees the new generation) */
+    uint32_t g = rt_slot_bump(a->rt, a->slot);
+    atomic_store_explicit(&a->gen, g, memory_order_release);
     rt_actor_ext_t *x = a->ext;
     if (x && x->nwatch) {
         for (uint32_t i = 0; i < x->nwatch; i++) rt_actor_send_down(a->rt, x->watch[i], old, reason);
         x->nwatch = 0;
     }
-    rt_kind_ctr_t *c = rt_actor_ctr(w, a);
-    if (c) RT_CTR_INC(&c->deactivations);
-    a->status = RT_ST_INACTIVE;
     if (!(a->aflags & RT_AF_KEYED)) return;
-
-    /* new generation: refs to the old activation go stale */
-    uint32_t g = rt_slot_bump(a->rt, a->slot);
-    /* release: a sender that sees the new gen sees the state reset */
-    atomic_store_explicit(&a->gen, g, memory_order_release);
 
     /* filter what the old activation left behind */
     if (x && x->held_head) {
@@ -502,7 +522,7 @@ static void rt_actor_free_mem(rt_actor_t *a)
         free(a->ext->watch);
         free(a->ext);
     }
-    free(a);
+    rt_actor_mem_put(a);
 }
 
 void rt_actor_reclaim(rt_worker_t *w, rt_actor_t *a)

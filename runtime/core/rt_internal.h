@@ -31,6 +31,8 @@ struct event_base;
 #define RT_WORKER_BUDGET 256        /* actor runs per loop iteration */
 #define RT_CRON_HZ 10
 #define RT_KIDX_NONE 0xff
+#define RT_SPIN_MAX_US 1000         /* adaptive idle spin ceiling */
+#define RT_PLACE_SLACK 256          /* see rt_worker_place */
 
 /* Internal message types (below RT_MSG_USER, never delivered to handle()). */
 enum {
@@ -188,6 +190,7 @@ struct rt_worker {
     _Atomic uint64_t deepest;       /* deepest mailbox seen last cron period */
     uint64_t deepest_cur;
     uint32_t now;                   /* cached runtime-relative ms */
+    uint32_t spin_cur;              /* current idle spin (µs), adaptive */
     /* cron: keyed actors with idle_age_ms > 0 */
     rt_actor_t **cron_v;
     uint32_t cron_n, cron_cap, cron_cursor;

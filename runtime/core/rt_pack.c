@@ -25,8 +25,9 @@ bool rt_str_eq(rt_str_t s, const char *c)
     return s.p && s.n == n && memcmp(s.p, c, n) == 0;
 }
 
-/* msgpack write callback: append to the message payload, doubling its
- * capacity (realloc of the whole message) when needed. */
+/* msgpack write callback: append to the message payload, moving it to a
+ * message of double the capacity when needed (messages live in size-class
+ * pools, so they are never realloc'd). */
 static int rt_pack_write_cb(void *data, const char *buf, size_t len)
 {
     rt_pack_writer_t *w = data;
@@ -35,10 +36,15 @@ static int rt_pack_write_cb(void *data, const char *buf, size_t len)
     if ((size_t)m->len + len > m->cap) {
         size_t cap = m->cap ? m->cap : 64;
         while (cap < (size_t)m->len + len) cap *= 2;
-        if (cap > UINT32_MAX) { rt_msg_free(m); w->msg = NULL; return -1; }
-        rt_msg_t *g = realloc(m, sizeof *m + cap);
+        if (cap > UINT32_MAX - sizeof(rt_msg_t)) { rt_msg_free(m); w->msg = NULL; return -1; }
+        rt_msg_t *g = rt_msg_new(m->type, (uint32_t)cap);
         if (!g) { rt_msg_free(m); w->msg = NULL; return -1; }
-        g->cap = (uint32_t)cap;
+        g->flags = m->flags;
+        g->corr = m->corr;
+        g->from = m->from;
+        memcpy(g->payload, m->payload, m->len);
+        g->len = m->len;
+        rt_msg_free(m);
         w->msg = m = g;
     }
     memcpy(m->payload + m->len, buf, len);

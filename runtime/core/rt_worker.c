@@ -137,6 +137,7 @@ int rt_worker_place(rt_runtime_t *rt)
 {
     int n = rt->nthreads;
     if (n == 1) return 0;
+    rt_worker_t *self = rt_worker_of(rt);
     /* relaxed: a tie-break counter */
     uint32_t start = atomic_fetch_add_explicit(&rt->place_rr, 1, memory_order_relaxed) % (uint32_t)n;
     int best = (int)start;
@@ -149,6 +150,13 @@ int rt_worker_place(rt_runtime_t *rt)
             bl = l;
             best = j;
         }
+    }
+    /* a worker creating an actor keeps it (no cross-thread traffic for
+     * the first messages) unless it is clearly more loaded than the least
+     * loaded worker */
+    if (self) {
+        int64_t mine = atomic_load_explicit(&self->nlive, memory_order_relaxed);
+        if (mine <= bl + RT_PLACE_SLACK + bl / 8) return self->index;
     }
     return best;
 }
@@ -332,11 +340,15 @@ static uint32_t rt_worker_run_ready(rt_worker_t *w)
     return n;
 }
 
-/* Spin for up to spin_us waiting for work. True if work arrived. */
+/* Spin for up to spin_cur µs waiting for work. True if work arrived. No
+ * spin while this worker has I/O in flight: its result arrives through
+ * epoll, and spinning would take the core the database or peer needs. */
 static bool rt_worker_spin(rt_worker_t *w)
 {
-    int spin_us = w->rt->spin_us;
+    int spin_us = (int)w->spin_cur;
     if (spin_us <= 0) return false;
+    /* relaxed: own counter (only this worker's I/O modules change it) */
+    if (atomic_load_explicit(&w->inflight, memory_order_relaxed) > 0) return false;
     uint64_t t0 = rt_fine_us();
     for (uint32_t i = 1;; i++) {
         /* relaxed: a hint; the sleep path re-checks with seq_cst */
@@ -377,6 +389,7 @@ static void *rt_worker_main(void *arg)
     for (int i = 0; i < RT_WORKER_SLOTS; i++)
         if (rt->hooks[i].init) w->slots[i] = rt->hooks[i].init(rt, w->index, rt->hooks[i].arg);
     w->now = rt_rel_ms(rt);
+    w->spin_cur = rt->spin_us > 0 ? (uint32_t)rt->spin_us : 0;
 
     pthread_mutex_lock(&rt->start_mu);
     rt->nstarted++;
@@ -404,6 +417,7 @@ static void *rt_worker_main(void *arg)
             }
             continue;
         }
+        bool spun = atomic_load_explicit(&w->inflight, memory_order_relaxed) <= 0 && w->spin_cur;
         if (rt_worker_spin(w)) continue;
         /* seq_cst store then seq_cst load of rq_head: the worker half of
          * the Dekker pair with rt_worker_schedule */
@@ -413,10 +427,20 @@ static void *rt_worker_main(void *arg)
             continue;
         }
         rt_qsbr_offline(w->qs);
+        uint64_t slept = rt_fine_us();
         event_base_loop(w->base, EVLOOP_ONCE);
+        slept = rt_fine_us() - slept;
         /* relaxed: only suppresses needless kicks */
         atomic_store_explicit(&w->sleeping, 0, memory_order_relaxed);
         rt_qsbr_online(w->qs);
+        /* adaptive spin: a sleep that a longer spin would have avoided
+         * doubles the spin (up to RT_SPIN_MAX_US); a long one halves it
+         * (down to the configured base) */
+        if (spun) {
+            uint32_t base = (uint32_t)rt->spin_us;
+            if (slept < RT_SPIN_MAX_US) w->spin_cur = w->spin_cur * 2 > RT_SPIN_MAX_US ? RT_SPIN_MAX_US : w->spin_cur * 2;
+            else w->spin_cur = w->spin_cur / 2 < base ? base : w->spin_cur / 2;
+        }
         since_poll = 0;
         last_poll = rt_coarse_ms();
     }

@@ -721,6 +721,7 @@ T_CASE(shutdown_is_bounded_by_drain_ms)
 
 /* ---- the blocking guard ---------------------------------------------------------------------- */
 
+#ifndef NDEBUG
 static int guard_handle(rt_actor_t *self, const rt_msg_t *m)
 {
     (void)self;
@@ -729,6 +730,7 @@ static int guard_handle(rt_actor_t *self, const rt_msg_t *m)
     return RT_OK;
 }
 static const rt_kind_t guard_kind = {.name = "guard", .handle = guard_handle};
+#endif
 
 T_CASE(assert_not_worker_aborts_on_a_worker_in_debug_builds)
 {

@@ -94,13 +94,12 @@ static void *mb_consumer(void *p)
     return NULL;
 }
 
+static rt_actor_t mb_actor1, mb_actor2;   /* only the mailbox fields are used */
+
 T_CASE(mailbox_many_producers_both_lanes_single_owner)
 {
-    void *mem = NULL;
-    T_CHECK(posix_memalign(&mem, 64, sizeof(rt_actor_t)) == 0);
-    memset(mem, 0, sizeof(rt_actor_t));
     memset(&mbw, 0, sizeof mbw);
-    mbw.a = mem;
+    mbw.a = &mb_actor1;
     pthread_mutex_init(&mbw.mu, NULL);
     pthread_cond_init(&mbw.cv, NULL);
     rt_mbox_init(mbw.a);
@@ -127,15 +126,11 @@ T_CASE(mailbox_many_producers_both_lanes_single_owner)
     T_EQ_INT(rt_mbox_pop_normal(mbw.a) == NULL, 1);
     pthread_mutex_destroy(&mbw.mu);
     pthread_cond_destroy(&mbw.cv);
-    free(mem);
 }
 
 T_CASE(mailbox_token_once_per_idle_transition)
 {
-    void *mem = NULL;
-    T_CHECK(posix_memalign(&mem, 64, sizeof(rt_actor_t)) == 0);
-    memset(mem, 0, sizeof(rt_actor_t));
-    rt_actor_t *a = mem;
+    rt_actor_t *a = &mb_actor2;
     rt_mbox_init(a);
     rt_msg_t *m1 = rt_msg_new(RT_MSG_USER, 0), *m2 = rt_msg_new(RT_MSG_USER, 0);
     rt_msg_t *u = rt_msg_new(RT_MSG_USER, 0);
@@ -157,7 +152,6 @@ T_CASE(mailbox_token_once_per_idle_transition)
     rt_msg_free(m2);
     rt_msg_free(u);
     rt_msg_free(u2);
-    free(mem);
 }
 
 T_MAIN()
