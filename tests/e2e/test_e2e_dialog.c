@@ -308,6 +308,7 @@ T_CASE_TAGGED(deep_link_start, "e2e")
     /* the tracking answer: "coming soon" until the orders module, then the posting */
     m = e2e_reply(uid, WAIT_S);
     T_CHECK(m != NULL);
+    printf("# tracking answer: %.100s\n", e2e_text(m));
     T_CHECK(strcmp(e2e_text(m), text_get(T_SOON)) == 0 || strstr(e2e_text(m), "12345678-0001-1") != NULL);
     cJSON_Delete(m);
 
@@ -480,6 +481,45 @@ T_CASE_TAGGED(blocked_person_marked_unreachable, "e2e")
     T_EQ_INT(e2e_bot_count(uid), before);
     /* somebody else stays reachable */
     T_EQ_INT(e2e_sql_int("SELECT count(*) FROM users WHERE tg_unreachable", NULL), 1);
+
+    /* rows still pending at start are sent then: the same outcome */
+    snprintf(params, sizeof params, "{\"chat_id\":%lld,\"text\":\"Проверка связи 2\"}", uid);
+    T_EQ_INT(e2e_p7_stop(NULL), 0);
+    ins = e2e_sqls("INSERT INTO tg_outbox (chat_id, method, params, prio, dedupe_key)"
+                   " VALUES ($1, 'sendMessage', $2, 1, 'e2e-blocked-2') RETURNING id::text",
+                   e2e_i(uid), params, NULL);
+    T_CHECK(ins != NULL);
+    snprintf(id, sizeof id, "%s", ins);
+    T_CHECK(e2e_p7_start() == 0);
+    T_CHECK(e2e_sql_until(DB_WAIT_S, "blocked", "SELECT status FROM tg_outbox WHERE id = $1", id, NULL));
+    T_EQ_INT(e2e_bot_count(uid), before);
+}
+
+T_CASE_TAGGED(unblocked_person_reachable_again, "e2e")
+{
+    T_START();
+    const long long uid = 71015;
+    cJSON_Delete(register_person(uid, "Рита", "+79001001501"));
+    cJSON *a = e2e_act(uid, "block", NULL);
+    T_CHECK(a != NULL);
+    cJSON_Delete(a);
+    char params[256];
+    snprintf(params, sizeof params, "{\"chat_id\":%lld,\"text\":\"Проверка связи\"}", uid);
+    T_EQ_INT(e2e_sql_exec("INSERT INTO tg_outbox (chat_id, method, params, prio, dedupe_key)"
+                          " VALUES ($1, 'sendMessage', $2, 1, 'e2e-unblock-1')", e2e_i(uid), params, NULL), 0);
+    T_CHECK(e2e_user(71016, "Ной", NULL, false) == 0);
+    cJSON_Delete(say(71016, "/help"));   /* kick the gateway */
+    T_CHECK(e2e_sql_until(DB_WAIT_S, "true", "SELECT tg_unreachable::text FROM users WHERE tg_user_id = $1",
+                          e2e_i(uid), NULL));
+    /* the person unblocks the bot and writes: the bot reaches them again */
+    a = e2e_act(uid, "unblock", NULL);
+    T_CHECK(a != NULL);
+    cJSON_Delete(a);
+    cJSON *m = say(uid, "/menu");
+    expect_text(m, text_get(T_MENU_CLIENT));
+    cJSON_Delete(m);
+    T_CHECK(e2e_sql_until(DB_WAIT_S, "false", "SELECT tg_unreachable::text FROM users WHERE tg_user_id = $1",
+                          e2e_i(uid), NULL));
 }
 
 T_CASE_TAGGED(webhook_secret_checked, "e2e")
