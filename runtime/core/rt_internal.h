@@ -32,6 +32,7 @@ struct event_base;
 #define RT_CRON_HZ 10
 #define RT_KIDX_NONE 0xff
 #define RT_SPIN_MAX_US 1000         /* adaptive idle spin ceiling */
+#define RT_SPIN_YIELD_US 3          /* spin with sched_yield after this */
 #define RT_PLACE_SLACK 256          /* see rt_worker_place */
 
 /* Internal message types (below RT_MSG_USER, never delivered to handle()). */
@@ -85,13 +86,13 @@ struct rt_actor {
     /* ---- line 0: producers ---- */
     _Atomic(rt_msg_t *) head;       /* normal lane; bit 0 = idle (unscheduled) */
     _Atomic(rt_msg_t *) uhead;      /* urgent lane */
+    rt_mstub_t stub;                /* normal lane stub: the first producer after
+                                     * idle links it, so it shares head's line */
     rt_rq_node_t rq;                /* run-queue link */
     _Atomic uint32_t pushed;        /* messages pushed (both lanes) */
     _Atomic uint32_t gen;           /* generation of the current activation */
     const rt_kind_t *kind;
     rt_runtime_t *rt;
-    uint32_t slot;
-    uint32_t hash;                  /* directory hash (keyed) */
     uint16_t worker;                /* home worker */
     uint16_t state_off;             /* state = (char *)a + state_off */
     uint8_t kidx;                   /* kind index or RT_KIDX_NONE */
@@ -100,10 +101,11 @@ struct rt_actor {
     /* ---- line 1: home worker ---- */
     alignas(RT_CACHELINE) rt_msg_t *tail;
     rt_msg_t *utail;
-    rt_mstub_t stub;
     rt_mstub_t ustub;
     rt_actor_ext_t *ext;
     rt_actor_t *dir_next;           /* directory chain; under the shard lock */
+    uint32_t slot;
+    uint32_t hash;                  /* directory hash (keyed) */
     _Atomic uint32_t popped;        /* messages popped; single writer */
     uint32_t last_active;           /* runtime-relative ms of the last delivery */
     uint32_t cron_idx;              /* index in the worker's cron vector or UINT32_MAX */
@@ -166,14 +168,15 @@ typedef struct rt_kind_ctr {
 } rt_kind_ctr_t;
 
 struct rt_worker {
-    /* ---- producers: run-queue head and the sleeping flag ---- */
+    /* ---- producers: run-queue head, its stub (linked by the first
+     * producer after the queue drained), the sleeping flag ---- */
     alignas(RT_CACHELINE) rt_rq_node_t *_Atomic rq_head;
+    rt_rq_node_t rq_stub;
     _Atomic int sleeping;           /* 1 while the worker may block in epoll */
     int efd;                        /* eventfd written to wake the worker */
     _Atomic int64_t nlive;          /* actors homed here (placement; any thread) */
     /* ---- the worker itself ---- */
     alignas(RT_CACHELINE) rt_rq_node_t *rq_tail;
-    rt_rq_node_t rq_stub;
     rt_runtime_t *rt;
     int index;
     pthread_t thread;
@@ -191,6 +194,8 @@ struct rt_worker {
     uint64_t deepest_cur;
     uint32_t now;                   /* cached runtime-relative ms */
     uint32_t spin_cur;              /* current idle spin (µs), adaptive */
+    uint32_t place_tick;            /* rt_worker_place: refresh place_min every 64 */
+    int64_t place_min;              /* least nlive seen at the last refresh */
     /* cron: keyed actors with idle_age_ms > 0 */
     rt_actor_t **cron_v;
     uint32_t cron_n, cron_cap, cron_cursor;

@@ -14,6 +14,9 @@
 #include <stdlib.h>
 
 static rt_qsbr_rec_t *_Atomic rt_qsbr_head;
+#ifdef RT_QSBR_RMW_FENCE
+_Atomic uint64_t rt_qsbr_fence_word;
+#endif
 static pthread_mutex_t rt_qsbr_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_key_t rt_qsbr_key;
 static pthread_once_t rt_qsbr_once = PTHREAD_ONCE_INIT;
@@ -81,7 +84,7 @@ rt_qsbr_snap_t *rt_qsbr_snapshot(rt_qsbr_rec_t *self, uint32_t *n, bool *ok)
 {
     /* seq_cst fence: orders the caller's unlink stores before the loads of
      * the records below (pairs with the fence in rt_qsbr_online). */
-    atomic_thread_fence(memory_order_seq_cst);
+    RT_QSBR_FENCE();
     uint32_t cap = 0, cnt = 0;
     rt_qsbr_snap_t *v = NULL;
     *ok = true;

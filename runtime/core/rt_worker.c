@@ -27,6 +27,7 @@
 #include "rt_log.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <event2/event.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -138,6 +139,14 @@ int rt_worker_place(rt_runtime_t *rt)
     int n = rt->nthreads;
     if (n == 1) return 0;
     rt_worker_t *self = rt_worker_of(rt);
+    /* fast path for a creating worker: compare its own count with the
+     * minimum it saw at most 64 placements ago (reading every worker's
+     * counter on each spawn costs cache misses) */
+    if (self && (self->place_tick++ & 63) != 0) {
+        /* relaxed: own counter, heuristic */
+        int64_t mine = atomic_load_explicit(&self->nlive, memory_order_relaxed);
+        if (mine <= self->place_min + RT_PLACE_SLACK + self->place_min / 8) return self->index;
+    }
     /* relaxed: a tie-break counter */
     uint32_t start = atomic_fetch_add_explicit(&rt->place_rr, 1, memory_order_relaxed) % (uint32_t)n;
     int best = (int)start;
@@ -155,6 +164,7 @@ int rt_worker_place(rt_runtime_t *rt)
      * the first messages) unless it is clearly more loaded than the least
      * loaded worker */
     if (self) {
+        self->place_min = bl;
         int64_t mine = atomic_load_explicit(&self->nlive, memory_order_relaxed);
         if (mine <= bl + RT_PLACE_SLACK + bl / 8) return self->index;
     }
@@ -350,12 +360,22 @@ static bool rt_worker_spin(rt_worker_t *w)
     /* relaxed: own counter (only this worker's I/O modules change it) */
     if (atomic_load_explicit(&w->inflight, memory_order_relaxed) > 0) return false;
     uint64_t t0 = rt_fine_us();
+    bool yielding = false;
     for (uint32_t i = 1;; i++) {
         /* relaxed: a hint; the sleep path re-checks with seq_cst */
         if (!rt_rq_empty(w, memory_order_relaxed)) return true;
         if (atomic_load_explicit(&w->stop, memory_order_relaxed)) return true;
-        rt_cpu_relax();
-        if ((i & 63) == 0 && rt_fine_us() - t0 >= (uint64_t)spin_us) return false;
+        if (yielding) {
+            /* let any other runnable thread on this core (often the peer
+             * we are waiting for, when both share one CPU) go first */
+            sched_yield();
+        } else {
+            rt_cpu_relax();
+            if ((i & 15) != 0) continue;
+        }
+        uint64_t spent = rt_fine_us() - t0;
+        if (spent >= (uint64_t)spin_us) return false;
+        if (spent >= RT_SPIN_YIELD_US) yielding = true;
     }
 }
 
