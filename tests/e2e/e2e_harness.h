@@ -25,11 +25,11 @@
  * Exports: e2e_mode_t, e2e_init, e2e_finish, e2e_mode, e2e_mode_name,
  * e2e_p7_setenv, e2e_p7_start, e2e_p7_ensure, e2e_p7_stop, e2e_p7_kill,
  * e2e_p7_running, e2e_p7_run, e2e_p7_base, e2e_webhook_post, e2e_tg_base,
- * e2e_tg, e2e_user, e2e_act, e2e_reply, e2e_wait, e2e_cursor, e2e_bot_count,
- * e2e_text, e2e_kb_has, e2e_kb_contact, e2e_tg_log_path, e2e_xs_start,
- * e2e_xs_stop, e2e_xs_base, e2e_xs, e2e_free_port, e2e_sql1, e2e_sql_int,
- * e2e_sqls, e2e_sql_exec, e2e_sql_until, e2e_i, e2e_now, e2e_sleep_ms, E2E_TOKEN,
- * E2E_SECRET.
+ * e2e_tg, e2e_user, e2e_act, e2e_reply, e2e_wait, e2e_cursor,
+ * e2e_cursor_set, e2e_bot_count, e2e_text, e2e_kb_has, e2e_kb_contact,
+ * e2e_tg_log_path, e2e_xs_start, e2e_xs_stop, e2e_xs_port, e2e_xs_base,
+ * e2e_xs, e2e_free_port, e2e_sql1, e2e_sqls, e2e_sql_int, e2e_sql_exec,
+ * e2e_sql_until, e2e_i, e2e_now, e2e_sleep_ms, E2E_TOKEN, E2E_SECRET.
  * Threads: the test's main thread; e2e_act, e2e_tg and e2e_xs may also be
  * called from helper threads the case joins.
  */

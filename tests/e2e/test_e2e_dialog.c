@@ -7,7 +7,8 @@
  * foreign contact refused, phone formats, role menus and role changes
  * (granted after and before registration), /cancel, the deep link, a
  * restart in the middle of a dialog, a repeated update, a person who
- * blocked the bot, and the webhook secret. Every expected text comes from
+ * blocked the bot (and one who unblocked it and wrote again), and the
+ * webhook secret. Every expected text comes from
  * the message catalogue (actors/texts), so a changed wording does not
  * break the tests, a changed behaviour does.
  *
@@ -543,6 +544,11 @@ T_CASE_TAGGED(webhook_secret_checked, "e2e")
     T_EQ_INT(e2e_webhook_post("e2e-webhook-Secret_4", body), 403);
     T_EQ_INT(e2e_sql_int("SELECT count(*) FROM tg_inbox WHERE update_id = 900000301", NULL), 0);
     T_EQ_INT(e2e_bot_count(uid), 0);
+    /* the right secret with a body that is no Update: 400, nothing stored */
+    long inbox = e2e_sql_int("SELECT count(*) FROM tg_inbox", NULL);
+    T_EQ_INT(e2e_webhook_post(E2E_SECRET, "{\"message\":{\"text\":\"no update_id\"}}"), 400);
+    T_EQ_INT(e2e_webhook_post(E2E_SECRET, "not json"), 400);
+    T_EQ_INT(e2e_sql_int("SELECT count(*) FROM tg_inbox", NULL), inbox);
     /* the right secret: stored and answered */
     T_EQ_INT(e2e_webhook_post(E2E_SECRET, body), 200);
     free(body);
