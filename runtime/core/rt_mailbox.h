@@ -97,6 +97,7 @@ static inline rt_msg_t *rt_mbox_pop(_Atomic(rt_msg_t *) *headp, rt_msg_t **tailp
         if (!next) return NULL;
         *tailp = next;
         tail = next;
+        /* acquire: as above */
         next = atomic_load_explicit(&next->next, memory_order_acquire);
     }
     if (next) {
@@ -134,6 +135,7 @@ static inline rt_msg_t *rt_mbox_pop_urgent(rt_actor_t *a)
  * Dekker pair. */
 static inline bool rt_mbox_urgent_empty(rt_actor_t *a)
 {
+    /* seq_cst: see above */
     return a->utail == RT_MBOX_USTUB(a) &&
            atomic_load_explicit(&a->uhead, memory_order_seq_cst) == RT_MBOX_USTUB(a);
 }

@@ -88,6 +88,7 @@ rt_qsbr_snap_t *rt_qsbr_snapshot(rt_qsbr_rec_t *self, uint32_t *n, bool *ok)
     uint32_t cap = 0, cnt = 0;
     rt_qsbr_snap_t *v = NULL;
     *ok = true;
+    /* acquire: pairs with the release publication in rt_qsbr_register */
     for (rt_qsbr_rec_t *r = atomic_load_explicit(&rt_qsbr_head, memory_order_acquire); r;
          r = atomic_load_explicit(&r->next, memory_order_acquire)) {
         if (r == self) continue;

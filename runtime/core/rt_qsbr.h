@@ -81,6 +81,7 @@ static inline void rt_qsbr_online(rt_qsbr_rec_t *r)
 static inline void rt_qsbr_offline(rt_qsbr_rec_t *r)
 {
     uint64_t s = atomic_load_explicit(&r->seq, memory_order_relaxed);
+    /* release: see above */
     atomic_store_explicit(&r->seq, (s | 1) + 1, memory_order_release);
 }
 
@@ -89,6 +90,7 @@ static inline void rt_qsbr_offline(rt_qsbr_rec_t *r)
 static inline void rt_qsbr_quiescent(rt_qsbr_rec_t *r)
 {
     uint64_t s = atomic_load_explicit(&r->seq, memory_order_relaxed);
+    /* release: see above */
     atomic_store_explicit(&r->seq, s + 2, memory_order_release);
 }
 

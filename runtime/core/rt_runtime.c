@@ -267,6 +267,7 @@ int rt_runtime_stop(rt_runtime_t *rt, int drain_ms)
     }
     uint64_t now = rt_now_ms();
     rt->final_deadline = deadline > now + 200 ? deadline : now + 200;
+    /* seq_cst: every send that starts after this sees FINAL and is refused */
     atomic_store_explicit(&rt->phase, RT_PHASE_FINAL, memory_order_seq_cst);
     for (int i = 0; i < rt->nthreads; i++) {
         /* release: FINAL and final_deadline are visible to the worker */
@@ -287,6 +288,7 @@ int rt_runtime_stop(rt_runtime_t *rt, int drain_ms)
     while (ok && !rt_qsbr_passed(s, n)) usleep(100);
     free(s);
     rt_runtime_free_leftovers(rt);
+    /* release: main thread only; ordered for any later reader */
     atomic_store_explicit(&rt->phase, RT_PHASE_STOPPED, memory_order_release);
     LOG_INFO("runtime_stopped", "drain_ms=%llu", (unsigned long long)(rt_now_ms() - t0));
     return RT_OK;

@@ -89,6 +89,7 @@ static inline rt_rq_node_t *rt_rq_pop(rt_worker_t *w)
     if (tail == stub) {
         if (!next) return NULL;
         w->rq_tail = tail = next;
+        /* acquire: as above */
         next = atomic_load_explicit(&next->next, memory_order_acquire);
     }
     if (next) {
