@@ -216,7 +216,10 @@ int rt_spawn_on(rt_runtime_t *rt, const rt_kind_t *kind, int worker, rt_ref_t *o
 /* Ask from a non-worker thread: send `m` to (kind, key) and wait up to
  * timeout_ms for rt_reply. On RT_OK *reply holds the reply (caller frees
  * with rt_msg_free). Returns RT_ETIMEDOUT, RT_EQUARANTINED, RT_ESHUTDOWN
- * or RT_EFULL otherwise. Never call from a worker thread. */
+ * or RT_EFULL otherwise. Never call from a worker thread.
+ * (Also: RT_EFAIL at once when the actor handled the request without
+ * replying or failed on it; RT_EINVAL for bad arguments or a worker
+ * caller; RT_ENOMEM.) */
 int rt_ask(rt_runtime_t *rt, const rt_kind_t *kind, const char *key,
            rt_msg_t *m, int timeout_ms, rt_msg_t **reply);
 
