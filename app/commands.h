@@ -37,6 +37,7 @@ typedef struct app_command {
 extern const app_command_t app_cmd_serve;    /* cmd_serve.c */
 extern const app_command_t app_cmd_migrate;  /* cmd_migrate.c */
 extern const app_command_t app_cmd_role;     /* cmd_role.c */
+extern const app_command_t app_cmd_seed;     /* cmd_seed.c */
 
 /* NULL-terminated, in --help order. */
 extern const app_command_t *const app_commands[];

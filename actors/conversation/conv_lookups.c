@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "conv_dialog.h"
+#include "conv_form.h"
 
 /* The order card: the row, item names, and the applied history as
  * "status|at_ms" lines. */
@@ -15,7 +16,10 @@
     "       o.customer_phone, o.addressee_phone, o.ordered_by, o.pickup_point,"                      \
     "       (extract(epoch FROM o.storage_until) * 1000)::bigint AS storage_until_ms,"               \
     "       (SELECT string_agg(x->>'name', ', ') FROM json_array_elements(o.items::json) x) AS item_names," \
-    "       NULL::text AS delivery_address,"                                                          \
+    "       (SELECT d.address || ' · ' || to_char(d.slot_date, 'DD.MM.YYYY') || ' '"                   \
+    "               || to_char(d.slot_start, 'HH24:MI') || '–' || to_char(d.slot_end, 'HH24:MI')"      \
+    "          FROM deliveries d WHERE d.posting_number = o.posting_number AND d.status = 'ordered'"    \
+    "         ORDER BY d.id DESC LIMIT 1) AS delivery_address,"                                        \
     "       (SELECT string_agg(h.status || '|' || (extract(epoch FROM h.at) * 1000)::bigint, E'\\n'"  \
     "                          ORDER BY h.at, h.id)"                                                  \
     "          FROM order_history h WHERE h.posting_number = o.posting_number AND h.applied) AS history" \
@@ -28,6 +32,28 @@ static const conv_lookup_def_t conv_lookup_table[] = {
      "SELECT posting_number, status FROM orders"
      " WHERE ($1 <> '' AND (customer_phone = $1 OR addressee_phone = $1)) OR ordered_by = $2::bigint"
      " ORDER BY updated_at DESC LIMIT 20", "pu", false},
+    /* the delivery form (conv_form.c) */
+    {CONV_NEED_FORM_POSTING,
+     "SELECT o.status, o.customer_phone, o.addressee_phone, o.weight_g, d.id AS delivery_id,"
+     "       d.address AS delivery_address, to_char(d.slot_date, 'YYYYMMDD') AS delivery_date,"
+     "       to_char(d.slot_start, 'HH24:MI') AS delivery_start, to_char(d.slot_end, 'HH24:MI') AS delivery_end"
+     "  FROM orders o LEFT JOIN deliveries d ON d.posting_number = o.posting_number AND d.status = 'ordered'"
+     " WHERE o.posting_number = $1", "k", false},
+    {CONV_NEED_FORM_ZONES, "SELECT id, name, city, polygon FROM delivery_zones WHERE active ORDER BY id", "", false},
+    {CONV_NEED_FORM_PICKUPS,
+     "SELECT id, city, name, address, lat, lon, hours FROM pickup_points WHERE active ORDER BY city, id", "", false},
+    {CONV_NEED_FORM_SLOTS,   /* the next 3 days (Moscow dates) after today */
+     "SELECT to_char(g.day, 'YYYYMMDD') AS day, s.id AS slot_id, to_char(s.start_time, 'HH24:MI') AS t_start,"
+     "       to_char(s.end_time, 'HH24:MI') AS t_end, s.capacity,"
+     "       (SELECT count(*) FROM deliveries x WHERE x.slot_id = s.id AND x.slot_date = g.day"
+     "           AND x.status = 'ordered') AS taken"
+     "  FROM delivery_slots s JOIN delivery_zones z ON z.id = s.zone_id AND z.active"
+     " CROSS JOIN LATERAL (SELECT (now() AT TIME ZONE 'Europe/Moscow')::date + n AS day"
+     "                       FROM generate_series(1, 3) n) g"
+     " WHERE s.zone_id = $1::int AND s.active ORDER BY g.day, s.start_time", "k", false},
+    {CONV_NEED_FORM_TARIFF,
+     "SELECT weight_from_g, weight_to_g, price_kopecks FROM tariffs WHERE zone_id = $1::int ORDER BY weight_from_g",
+     "k", false},
 };
 
 const conv_lookup_def_t *conv_lookup_def(int kind)
