@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "msg_types.h"
+#include "ozon_gateway.h"
 
 static plus7_actors_cfg_t plus7_cfg;
 
@@ -25,6 +26,13 @@ int plus7_actors_register(rt_runtime_t *rt, const plus7_actors_cfg_t *cfg)
     plus7_cfg.tg_webhook_url = plus7_dup(cfg->tg_webhook_url);
     plus7_cfg.tg_secret = plus7_dup(cfg->tg_secret);
     plus7_cfg.bitrix24_webhook = plus7_dup(cfg->bitrix24_webhook);
+    plus7_cfg.ozon_api = plus7_dup(cfg->ozon_api ? cfg->ozon_api : "https://api-seller.ozon.ru");
+    plus7_cfg.ozon_client_id = plus7_dup(cfg->ozon_client_id);
+    plus7_cfg.ozon_api_key = plus7_dup(cfg->ozon_api_key);
+    plus7_cfg.ozon_statuses = plus7_dup(cfg->ozon_statuses);
+    plus7_cfg.ozon_delivery_methods = plus7_dup(cfg->ozon_delivery_methods);
+    if (plus7_cfg.ozon_rps <= 0) plus7_cfg.ozon_rps = 20;
+    if (plus7_cfg.ozon_rps > 50) plus7_cfg.ozon_rps = 50;      /* Ozon's limit per Client-Id */
     if (plus7_cfg.tg_rate <= 0) plus7_cfg.tg_rate = 30;
     if (plus7_cfg.storage_days <= 0) plus7_cfg.storage_days = 7;
     if (plus7_cfg.pickup_remind_days[0] <= 0) {
@@ -37,6 +45,10 @@ int plus7_actors_register(rt_runtime_t *rt, const plus7_actors_cfg_t *cfg)
         int rc = rt_kind_register(rt, kinds[i]);
         if (rc != RT_OK) return rc;
     }
+    if (plus7_cfg.ozon_client_id && *plus7_cfg.ozon_client_id) {   /* Ozon configured */
+        int rc = rt_kind_register(rt, &ozon_gateway_kind);
+        if (rc != RT_OK) return rc;
+    }
     return RT_OK;
 }
 
@@ -45,6 +57,11 @@ int plus7_actors_start(rt_runtime_t *rt)
     msg_crm_link_t l = {0};
     int rc = rt_send_key(rt, &crm_kind, "main", msg_crm_link_new(&l));
     if (rc != RT_OK) return rc;
+    if (plus7_cfg.ozon_client_id && *plus7_cfg.ozon_client_id) {   /* load state, schedule the import */
+        msg_ozon_kick_t ok = {.import_now = false};
+        rc = rt_send_key(rt, &ozon_gateway_kind, "main", msg_ozon_kick_new(&ok));
+        if (rc != RT_OK) return rc;
+    }
     if (!plus7_cfg.tg_token || !*plus7_cfg.tg_token) return RT_OK;   /* Telegram off */
     msg_tg_kick_t k = {0};
     rc = rt_send_key(rt, &tg_gateway_kind, "main", msg_tg_kick_new(&k));

@@ -30,6 +30,13 @@ typedef struct plus7_actors_cfg {
     int poll_timeout_s;          /* getUpdates long-poll timeout, default 25 */
     int storage_days;            /* days a parcel waits at the pickup point, default 7 */
     int pickup_remind_days[4];   /* reminder days after arrival, 0-terminated; default 3, 6 */
+    const char *ozon_api;        /* Seller API base, no trailing slash */
+    const char *ozon_client_id;  /* NULL/"" = Ozon off (kind "ozon_gateway" not registered) */
+    const char *ozon_api_key;
+    const char *ozon_statuses;   /* import filter: comma list of Ozon statuses; NULL/"" = any */
+    const char *ozon_delivery_methods; /* import filter: comma list of delivery_method ids; NULL/"" = all */
+    int ozon_import_interval_s;  /* periodic import period; 0 = off */
+    int ozon_rps;                /* requests/s to Ozon, 1..50; 0 = default 20 */
 } plus7_actors_cfg_t;
 
 /* Register every kind with `rt` (before rt_runtime_start). The config is

@@ -99,6 +99,15 @@ static const cfg_def_t cfg_defs[] = {
     {"PLUS7_OZON_CLIENT_ID", CFG_DIGITS, NULL, "Ozon Client-Id (unset: Ozon off)",
      F(ozon_client_id), 0, 0},
     {"PLUS7_OZON_API_KEY", CFG_SECRET, NULL, "Ozon Api-Key", F(ozon_api_key), 0, 0},
+    {"PLUS7_OZON_IMPORT_STATUSES", CFG_STR, "awaiting_deliver,delivering,driver_pickup,delivered,cancelled",
+     "Ozon statuses the periodic import asks for (comma-separated)", F(ozon_import_statuses), 0, 0},
+    {"PLUS7_OZON_DELIVERY_METHODS", CFG_STR, NULL,
+     "delivery_method ids the periodic import asks for (comma-separated; unset: all)",
+     F(ozon_delivery_methods), 0, 0},
+    {"PLUS7_OZON_IMPORT_INTERVAL_S", CFG_INT, "300",
+     "seconds between periodic imports of Ozon postings (0: off)", F(ozon_import_interval_s), 0, 86400},
+    {"PLUS7_OZON_RPS", CFG_INT, "20", "requests per second to the Ozon Seller API (Ozon allows 50)",
+     F(ozon_rps), 1, 50},
     {"PLUS7_LOGISTICS_SECRET", CFG_SECRET, NULL,
      "HMAC-SHA256 key of the logistics webhook (unset: endpoint off)", F(logistics_secret), 0, 0},
     {"PLUS7_SMS_PROVIDER", CFG_SMS, "none", "none or smsru", F(sms_provider), 0, 0},
@@ -417,9 +426,39 @@ static int cfg_parse_one(const cfg_def_t *d, const char *v, app_config_t *cfg,
     return RT_OK;
 }
 
+/* A comma-separated list of 1..max items, each of 1..64 characters from
+ * `charset` (surrounding blanks allowed). */
+static bool cfg_list_ok(const char *v, const char *charset, int max)
+{
+    int n = 0;
+    for (const char *p = v;; p++) {
+        size_t len = strcspn(p, ","), a = 0, b = len;
+        while (a < b && p[a] == ' ') a++;
+        while (b > a && p[b - 1] == ' ') b--;
+        if (b == a || b - a > 64 || ++n > max) return false;
+        for (size_t i = a; i < b; i++)
+            if (!strchr(charset, p[i])) return false;
+        p += len;
+        if (!*p) return true;
+    }
+}
+
 /* Settings that only make sense together. */
 static int cfg_check_features(const app_config_t *c, char *err, size_t errlen)
 {
+    char shown[120];
+    if (c->ozon_import_statuses &&
+        !cfg_list_ok(c->ozon_import_statuses, "abcdefghijklmnopqrstuvwxyz_", 32)) {
+        cfg_err(err, errlen, "PLUS7_OZON_IMPORT_STATUSES: expected Ozon statuses separated by commas"
+                " (e.g. awaiting_deliver,delivering), got \"%s\"",
+                cfg_show(c->ozon_import_statuses, shown, sizeof shown));
+        return RT_EINVAL;
+    }
+    if (c->ozon_delivery_methods && !cfg_list_ok(c->ozon_delivery_methods, "0123456789", 256)) {
+        cfg_err(err, errlen, "PLUS7_OZON_DELIVERY_METHODS: expected numeric delivery_method ids separated"
+                " by commas, got \"%s\"", cfg_show(c->ozon_delivery_methods, shown, sizeof shown));
+        return RT_EINVAL;
+    }
     if (c->tg_mode == APP_TG_WEBHOOK) {
         if (!c->tg_webhook_url) {
             cfg_err(err, errlen, "PLUS7_TG_WEBHOOK_URL: required when PLUS7_TG_MODE=webhook");
@@ -505,6 +544,7 @@ void app_config_free(app_config_t *cfg)
     char **strs[] = {&cfg->db, &cfg->listen, &cfg->listen_civetweb, &cfg->static_dir,
                      &cfg->tg_token, &cfg->tg_api, &cfg->tg_webhook_url, &cfg->tg_secret,
                      &cfg->ozon_api, &cfg->ozon_client_id, &cfg->ozon_api_key,
+                     &cfg->ozon_import_statuses, &cfg->ozon_delivery_methods,
                      &cfg->logistics_secret, &cfg->sms_api, &cfg->sms_key,
                      &cfg->bitrix24_webhook, &cfg->config_file};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) free(*strs[i]);

@@ -48,6 +48,10 @@ typedef struct app_config {
     char *ozon_api;           /* PLUS7_OZON_API, no trailing '/' */
     char *ozon_client_id;     /* PLUS7_OZON_CLIENT_ID; NULL = Ozon off */
     char *ozon_api_key;       /* PLUS7_OZON_API_KEY */
+    char *ozon_import_statuses;   /* PLUS7_OZON_IMPORT_STATUSES: comma list of Ozon statuses */
+    char *ozon_delivery_methods;  /* PLUS7_OZON_DELIVERY_METHODS: comma list of ids; NULL = all */
+    int ozon_import_interval_s;   /* PLUS7_OZON_IMPORT_INTERVAL_S: 0 = no periodic import */
+    int ozon_rps;                 /* PLUS7_OZON_RPS: requests per second to Ozon, 1..50 */
 
     char *logistics_secret;   /* PLUS7_LOGISTICS_SECRET; NULL = endpoint off */
 

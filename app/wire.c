@@ -13,6 +13,8 @@
 #include "rt_log.h"
 #include "rt_reminder.h"
 #include "logistics_webhook.h"
+#include "ozon_stats.h"
+#include "web_builtin.h"
 #include "tg_webhook.h"
 
 #include <stdio.h>
@@ -44,6 +46,13 @@ int app_wire_runtime(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_
         .crm = cfg->crm == APP_CRM_BITRIX24 ? PLUS7_CRM_BITRIX24 : PLUS7_CRM_BUILTIN,
         .bitrix24_webhook = g_bitrix_base,
         .poll_timeout_s = 25,
+        .ozon_api = cfg->ozon_api,
+        .ozon_client_id = cfg->ozon_client_id,
+        .ozon_api_key = cfg->ozon_api_key,
+        .ozon_statuses = cfg->ozon_import_statuses,
+        .ozon_delivery_methods = cfg->ozon_delivery_methods,
+        .ozon_import_interval_s = cfg->ozon_import_interval_s,
+        .ozon_rps = cfg->ozon_rps,
     };
     int rc = plus7_actors_register(rt, &ac);
     if (rc != RT_OK) snprintf(err, errlen, "actors: register failed: %s", rt_strerror(rc));
@@ -58,6 +67,13 @@ int app_wire_web(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_t er
         rc = tg_webhook_register(rt, cfg->tg_secret);
         if (rc != RT_OK) {
             snprintf(err, errlen, "telegram webhook: %s", rt_strerror(rc));
+            return rc;
+        }
+    }
+    if (cfg->ozon_client_id) {              /* the Ozon gateway's plus7_ozon_* counters */
+        rc = web_metrics_source_add(ozon_metrics_render);
+        if (rc != RT_OK) {
+            snprintf(err, errlen, "metrics: ozon: %s", rt_strerror(rc));
             return rc;
         }
     }

@@ -5,12 +5,15 @@
  * (web_health.c, web_metrics.c, web_static.c) and registers itself through
  * web_route_add like any other module.
  *
- * Exports: web_health_register, web_metrics_register, web_static_register.
+ * Exports: web_health_register, web_metrics_register, web_metrics_source_add,
+ * web_static_register.
  * Threads: the register functions on the main thread before
  * web_server_start; the handlers on civetweb threads.
  */
 #ifndef PLUS7_WEB_BUILTIN_H
 #define PLUS7_WEB_BUILTIN_H
+
+#include <stddef.h>
 
 #include "rt.h"
 
@@ -24,6 +27,17 @@ int web_health_register(void);
  * client counters, HTTP requests by route and status, log lines dropped.
  * `rt` must outlive the web server. Returns web_route_add's result. */
 int web_metrics_register(rt_runtime_t *rt);
+
+/* A module's own /metrics lines (e.g. the Ozon gateway's plus7_ozon_*):
+ * writes Prometheus text into buf (cap bytes, NUL-terminated when cap > 0)
+ * and returns the length the whole text needs, like snprintf. Called on
+ * civetweb threads at every scrape. Lets app/ plug actors' counters in
+ * without web/ knowing actors/. */
+typedef size_t (*web_metrics_source_fn)(char *buf, size_t cap);
+
+/* Add a source to GET /metrics (main thread, before web_server_start; at
+ * most 8). RT_OK, RT_EINVAL (NULL) or RT_EFULL. */
+int web_metrics_source_add(web_metrics_source_fn fn);
 
 /* GET / (everything not taken by a longer prefix): files under `dir`
  * (resolved with realpath; must exist) with content types by extension,

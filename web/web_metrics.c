@@ -5,7 +5,8 @@
  * quarantines per kind, messages delivered, deepest mailbox), a messages
  * per second gauge computed here from successive snapshots, the async
  * PostgreSQL and HTTP client counters, the web layer's requests by route
- * and status, and the log lines dropped by the async logger.
+ * and status, the lines of modules' own sources (web_metrics_source_add,
+ * e.g. plus7_ozon_*), and the log lines dropped by the async logger.
  *
  * Rate: the delivered-message counter is sampled at each scrape; when the
  * previous sample is at least 1 s old the gauge becomes
@@ -13,7 +14,7 @@
  * last computed value is repeated. The first scrape measures since
  * registration. Prometheus users may prefer rate(plus7_messages_total[1m]).
  *
- * Exports: web_metrics_register.
+ * Exports: web_metrics_register, web_metrics_source_add.
  * Threads: registration on the main thread; the handler on civetweb
  * threads (a mutex guards the rate sample).
  */
@@ -29,10 +30,13 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 static rt_runtime_t *g_rt;   /* written before the server starts */
+static web_metrics_source_fn g_sources[8];   /* idem (web_metrics_source_add) */
+static int g_nsources;
 static time_t g_start_time;
 
 static struct {
@@ -161,6 +165,21 @@ static int web_metrics_get(web_req_t *req)
                    "Incoming HTTP requests by route prefix, route method and status.");
     web_server_stats_each(metrics_route_line, &b);
 
+    for (int i = 0; i < g_nsources; i++) {   /* modules' own lines (web_metrics_source_add) */
+        char small[4096];
+        size_t n = g_sources[i](small, sizeof small);
+        if (n < sizeof small) {
+            web_buf_append(&b, small, n);
+        } else {
+            size_t cap = n + 1024;   /* room for counters that grew meanwhile */
+            char *big = malloc(cap);
+            size_t m = big ? g_sources[i](big, cap) : cap;
+            if (m < cap) web_buf_append(&b, big, m);
+            else b.oom = true;
+            free(big);
+        }
+    }
+
     metrics_family(&b, "plus7_log_lines_dropped_total", "counter",
                    "Log lines dropped because the log ring was full.");
     web_buf_printf(&b, "plus7_log_lines_dropped_total %lu\n", rt_log_dropped());
@@ -171,6 +190,15 @@ static int web_metrics_get(web_req_t *req)
                         "Cache-Control: no-store\r\n", b.p, b.len);
     web_buf_free(&b);
     return rc;
+}
+
+/* Contract: see web_builtin.h. */
+int web_metrics_source_add(web_metrics_source_fn fn)
+{
+    if (!fn) return RT_EINVAL;
+    if (g_nsources >= (int)(sizeof g_sources / sizeof g_sources[0])) return RT_EFULL;
+    g_sources[g_nsources++] = fn;
+    return RT_OK;
 }
 
 /* Contract: see web_builtin.h. */

@@ -11,7 +11,7 @@ secs=${1:-30}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=$(realpath -m "${2:-$root/build-fuzz}")
 mkdir -p "$out"
-inc="-I$root/runtime -I$root/actors -I$root/actors/common -I$root/actors/telegram -I$root/actors/texts -I$root/actors/conversation -I$root/actors/orders"
+inc="-I$root/runtime -I$root/actors -I$root/actors/common -I$root/actors/telegram -I$root/actors/texts -I$root/actors/conversation -I$root/actors/orders -I$root/actors/ozon"
 flags="-g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
 
 # target -> the sources it needs besides its own file
@@ -19,6 +19,7 @@ declare -A deps=(
   [tg_update]="actors/telegram/tg_update.c"
   [phone]="actors/common/phone.c"
   [logistics]="actors/orders/logistics_event.c actors/orders/order_status.c actors/common/timefmt.c actors/common/posting.c"
+  [ozon_posting]="actors/orders/ozon_posting.c actors/ozon/ozon_api.c actors/common/phone.c actors/common/posting.c"
 )
 targets=$(printf '%s\n' "${!deps[@]}" | sort)
 echo "1..$(echo "$targets" | wc -l)"
