@@ -43,6 +43,7 @@
 #include "conv_form.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,7 +76,10 @@ void conv_form_data_parse(const char *s, conv_form_data_t *d)
             case 'z': d->zone = atoi(v); break;
             case 'k': d->price = strtoll(v, NULL, 10); break;
             case 'w': d->weight_unknown = v[0] == '1'; break;
-            case 'g': d->has_pin = sscanf(v, "%lf,%lf", &d->lat, &d->lon) == 2; break;
+            case 'g':
+                d->has_pin = sscanf(v, "%lf,%lf", &d->lat, &d->lon) == 2 && isfinite(d->lat) && isfinite(d->lon) &&
+                             fabs(d->lat) <= 90 && fabs(d->lon) <= 180;
+                break;
             case 'd':
                 if (strlen(v) == 8 && strspn(v, "0123456789") == 8) memcpy(d->date, v, 9);
                 break;

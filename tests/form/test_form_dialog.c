@@ -400,6 +400,10 @@ T_CASE(state_round_trips_within_512_bytes)
     conv_form_data_parse("x=1\nzz=3\n=\nd=2026\nnonsense", &back);
     T_EQ_INT(back.zone, 0);
     T_EQ_STR(back.date, "");
+    conv_form_data_parse("g=nan,nan", &back);
+    T_CHECK(!back.has_pin);
+    conv_form_data_parse("g=91,10", &back);
+    T_CHECK(!back.has_pin);
     char tiny[16];
     T_EQ_INT(conv_form_data_format(&d, tiny, sizeof tiny), RT_EINVAL);
 }
@@ -963,6 +967,48 @@ T_CASE(form_start_entry_point_prefills_the_posting)
     T_EQ_STR(o.step, "form_posting");
     conv_out_free(&o);
     tg_update_free(&u);
+}
+
+/* Typed text and stored state come from outside: random bytes (a fixed
+ * seed, so a failure repeats) must never break the parsers (ASan/UBSan
+ * watch the memory) and their results stay within bounds. */
+T_CASE(random_input_never_breaks_the_parsers)
+{
+    unsigned long long x = 0x9E3779B97F4A7C15ULL;
+    static const char *const pieces[] = {"Донецк", "ё", "Ё", "=", "\n", "a=", "p=", "g=", "d=", "z=", "«", "—",
+                                         "\xd0", "\xe2\x80", "\xf0\x9f\x93", " ", ",", "9", "-"};
+    for (int iter = 0; iter < 20000; iter++) {
+        char in[700];
+        size_t len = 0;
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        size_t want = (size_t)(x % 600);
+        while (len < want) {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            if (x & 1) {
+                in[len++] = (char)(x >> 8);
+            } else {
+                const char *p = pieces[(x >> 8) % (sizeof pieces / sizeof pieces[0])];
+                size_t n = strlen(p);
+                if (len + n >= sizeof in - 1) break;
+                memcpy(in + len, p, n);
+                len += n;
+            }
+        }
+        in[len] = '\0';
+        char folded[256];
+        conv_form_fold(in, folded, sizeof folded);
+        T_CHECK(strlen(folded) < sizeof folded);
+        int at = conv_form_city_match(in, "Донецк");
+        T_CHECK(at >= -1 && at < 1024);
+        conv_form_data_t d;
+        conv_form_data_parse(in, &d);
+        T_CHECK(strlen(d.posting) < sizeof d.posting && strlen(d.address) <= CONV_FORM_ADDRESS_BYTES);
+        T_CHECK(d.date[0] == '\0' || strlen(d.date) == 8);
+        char out[CONV_DATA_MAX];
+        int rc = conv_form_data_format(&d, out, sizeof out);
+        T_CHECK(rc == RT_OK || rc == RT_EINVAL);
+        T_CHECK(strlen(out) < sizeof out);
+    }
 }
 
 T_CASE(callback_data_fits_64_bytes)
