@@ -5,7 +5,8 @@
  * contract in DESIGN.md); the body must be an Update (400 naming "body"
  * otherwise, so a broken sender sees why); the update is INSERTed into
  * tg_inbox (ON CONFLICT DO NOTHING: Telegram's re-deliveries are ignored)
- * on the web layer's synchronous pool BEFORE the 200, and the chat's
+ * BEFORE the 200 — concurrent requests share one statement and one commit
+ * (tg_intake_batch.c) — and the chat's
  * conversation actor is poked. If the database is down the answer is 503
  * and Telegram retries later: nothing is acknowledged that is not stored.
  * A poke that cannot be delivered (shutting down) is harmless: the update
@@ -20,14 +21,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libpq-fe.h>
 #include <sodium.h>
 
 #include "plus7_actors.h"
 #include "rt_log.h"
-#include "tg_intake.h"
+#include "tg_intake_batch.h"
 #include "tg_update.h"
-#include "web_db.h"
 #include "web_server.h"
 
 #define TG_WEBHOOK_MAX_BODY (1u << 20)
@@ -45,22 +44,6 @@ static bool tg_webhook_secret_ok(const char *got)
     return sodium_memcmp(h, tg_webhook_secret_hash, sizeof h) == 0;
 }
 
-static int tg_webhook_store(const tg_update_t *u, const char *body)
-{
-    PGconn *db = web_db_acquire(2000);
-    if (!db) return RT_EIO;
-    char id[24], chat[24];
-    snprintf(id, sizeof id, "%lld", (long long)u->update_id);
-    snprintf(chat, sizeof chat, "%lld", (long long)u->chat_id);
-    const char *params[] = {id, chat, body};
-    PGresult *r = PQexecParams(db, tg_intake_store_sql, 3, NULL, params, NULL, NULL, 0);
-    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    if (!ok) LOG_WARN("tg_webhook_store_failed", "error=\"%s\"", PQresultErrorMessage(r));
-    PQclear(r);
-    web_db_release(db, !ok && PQstatus(db) != CONNECTION_OK);
-    return ok ? RT_OK : RT_EIO;
-}
-
 static int tg_webhook_handle(web_req_t *req)
 {
     if (!tg_webhook_secret_ok(web_req_header(req, "X-Telegram-Bot-Api-Secret-Token")))
@@ -75,7 +58,7 @@ static int tg_webhook_handle(web_req_t *req)
         free(body);
         return web_reply_error(req, 400, "not a Telegram Update (JSON object with integer update_id)", "body");
     }
-    rc = tg_webhook_store(&u, body);
+    rc = tg_intake_batch_store(u.update_id, u.chat_id, body);
     free(body);
     if (rc != RT_OK) {
         tg_update_free(&u);
