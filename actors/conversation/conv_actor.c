@@ -215,6 +215,12 @@ static void conv_commit(rt_actor_t *self, conv_state_t *st)
     p[2] = st->out.data;
     p = conv_tx_add(&tx, "UPDATE tg_inbox SET processed_at = now() WHERE update_id = $1", 1);
     p[0] = uid;
+    if (st->update.from_id) {
+        /* A person who writes can be reached again (they unblocked the bot). */
+        p = conv_tx_add(&tx, "UPDATE users SET tg_unreachable = false, updated_at = now()"
+                             " WHERE tg_user_id = $1 AND tg_unreachable", 1);
+        p[0] = from;
+    }
 
     st->announce_registration = registered;
     st->announce_outbox = nreplies > 0;
