@@ -143,7 +143,10 @@ static void conv_retry_later(rt_actor_t *self, conv_state_t *st, const rt_pg_res
 
 /* ---- committing a decision ----------------------------------------------------- */
 
-#define CONV_TX_MAX (4 + CONV_ACTS_MAX)
+/* At most: 2 for a registration, one per action, conversations, tg_inbox,
+ * users (reachable again). */
+#define CONV_TX_MAX (5 + CONV_ACTS_MAX)
+_Static_assert(CONV_TX_MAX <= RT_PG_TX_MAX, "a decision must fit one transaction");
 
 typedef struct conv_tx {
     rt_pg_stmt_t stmts[CONV_TX_MAX];
