@@ -35,6 +35,7 @@
 enum { CONV_CORR_FETCH = 1, CONV_CORR_COMMIT, CONV_CORR_LOOKUP0 = 100 };
 
 #define CONV_MAX_ROUNDS 6
+#define CONV_LOOKUP_TIMEOUT_MS 45000   /* beyond the Ozon gateway's own give-up time */
 
 /* One lookup being answered: 0 = query running, 1 = waiting for the order
  * actor, 2 = query running again after it answered, 3 = done. */
@@ -55,6 +56,7 @@ typedef struct conv_state {
     bool have_out;
     conv_job_t jobs[CONV_NEEDS_MAX];
     int njobs, pending, rounds;
+    uint32_t lookup_timer;  /* a round that takes longer gives up on what is missing */
     bool announce_registration;  /* after commit: tell the CRM linker */
     bool announce_outbox;        /* after commit: kick the gateway */
     uint32_t backoff_ms;
@@ -248,6 +250,7 @@ static void conv_decide(rt_actor_t *self, conv_state_t *st)
             memcpy(st->jobs[j].key, st->out.needs[j].key, CONV_KEY_MAX);
             st->jobs[j].stage = 0;
         }
+        st->lookup_timer = rt_timer_after(self, CONV_LOOKUP_TIMEOUT_MS);
         for (int j = 0; j < st->njobs; j++) conv_lookup_query(self, st, j);
         return;
     }
@@ -270,7 +273,11 @@ static void conv_lookup_done(rt_actor_t *self, conv_state_t *st, int j, const rt
     else memset(&l->rows, 0, sizeof l->rows);
     if (!r || status != RT_OK) l->rows.status = status;
     st->jobs[j].stage = 3;
-    if (--st->pending == 0) conv_decide(self, st);
+    if (--st->pending == 0) {
+        if (st->lookup_timer) rt_timer_cancel(self, st->lookup_timer);
+        st->lookup_timer = 0;
+        conv_decide(self, st);
+    }
 }
 
 static void conv_lookup_query(rt_actor_t *self, conv_state_t *st, int j)
@@ -380,6 +387,14 @@ static int conv_handle(rt_actor_t *self, const rt_msg_t *m)
         return RT_OK;
     case RT_MSG_TIMER:
         if (m->corr == st->retry_timer && !st->busy) conv_fetch(self, st);
+        if (m->corr == st->lookup_timer && st->lookup_timer) {
+            st->lookup_timer = 0;
+            LOG_WARN("conv_lookup_timeout", "chat=%s update_id=%lld", rt_self_key(self), (long long)st->update_id);
+            /* the last give-up decides again and may start a new round: stop there */
+            int round = st->rounds;
+            for (int j = 0; j < st->njobs && st->pending > 0 && st->rounds == round; j++)
+                if (st->jobs[j].stage != 3) conv_lookup_done(self, st, j, NULL, RT_ETIMEDOUT);
+        }
         return RT_OK;
     case MSG_conv_order_ready:
         conv_on_order_ready(self, st, m);
