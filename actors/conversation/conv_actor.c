@@ -36,6 +36,7 @@ enum { CONV_CORR_FETCH = 1, CONV_CORR_COMMIT, CONV_CORR_LOOKUP0 = 100 };
 
 #define CONV_MAX_ROUNDS 6
 #define CONV_LOOKUP_TIMEOUT_MS 45000   /* beyond the Ozon gateway's own give-up time */
+#define CONV_LOOKUP_TAGS 1024u
 
 /* One lookup being answered: 0 = query running, 1 = waiting for the order
  * actor, 2 = query running again after it answered, 3 = done. */
@@ -57,6 +58,7 @@ typedef struct conv_state {
     conv_job_t jobs[CONV_NEEDS_MAX];
     int njobs, pending, rounds;
     uint32_t lookup_timer;  /* a round that takes longer gives up on what is missing */
+    uint32_t lookup_seq;    /* rounds ever started: tags corr ids so late answers are ignored */
     bool announce_registration;  /* after commit: tell the CRM linker */
     bool announce_outbox;        /* after commit: kick the gateway */
     uint32_t backoff_ms;
@@ -244,6 +246,7 @@ static void conv_decide(rt_actor_t *self, conv_state_t *st)
     if (rc == RT_PENDING && st->out.nneeds > 0 && st->rounds < CONV_MAX_ROUNDS &&
         st->ctx.nlookups + st->out.nneeds <= CONV_LOOKUPS_MAX) {
         st->rounds++;
+        st->lookup_seq++;
         st->njobs = st->pending = st->out.nneeds;
         for (int j = 0; j < st->njobs; j++) {
             st->jobs[j].kind = st->out.needs[j].kind;
@@ -294,7 +297,8 @@ static void conv_lookup_query(rt_actor_t *self, conv_state_t *st, int j)
     int n = 0;
     for (const char *p = def->params; *p && n < 8; p++)
         params[n++] = *p == 'k' ? st->jobs[j].key : *p == 'p' ? st->ctx.phone : *p == 'u' ? uid : chat;
-    if (rt_pg_query(self, CONV_CORR_LOOKUP0 + (uint32_t)j, def->sql, n, params) != RT_OK)
+    uint32_t corr = CONV_CORR_LOOKUP0 + (st->lookup_seq % CONV_LOOKUP_TAGS) * CONV_NEEDS_MAX + (uint32_t)j;
+    if (rt_pg_query(self, corr, def->sql, n, params) != RT_OK)
         conv_lookup_done(self, st, j, NULL, RT_EIO);
 }
 
@@ -404,8 +408,11 @@ static int conv_handle(rt_actor_t *self, const rt_msg_t *m)
         if (!r) return RT_OK;
         if (m->corr == CONV_CORR_FETCH) conv_on_fetched(self, st, r);
         else if (m->corr == CONV_CORR_COMMIT) conv_on_committed(self, st, r);
-        else if (m->corr >= CONV_CORR_LOOKUP0 && m->corr < CONV_CORR_LOOKUP0 + CONV_NEEDS_MAX)
-            conv_on_lookup(self, st, (int)(m->corr - CONV_CORR_LOOKUP0), r);
+        else if (m->corr >= CONV_CORR_LOOKUP0 && m->corr < CONV_CORR_LOOKUP0 + CONV_LOOKUP_TAGS * CONV_NEEDS_MAX) {
+            uint32_t tag = (m->corr - CONV_CORR_LOOKUP0) / CONV_NEEDS_MAX;
+            if (tag == st->lookup_seq % CONV_LOOKUP_TAGS)   /* else: an answer to a round given up */
+                conv_on_lookup(self, st, (int)((m->corr - CONV_CORR_LOOKUP0) % CONV_NEEDS_MAX), r);
+        }
         return RT_OK;
     }
     default:
