@@ -33,6 +33,9 @@ int plus7_actors_register(rt_runtime_t *rt, const plus7_actors_cfg_t *cfg)
     plus7_cfg.ozon_delivery_methods = plus7_dup(cfg->ozon_delivery_methods);
     if (plus7_cfg.ozon_rps <= 0) plus7_cfg.ozon_rps = 20;
     if (plus7_cfg.ozon_rps > 50) plus7_cfg.ozon_rps = 50;      /* Ozon's limit per Client-Id */
+    plus7_cfg.sms_api = plus7_dup(cfg->sms_api ? cfg->sms_api : "https://sms.ru");
+    plus7_cfg.sms_key = plus7_dup(cfg->sms_key);
+    plus7_cfg.sms_sender = plus7_dup(cfg->sms_sender);
     if (plus7_cfg.tg_rate <= 0) plus7_cfg.tg_rate = 30;
     if (plus7_cfg.storage_days <= 0) plus7_cfg.storage_days = 7;
     if (plus7_cfg.pickup_remind_days[0] <= 0) {
@@ -40,7 +43,7 @@ int plus7_actors_register(rt_runtime_t *rt, const plus7_actors_cfg_t *cfg)
         plus7_cfg.pickup_remind_days[1] = 6;
         plus7_cfg.pickup_remind_days[2] = 0;
     }
-    const rt_kind_t *kinds[] = {&conv_kind, &tg_gateway_kind, &tg_intake_kind, &crm_kind, &order_kind};
+    const rt_kind_t *kinds[] = {&conv_kind, &tg_gateway_kind, &tg_intake_kind, &crm_kind, &order_kind, &notifier_kind};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
         int rc = rt_kind_register(rt, kinds[i]);
         if (rc != RT_OK) return rc;
@@ -56,6 +59,9 @@ int plus7_actors_start(rt_runtime_t *rt)
 {
     msg_crm_link_t l = {0};
     int rc = rt_send_key(rt, &crm_kind, "main", msg_crm_link_new(&l));
+    if (rc != RT_OK) return rc;
+    msg_notify_kick_t nk = {.id = 0, .tg_failed = false};         /* replay pending notifications */
+    rc = rt_send_key(rt, &notifier_kind, "main", msg_notify_kick_new(&nk));
     if (rc != RT_OK) return rc;
     if (plus7_cfg.ozon_client_id && *plus7_cfg.ozon_client_id) {   /* load state, schedule the import */
         msg_ozon_kick_t ok = {.import_now = false};

@@ -17,6 +17,7 @@
 #include "rt.h"
 
 typedef enum plus7_crm_kind { PLUS7_CRM_BUILTIN = 0, PLUS7_CRM_BITRIX24 } plus7_crm_kind_t;
+typedef enum plus7_sms_kind { PLUS7_SMS_NONE = 0, PLUS7_SMS_SMSRU } plus7_sms_kind_t;
 
 typedef struct plus7_actors_cfg {
     const char *tg_api;          /* Bot API base, no trailing slash */
@@ -30,6 +31,10 @@ typedef struct plus7_actors_cfg {
     int poll_timeout_s;          /* getUpdates long-poll timeout, default 25 */
     int storage_days;            /* days a parcel waits at the pickup point, default 7 */
     int pickup_remind_days[4];   /* reminder days after arrival, 0-terminated; default 3, 6 */
+    plus7_sms_kind_t sms_provider; /* SMS fallback of notifications; NONE fails sms rows */
+    const char *sms_api;         /* SMS gateway base, no trailing slash (requests go to {api}/sms/send) */
+    const char *sms_key;         /* SMS.ru api_id */
+    const char *sms_sender;      /* SMS.ru `from` (an approved sender name); NULL = the account's default */
     const char *ozon_api;        /* Seller API base, no trailing slash */
     const char *ozon_client_id;  /* NULL/"" = Ozon off (kind "ozon_gateway" not registered) */
     const char *ozon_api_key;
@@ -55,6 +60,7 @@ extern const rt_kind_t tg_gateway_kind;  /* key: "main" */
 extern const rt_kind_t tg_intake_kind;   /* key: "main" */
 extern const rt_kind_t crm_kind;         /* key: "main" */
 extern const rt_kind_t order_kind;       /* key: posting number */
+extern const rt_kind_t notifier_kind;    /* key: "main" (name PLUS7_KIND_NOTIFIER) */
 
 /* Kinds other modules provide are found by name, so a module that is not
  * configured (Ozon without credentials) is simply absent: */

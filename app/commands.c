@@ -15,6 +15,7 @@ const app_command_t *const app_commands[] = {
     &app_cmd_migrate,
     &app_cmd_role,
     &app_cmd_seed,
+    &app_cmd_template,
     NULL,
 };
 

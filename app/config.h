@@ -58,6 +58,7 @@ typedef struct app_config {
     app_sms_provider_t sms_provider; /* PLUS7_SMS_PROVIDER */
     char *sms_api;            /* PLUS7_SMS_API, no trailing '/' */
     char *sms_key;            /* PLUS7_SMS_KEY */
+    char *sms_sender;         /* PLUS7_SMS_SENDER: SMS.ru `from`; NULL = the account's default */
 
     app_crm_t crm;            /* PLUS7_CRM */
     char *bitrix24_webhook;   /* PLUS7_BITRIX24_WEBHOOK, no trailing '/' */

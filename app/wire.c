@@ -53,6 +53,10 @@ int app_wire_runtime(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_
         .ozon_delivery_methods = cfg->ozon_delivery_methods,
         .ozon_import_interval_s = cfg->ozon_import_interval_s,
         .ozon_rps = cfg->ozon_rps,
+        .sms_provider = cfg->sms_provider == APP_SMS_SMSRU ? PLUS7_SMS_SMSRU : PLUS7_SMS_NONE,
+        .sms_api = cfg->sms_api,
+        .sms_key = cfg->sms_key,
+        .sms_sender = cfg->sms_sender,
     };
     int rc = plus7_actors_register(rt, &ac);
     if (rc != RT_OK) snprintf(err, errlen, "actors: register failed: %s", rt_strerror(rc));

@@ -46,6 +46,7 @@ typedef struct gw_item {
     char *params;
     int prio;
     int attempts;
+    int64_t notify_id;   /* the notification this message carries, 0 = none */
 } gw_item_t;
 
 typedef struct gw_state {
@@ -94,7 +95,7 @@ static void gw_load(rt_actor_t *self, gw_state_t *st)
     st->loading = true;
     st->load_again = false;
     if (rt_pg_query(self, GW_CORR_LOAD,
-                    "SELECT id, chat_id, method, params, prio, attempts FROM tg_outbox"
+                    "SELECT id, chat_id, method, params, prio, attempts, coalesce(notify_id, 0) FROM tg_outbox"
                     " WHERE status = 'pending' AND id > $1 ORDER BY id LIMIT 500", 1, params) != RT_OK) {
         st->loading = false;
         st->pump_timer = rt_timer_after(self, 1000);
@@ -164,6 +165,7 @@ static void gw_on_loaded(rt_actor_t *self, gw_state_t *st, const rt_pg_result_t 
         it->prio = (int)v;
         rt_pg_get_i64(r, i, 5, &v);
         it->attempts = (int)v;
+        rt_pg_get_i64(r, i, 6, &it->notify_id);
         if (!it->params || tg_flood_push(st->flood, it->chat_id, it->prio, it) != RT_OK) {
             gw_item_free(it);
             break;
@@ -236,6 +238,11 @@ static void gw_on_sent(rt_actor_t *self, gw_state_t *st, int slot, const rt_http
         rt_pg_query(self, GW_CORR_MARK, "UPDATE users SET tg_unreachable = true, updated_at = now()"
                                         " WHERE chat_id = $1", 1, p);
         atomic_fetch_add_explicit(&gw_blocked, 1, memory_order_relaxed);
+        const rt_kind_t *nk = it->notify_id ? rt_kind_find(rt_self_runtime(self), PLUS7_KIND_NOTIFIER) : NULL;
+        if (nk) {   /* a notification: the notifier falls back to SMS */
+            msg_notify_kick_t v = {.id = it->notify_id, .tg_failed = true};
+            rt_send_key(rt_self_runtime(self), nk, "main", msg_notify_kick_new(&v));
+        }
         tg_flood_done(st->flood, it->chat_id, now);
         gw_item_free(it);
     } else if (res->rc == RT_OK && res->status >= 400 && res->status < 500) {
