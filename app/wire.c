@@ -13,6 +13,7 @@
 #include "rt_log.h"
 #include "rt_reminder.h"
 #include "logistics_webhook.h"
+#include "notify_stats.h"
 #include "ozon_stats.h"
 #include "web_builtin.h"
 #include "tg_webhook.h"
@@ -80,6 +81,11 @@ int app_wire_web(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_t er
             snprintf(err, errlen, "metrics: ozon: %s", rt_strerror(rc));
             return rc;
         }
+    }
+    rc = web_metrics_source_add(notify_metrics_render);   /* plus7_notify_* and plus7_sms_* */
+    if (rc != RT_OK) {
+        snprintf(err, errlen, "metrics: notify: %s", rt_strerror(rc));
+        return rc;
     }
     if (cfg->logistics_secret) {            /* no secret: the endpoint is off (DESIGN.md) */
         rc = logistics_webhook_register(rt, cfg->logistics_secret);
