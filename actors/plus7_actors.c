@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conv_pickup.h"
 #include "msg_types.h"
 #include "ozon_gateway.h"
 
@@ -43,6 +44,10 @@ int plus7_actors_register(rt_runtime_t *rt, const plus7_actors_cfg_t *cfg)
         plus7_cfg.pickup_remind_days[1] = 6;
         plus7_cfg.pickup_remind_days[2] = 0;
     }
+    if (plus7_cfg.storage_extend_days <= 0) plus7_cfg.storage_extend_days = 7;
+    conv_pickup_set_extend_days(plus7_cfg.storage_extend_days);   /* before any worker runs the dialog */
+    int brc = rt_kind_register(rt, &broadcast_kind);              /* mass messages; started by reminders */
+    if (brc != RT_OK) return brc;
     const rt_kind_t *kinds[] = {&conv_kind, &tg_gateway_kind, &tg_intake_kind, &crm_kind, &order_kind, &notifier_kind};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
         int rc = rt_kind_register(rt, kinds[i]);

@@ -31,6 +31,7 @@ typedef struct plus7_actors_cfg {
     int poll_timeout_s;          /* getUpdates long-poll timeout, default 25 */
     int storage_days;            /* days a parcel waits at the pickup point, default 7 */
     int pickup_remind_days[4];   /* reminder days after arrival, 0-terminated; default 3, 6 */
+    int storage_extend_days;     /* «Продлить хранение» adds this many days, default 7 */
     plus7_sms_kind_t sms_provider; /* SMS fallback of notifications; NONE fails sms rows */
     const char *sms_api;         /* SMS gateway base, no trailing slash (requests go to {api}/sms/send) */
     const char *sms_key;         /* SMS.ru api_id */
@@ -60,6 +61,7 @@ extern const rt_kind_t tg_gateway_kind;  /* key: "main" */
 extern const rt_kind_t tg_intake_kind;   /* key: "main" */
 extern const rt_kind_t crm_kind;         /* key: "main" */
 extern const rt_kind_t order_kind;       /* key: posting number */
+extern const rt_kind_t broadcast_kind;   /* key: broadcasts.id (actors/broadcast/) */
 extern const rt_kind_t notifier_kind;    /* key: "main" (name PLUS7_KIND_NOTIFIER) */
 
 /* Kinds other modules provide are found by name, so a module that is not

@@ -44,6 +44,7 @@ typedef struct app_config {
     char *tg_webhook_url;     /* PLUS7_TG_WEBHOOK_URL */
     char *tg_secret;          /* PLUS7_TG_SECRET */
     int tg_rate;              /* PLUS7_TG_RATE: messages per second overall */
+    int storage_extend_days;  /* PLUS7_STORAGE_EXTEND_DAYS: «Продлить хранение» adds, 1..60 */
 
     char *ozon_api;           /* PLUS7_OZON_API, no trailing '/' */
     char *ozon_client_id;     /* PLUS7_OZON_CLIENT_ID; NULL = Ozon off */

@@ -44,6 +44,7 @@ int app_wire_runtime(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_
         .tg_webhook_url = cfg->tg_webhook_url,
         .tg_secret = cfg->tg_secret,
         .tg_rate = cfg->tg_rate,
+        .storage_extend_days = cfg->storage_extend_days,
         .crm = cfg->crm == APP_CRM_BITRIX24 ? PLUS7_CRM_BITRIX24 : PLUS7_CRM_BUILTIN,
         .bitrix24_webhook = g_bitrix_base,
         .poll_timeout_s = 25,

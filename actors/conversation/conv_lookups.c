@@ -8,6 +8,8 @@
 
 #include "conv_dialog.h"
 #include "conv_form.h"
+#include "conv_broadcast.h"
+#include "conv_pickup.h"
 
 /* The order card: the row, item names, and the applied history as
  * "status|at_ms" lines. */
@@ -54,6 +56,21 @@ static const conv_lookup_def_t conv_lookup_table[] = {
     {CONV_NEED_FORM_TARIFF,
      "SELECT weight_from_g, weight_to_g, price_kopecks FROM tariffs WHERE zone_id = $1::int ORDER BY weight_from_g",
      "k", false},
+    /* mass messages (conv_broadcast.c); segments: sql/008_broadcast.sql */
+    {CONV_NEED_BC_TEMPLATES, "SELECT event, body FROM notify_templates WHERE channel = 'telegram' ORDER BY event",
+     "", false},
+    {CONV_NEED_BC_ZONES, "SELECT id, name FROM broadcast_zones()", "", false},
+    {CONV_NEED_BC_COUNT,
+     "SELECT recipients, label FROM broadcast_segment_info(split_part($1, ':', 1), substr($1, strpos($1, ':') + 1))",
+     "k", false},
+    {CONV_NEED_BC_DRAFT,
+     "SELECT body, coalesce(template_event, '') AS template_event FROM broadcasts"
+     " WHERE chat_id = $1::bigint AND status = 'draft'", "c", false},
+    /* pickup-reminder buttons (conv_pickup.c) */
+    {CONV_NEED_PICKUP,
+     "SELECT o.storage_extended, (extract(epoch FROM o.storage_until) * 1000)::bigint AS storage_until_ms,"
+     "       EXISTS (SELECT 1 FROM return_requests r WHERE r.posting_number = o.posting_number) AS return_requested"
+     "  FROM orders o WHERE o.posting_number = $1", "k", false},
 };
 
 const conv_lookup_def_t *conv_lookup_def(int kind)
