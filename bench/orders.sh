@@ -372,6 +372,7 @@ run_intake() {
         s1=$(date +%s.%N)
         q1=$(curl -s "$TGSIM_URL/control/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["too_many_requests"])')
         local sent rate ratio
+        log "tgsim stats: $(curl -s "$TGSIM_URL/control/stats")"
         sent=$(sql -c "SELECT count(*) FROM notify_outbox WHERE status = 'sent'")
         rate=$(python3 -c "print(($b1 - $b0) / ($s1 - $s0))")
         ratio=$(python3 -c "print($rate / $RATE)")
