@@ -6,7 +6,8 @@
  * broadcast through the dialog; every client gets it exactly once and the
  * operator sees ONE progress message, edited to the final count; kill -9 in
  * the middle of a broadcast and a restart deliver the rest without
- * duplicates; segments by order status and by delivery zone reach exactly
+ * duplicates; a longer broadcast edits its progress message while it
+ * runs; segments by order status and by delivery zone reach exactly
  * their people with their order's data filled in; the pickup buttons
  * extend the storage once (the date and the pending reminders move),
  * record a return request once, open the delivery form, and refuse
@@ -641,6 +642,43 @@ T_CASE_TAGGED(pickup_refused_to_others, "e2e")
                          " WHERE posting_number = '12345678-7102-1'", NULL), until0);
     T_EQ_INT(e2e_sql_int("SELECT count(*) FROM return_requests WHERE posting_number = '12345678-7102-1'", NULL), 0);
     T_EQ_INT(e2e_bot_count(stranger), 2);   /* greeting and registration only: refusals are answers */
+}
+
+/* A longer broadcast: the progress message is edited while it runs, not
+ * only at the end, and the counts in it only grow. */
+T_CASE_TAGGED(broadcast_progress_edited, "e2e slow")
+{
+    T_START();
+    operator_ready();
+    make_clients(74001, 250, "Подписчик");
+    long long clients = e2e_sql_int("SELECT count(*) FROM broadcast_clients", NULL);
+    static const char *const seg[] = {"b:s:all"};
+    cJSON *c = operator_prepare(NULL, "Третья рассылка: {name}", seg, 1);
+    long long id = operator_go(c);
+    cJSON_Delete(c);
+    cJSON *p = reply(OPERATOR);
+    long long pmid = msg_id(p);
+    cJSON_Delete(p);
+    e2e_cursor_set(OPERATOR, pmid - 1);
+    expect_done(id, clients, 0);
+    /* edits while running: b<id>:e1, e2, ... each with more sent than the one before */
+    T_CHECK(e2e_sql_int("SELECT progress_seq FROM broadcasts WHERE id = $1", e2e_i(id), NULL) >= 2);
+    T_EQ_INT(e2e_sql_int("SELECT count(*) FROM tg_outbox WHERE dedupe_key LIKE 'b' || $1 || ':e%'"
+                         " AND method = 'editMessageText' AND status = 'sent'", e2e_i(id), NULL),
+             e2e_sql_int("SELECT progress_seq FROM broadcasts WHERE id = $1", e2e_i(id), NULL));
+    T_EQ_STR(e2e_sqls("SELECT bool_and(n > prev)::text FROM (SELECT n, lag(n, 1, -1::bigint) OVER (ORDER BY id) AS prev"
+                      "  FROM (SELECT id, substring(params FROM 'Отправлено: ([0-9]+)')::bigint AS n FROM tg_outbox"
+                      "         WHERE dedupe_key LIKE 'b' || $1 || ':e%') e) x", e2e_i(id), NULL), "true");
+    int missing = 0, doubled = 0;
+    for (long long uid = 74001; uid < 74251; uid++) {
+        char want[128];
+        snprintf(want, sizeof want, "Третья рассылка: Подписчик%lld", uid - 74001);
+        int n = count_with(uid, want);
+        missing += n == 0;
+        doubled += n > 1;
+    }
+    T_EQ_INT(missing, 0);
+    T_EQ_INT(doubled, 0);
 }
 
 int main(void)
