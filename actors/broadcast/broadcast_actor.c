@@ -65,6 +65,7 @@
 #define BC_EDIT_EVERY_MS 3000       /* progress edits at most this often */
 #define BC_WATCHDOG_EVERY_MS 3000   /* re-set the 'run' reminder this often... */
 #define BC_WATCHDOG_DUE_MS 10000    /* ...this far ahead */
+#define BC_STALL_MS 60000           /* queued rows and no outcome for this long: warn */
 
 enum { BC_CORR_SYNC = 1, BC_CORR_CHUNK, BC_CORR_WRITE, BC_CORR_FINISH };
 
@@ -79,6 +80,8 @@ typedef struct bc_state {
     bool mid_dirty;         /* progress_mid learnt, not yet stored */
     char last_text[256];    /* progress text last queued */
     uint64_t last_edit_ms, last_watchdog_ms;
+    int64_t last_final;     /* sent + failed at the last change */
+    uint64_t last_final_ms; /* when it last changed (or the last stall warning) */
     uint32_t timer;
     bc_counts_t counts;
     /* decided by the last sync, written with the next write */
@@ -252,6 +255,18 @@ static void bc_on_sync(rt_actor_t *self, bc_state_t *st, const rt_pg_result_t *r
         st->mid_dirty = true;
     }
     bc_watchdog(self, st, false);
+    uint64_t now = rt_now_ms();
+    if (st->counts.sent + st->counts.failed != st->last_final || st->counts.queued == 0 || !st->last_final_ms) {
+        st->last_final = st->counts.sent + st->counts.failed;
+        st->last_final_ms = now;
+    } else if (now - st->last_final_ms >= BC_STALL_MS) {
+        /* the gateway has not settled any of our rows for a minute (Telegram down,
+         * bot token revoked, or rows the gateway never loaded) */
+        LOG_WARN("broadcast_stalled", "id=%lld queued=%lld pending=%lld sent=%lld failed=%lld", (long long)st->id,
+                 (long long)st->counts.queued, (long long)st->counts.pending, (long long)st->counts.sent,
+                 (long long)st->counts.failed);
+        st->last_final_ms = now;
+    }
 
     if (bc_counts_final(&st->counts)) {
         if (st->progress_mid > 0) bc_finish(self, st, true);

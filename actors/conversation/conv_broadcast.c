@@ -14,9 +14,11 @@
  * Steps: bc_pick (template or own text), bc_text (waiting for the text),
  * bc_seg (segment), bc_status, bc_zone (its argument), bc_confirm (data
  * "<segment>:<arg>"). Callbacks: "b:t:<event>", "b:txt", "b:s:all",
- * "b:s:st", "b:s:zn", "b:st:<status>", "b:z:<zone id>", "b:back", "b:go",
- * "b:x" (cancel); each is valid in one step only, otherwise it is answered
- * as stale. Every callback is answered.
+ * "b:s:st", "b:s:zn", "b:st:<status>", "b:z:<zone id>", "b:back",
+ * "b:go:<tag>", "b:x" (cancel); each is valid in one step only, otherwise
+ * it is answered as stale. The tag (a hash of the draft's text and the
+ * segment) makes «Отправить» under an older confirmation — showing another
+ * text or segment — stale too. Every callback is answered.
  *
  * Exports: conv_feature_broadcast.
  * Threads: any (pure).
@@ -75,6 +77,16 @@ static cJSON *bc_cancel_row(cJSON *kb)
 {
     bc_button(tg_kb_inline_row(kb), T_BTN_CANCEL, "b:x");
     return kb;
+}
+
+/* The confirmation's tag: FNV-1a of the draft's text and "<segment>:<arg>". */
+static void bc_go_data(const char *body, const char *key, char *out, size_t outsz)
+{
+    uint32_t h = 2166136261u;
+    for (const char *p = body; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
+    h = (h ^ '\n') * 16777619u;
+    for (const char *p = key; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
+    snprintf(out, outsz, "b:go:%08x", h);
 }
 
 static void bc_home(const conv_ctx_t *ctx, conv_out_t *out)
@@ -324,7 +336,9 @@ static int bc_confirm(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *o
     if (strcmp(kind, "all") == 0 && bc_uses_order_vars(body) && len > 0 && (size_t)len < cap)
         snprintf(msg + len, cap - (size_t)len, "\n\n%s", text_get(T_BC_WARN_ORDER_VARS));
     cJSON *kb = tg_kb_inline_new();
-    bc_button(tg_kb_inline_row(kb), T_BTN_BC_SEND, "b:go");
+    char go[32];
+    bc_go_data(body, key, go, sizeof go);
+    bc_button(tg_kb_inline_row(kb), T_BTN_BC_SEND, go);
     cJSON *row = tg_kb_inline_row(kb);
     bc_button(row, T_BTN_BC_BACK, "b:back");
     bc_button(row, T_BTN_CANCEL, "b:x");
@@ -341,6 +355,13 @@ static int bc_go(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *out)
     if (!d) {
         conv_need(out, CONV_NEED_BC_DRAFT, "");
         return RT_PENDING;
+    }
+    const char *body = conv_rows_value(d, 0, "body");
+    char go[32];
+    bc_go_data(body ? body : "", ctx->data, go, sizeof go);
+    if (d->status == RT_OK && body && strcmp(u->callback_data, go) != 0) {   /* an older confirmation */
+        conv_answer_callback(out, u, text_get(T_CALLBACK_STALE));
+        return RT_OK;
     }
     conv_answer_callback(out, u, NULL);
     bc_home(ctx, out);
@@ -413,7 +434,7 @@ static int bc_on_callback(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_
         bc_ask_segment(u, out);
         return RT_OK;
     }
-    if (strcmp(d, "go") == 0 && bc_in_step(ctx, "bc_confirm")) return bc_go(ctx, u, out);
+    if (strncmp(d, "go:", 3) == 0 && bc_in_step(ctx, "bc_confirm")) return bc_go(ctx, u, out);
     return bc_stale(u, out);
 }
 

@@ -92,16 +92,24 @@ static long long msg_id(const cJSON *m) { return (long long)cJSON_GetNumberValue
 
 static void expect_text(const cJSON *m, const char *want) { T_EQ_STR(e2e_text(m), want); }
 
-/* Does the message carry an inline button with this callback data? */
-static bool has_data(const cJSON *m, const char *data)
+/* The callback data of the message's first inline button whose data
+ * starts with `prefix`, or NULL. */
+static const char *button_data(const cJSON *m, const char *prefix)
 {
     const cJSON *rows = cJSON_GetObjectItem(cJSON_GetObjectItem(m, "reply_markup"), "inline_keyboard");
     const cJSON *row, *b;
     cJSON_ArrayForEach(row, rows) cJSON_ArrayForEach(b, row) {
         const char *d = cJSON_GetStringValue(cJSON_GetObjectItem(b, "callback_data"));
-        if (d && strcmp(d, data) == 0) return true;
+        if (d && strncmp(d, prefix, strlen(prefix)) == 0) return d;
     }
-    return false;
+    return NULL;
+}
+
+/* Does the message carry an inline button with this callback data? */
+static bool has_data(const cJSON *m, const char *data)
+{
+    const char *d = button_data(m, data);
+    return d && strcmp(d, data) == 0;
 }
 
 /* Register uid through the contact button (first name `name`); returns
@@ -189,7 +197,7 @@ static cJSON *operator_prepare(const char *event, const char *text, const char *
         cJSON_Delete(m);
         m = reply(OPERATOR);
     }
-    T_CHECK(has_data(m, "b:go"));
+    T_CHECK(button_data(m, "b:go:") != NULL);
     return m;
 }
 
@@ -197,7 +205,9 @@ static cJSON *operator_prepare(const char *event, const char *text, const char *
 static long long operator_go(const cJSON *confirm)
 {
     long long before = e2e_sql_int("SELECT coalesce(max(id), 0) FROM broadcasts WHERE status <> 'draft'", NULL);
-    press_inline(OPERATOR, msg_id(confirm), "b:go", false);
+    const char *go = button_data(confirm, "b:go:");
+    T_CHECK(go != NULL);
+    press_inline(OPERATOR, msg_id(confirm), go, false);
     cJSON *m = reply(OPERATOR);
     expect_text(m, text_get(T_BC_STARTED));
     cJSON_Delete(m);
