@@ -559,12 +559,23 @@ T_CASE_TAGGED(pickup_extend_once, "e2e")
 {
     T_START();
     const long long uid = 72400;
-    long long mid = pickup_setup(uid, "+79002004000", PK_POSTING);
+    pickup_setup(uid, "+79002004000", PK_POSTING);
+    /* the day-3 reminder comes due: the order actor queues it, the notifier
+     * sends it with the three buttons; the person presses the real one */
+    T_EQ_INT(e2e_sql_exec("INSERT INTO runtime_reminders (kind, key, name, due_at, data)"
+                          " VALUES ('order', $1, 'pickup_0', now(), '3')", PK_POSTING, NULL), 0);
+    cJSON *r = reply(uid);
+    T_CHECK(strstr(e2e_text(r), PK_POSTING) != NULL);
+    T_CHECK(has_data(r, "pk:ext:" PK_POSTING));
+    T_CHECK(has_data(r, "pk:cur:" PK_POSTING));
+    T_CHECK(has_data(r, "pk:ret:" PK_POSTING));
+    long long mid = msg_id(r);
+    cJSON_Delete(r);
     long long until0 = e2e_sql_int("SELECT extract(epoch FROM storage_until)::bigint FROM orders"
                                    " WHERE posting_number = $1", PK_POSTING, NULL);
     long long due0 = e2e_sql_int("SELECT extract(epoch FROM due_at)::bigint FROM runtime_reminders"
                                  " WHERE kind = 'order' AND key = $1 AND name = 'pickup_1'", PK_POSTING, NULL);
-    press_inline(uid, mid, "pk:ext:" PK_POSTING, true);
+    press_inline(uid, mid, "pk:ext:" PK_POSTING, false);
     cJSON *m = reply(uid);
     char when[40], want[256];
     timefmt_msk((until0 + 7 * 86400) * 1000, when, sizeof when);
@@ -583,7 +594,7 @@ T_CASE_TAGGED(pickup_extend_once, "e2e")
     T_EQ_INT(e2e_sql_int("SELECT count(*) FROM audit_log WHERE action = 'storage_extended' AND object_id = $1"
                          " AND actor = 'tg:72400'", PK_POSTING, NULL), 1);
     /* a second press changes nothing */
-    press_inline(uid, mid, "pk:ext:" PK_POSTING, true);
+    press_inline(uid, mid, "pk:ext:" PK_POSTING, false);
     m = reply(uid);
     T_CHECK(strstr(e2e_text(m), "уже продлевалось") != NULL);
     cJSON_Delete(m);
