@@ -7,7 +7,9 @@
  * "6", due 3 and 6 days after the arrival; when they come due (the test
  * moves due_at into the past in SQL) the order actor queues the
  * notifications "pickup_reminder_3" / "pickup_reminder_6" for the
- * posting's subscribers and the rows go away; a "delivered" event cancels
+ * posting's subscribers and the rows go away, and (with the notifier in
+ * the build) the subscriber reads the posting, the pickup point and the
+ * storage deadline in each; a "delivered" event cancels
  * them; and a reminder survives a restart of plus7d (graceful and kill -9).
  *
  * Each case has its own posting (40000xxx-0001-1) and one subscriber (a
@@ -94,6 +96,34 @@ static bool reminder_queued(const char *posting, const char *event, long long ch
                          " AND chat_id = $3::bigint AND channel = 'telegram'", posting, event, e2e_i(chat), NULL);
 }
 
+static bool notifier_built(void)
+{
+    return e2e_sql_int("SELECT count(*) FROM schema_migrations WHERE name LIKE '%notify%'", NULL) > 0;
+}
+
+/* At least `need` bot messages in chat after the first two (the status
+ * notifications in_transit and at_pickup_point) hold the posting, the
+ * pickup point and the deadline. */
+static bool chat_has(long long chat, const char *posting, const char *deadline, int need, const char *what)
+{
+    bool ok = false;
+    cJSON *w = e2e_wait(chat, 2 + need, 0, OE_WAIT_S, &ok);
+    const cJSON *m;
+    int n = 0, hits = 0;
+    cJSON_ArrayForEach(m, cJSON_GetObjectItem(w, "messages")) {
+        const char *t = e2e_text(m);
+        if (n++ >= 2 && strstr(t, posting) && strstr(t, PICKUP) && strstr(t, deadline)) hits++;
+    }
+    bool found = ok && hits >= need;
+    if (!found) {
+        printf("# %s: no message in chat %lld names %s, %s and %s; the chat has:\n", what, chat, posting, PICKUP,
+               deadline);
+        cJSON_ArrayForEach(m, cJSON_GetObjectItem(w, "messages")) printf("#   %s\n", e2e_text(m));
+    }
+    cJSON_Delete(w);
+    return found;
+}
+
 T_CASE_TAGGED(arrival_sets_two_durable_reminders, "e2e")
 {
     T_START();
@@ -107,7 +137,8 @@ T_CASE_TAGGED(arrival_sets_two_durable_reminders, "e2e")
                       NULL), want);
     /* nothing is said before they come due */
     e2e_sleep_ms(2500);
-    T_EQ_INT(e2e_sql_int("SELECT count(*) FROM notify_outbox WHERE posting_number = $1 AND event LIKE 'pickup%'", p,
+    T_EQ_INT(e2e_sql_int("SELECT count(*) FROM notify_outbox WHERE posting_number = $1 AND event LIKE 'pickup%'"
+                         " AND channel = 'telegram'", p,
                          NULL), 0);
 }
 
@@ -130,16 +161,25 @@ T_CASE_TAGGED(due_reminders_queue_notifications, "e2e")
     T_CHECK(e2e_sql_until(OE_WAIT_S, "0", "SELECT count(*) FROM runtime_reminders WHERE kind = 'order' AND key = $1",
                           p, NULL));
 
-    /* the notification's variables: the posting, the storage deadline, the pickup point */
     T_EQ_STR(e2e_sqls("SELECT vars::json->>'posting' FROM notify_outbox WHERE posting_number = $1"
                       " AND event = 'pickup_reminder_3'", p, NULL), p);
-    T_EQ_STR(e2e_sqls("SELECT vars::json->>'storage_deadline' FROM notify_outbox WHERE posting_number = $1"
-                      " AND event = 'pickup_reminder_6'", p, NULL), msk(at + 7 * 86400));
-    T_EQ_STR(e2e_sqls("SELECT vars::json->>'pickup_point' FROM notify_outbox WHERE posting_number = $1"
-                      " AND event = 'pickup_reminder_3'", p, NULL), PICKUP);
+
+    /* what the person reads (when the notifier is built): each reminder names
+     * the posting, the pickup point and the storage deadline */
+    if (!notifier_built()) {
+        printf("# PENDING: no notifier in this build (no 'notify' migration): the reminders' delivery not checked\n");
+        return;
+    }
+    const char *events[] = {"pickup_reminder_3", "pickup_reminder_6"};
+    for (int i = 0; i < 2; i++) {
+        T_CHECK(e2e_sql_until(OE_WAIT_S, "sent", "SELECT status FROM notify_outbox WHERE posting_number = $1"
+                              " AND event = $2 AND channel = 'telegram'", p, events[i], NULL));
+        T_CHECK(chat_has(chat, p, msk(at + 7 * 86400), i + 1, events[i]));
+    }
     /* once each */
     e2e_sleep_ms(2500);
-    T_EQ_INT(e2e_sql_int("SELECT count(*) FROM notify_outbox WHERE posting_number = $1 AND event LIKE 'pickup%'", p,
+    T_EQ_INT(e2e_sql_int("SELECT count(*) FROM notify_outbox WHERE posting_number = $1 AND event LIKE 'pickup%'"
+                         " AND channel = 'telegram'", p,
                          NULL), 2);
 }
 
@@ -189,7 +229,8 @@ T_CASE_TAGGED(reminder_survives_restart, "e2e slow")
     T_CHECK(reminder_queued(p, "pickup_reminder_6", chat));
     T_CHECK(e2e_sql_until(OE_WAIT_S, "0", "SELECT count(*) FROM runtime_reminders WHERE kind = 'order' AND key = $1",
                           p, NULL));
-    T_EQ_INT(e2e_sql_int("SELECT count(*) FROM notify_outbox WHERE posting_number = $1 AND event LIKE 'pickup%'", p,
+    T_EQ_INT(e2e_sql_int("SELECT count(*) FROM notify_outbox WHERE posting_number = $1 AND event LIKE 'pickup%'"
+                         " AND channel = 'telegram'", p,
                          NULL), 2);
 }
 
