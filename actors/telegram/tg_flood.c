@@ -336,4 +336,9 @@ void tg_flood_retry(tg_flood_t *f, int64_t chat_id, int prio, void *item,
     tg_schedule(f, c);
 }
 
+void tg_flood_pause(tg_flood_t *f, uint64_t until_ms)
+{
+    if (until_ms > f->global_paused_until) f->global_paused_until = until_ms;
+}
+
 size_t tg_flood_pending(const tg_flood_t *f) { return f->pending; }

@@ -15,7 +15,7 @@
  *
  * Exports: tg_flood_t, tg_flood_cfg_t, tg_flood_new, tg_flood_free,
  * tg_flood_push, tg_flood_pop, tg_flood_done, tg_flood_retry,
- * tg_flood_pending.
+ * tg_flood_pause, tg_flood_pending.
  * Threads: one owner (the gateway actor); not thread-safe.
  */
 #ifndef PLUS7_TG_FLOOD_H
@@ -60,6 +60,9 @@ void tg_flood_done(tg_flood_t *f, int64_t chat_id, uint64_t now_ms);
  * `global`, every chat — until now_ms + retry_after_ms. */
 void tg_flood_retry(tg_flood_t *f, int64_t chat_id, int prio, void *item,
                     uint64_t now_ms, uint32_t retry_after_ms, bool global);
+
+/* Send nothing before until_ms (e.g. right after a restart). */
+void tg_flood_pause(tg_flood_t *f, uint64_t until_ms);
 
 /* Items queued (not counting those popped and not yet done/retried). */
 size_t tg_flood_pending(const tg_flood_t *f);

@@ -51,7 +51,6 @@ typedef struct gw_item {
 
 typedef struct gw_state {
     tg_flood_t *flood;
-    int64_t loaded_max_id;
     bool loading, load_again;
     uint32_t pump_timer;
     uint64_t pump_due;
@@ -86,17 +85,18 @@ static void gw_state_free(void *p)
     for (int i = 0; i < GW_MAX_INFLIGHT; i++) gw_item_free(st->inflight[i]);
 }
 
+/* Claim and load the next pending rows not yet in memory (see
+ * sql/009_outbox_claims.sql for why claims and not an id watermark). */
 static void gw_load(rt_actor_t *self, gw_state_t *st)
 {
     if (st->loading) { st->load_again = true; return; }
-    char after[24];
-    snprintf(after, sizeof after, "%lld", (long long)st->loaded_max_id);
-    const char *params[] = {after};
     st->loading = true;
     st->load_again = false;
     if (rt_pg_query(self, GW_CORR_LOAD,
-                    "SELECT id, chat_id, method, params, prio, attempts, coalesce(notify_id, 0) FROM tg_outbox"
-                    " WHERE status = 'pending' AND id > $1 ORDER BY id LIMIT 500", 1, params) != RT_OK) {
+                    "UPDATE tg_outbox SET claimed = true WHERE id IN ("
+                    "   SELECT id FROM tg_outbox WHERE status = 'pending' AND NOT claimed ORDER BY id LIMIT 500)"
+                    " RETURNING id, chat_id, method, params, prio, attempts, coalesce(notify_id, 0)",
+                    0, NULL) != RT_OK) {
         st->loading = false;
         st->pump_timer = rt_timer_after(self, 1000);
     }
@@ -153,10 +153,26 @@ static void gw_on_loaded(rt_actor_t *self, gw_state_t *st, const rt_pg_result_t 
         st->load_again = true;
         return;
     }
-    for (int i = 0; i < r->nrows; i++) {
+    /* RETURNING has no order: queue by id, so each chat's messages keep
+     * the order in which they were written. */
+    int order[GW_LOAD_BATCH];
+    int n = r->nrows < GW_LOAD_BATCH ? r->nrows : GW_LOAD_BATCH;
+    int64_t ids[GW_LOAD_BATCH];
+    for (int i = 0; i < n; i++) {
+        order[i] = i;
+        rt_pg_get_i64(r, i, 0, &ids[i]);
+    }
+    for (int i = 1; i < n; i++)   /* insertion sort: batches arrive nearly sorted */
+        for (int k = i; k > 0 && ids[order[k - 1]] > ids[order[k]]; k--) {
+            int t = order[k];
+            order[k] = order[k - 1];
+            order[k - 1] = t;
+        }
+    for (int oi = 0; oi < n; oi++) {
+        int i = order[oi];
         gw_item_t *it = calloc(1, sizeof *it);
         if (!it) break;
-        rt_pg_get_i64(r, i, 0, &it->id);
+        it->id = ids[i];
         rt_pg_get_i64(r, i, 1, &it->chat_id);
         snprintf(it->method, sizeof it->method, "%s", rt_pg_value(r, i, 2));
         it->params = strdup(rt_pg_value(r, i, 3));
@@ -170,7 +186,6 @@ static void gw_on_loaded(rt_actor_t *self, gw_state_t *st, const rt_pg_result_t 
             gw_item_free(it);
             break;
         }
-        if (it->id > st->loaded_max_id) st->loaded_max_id = it->id;
     }
     if (r->nrows == GW_LOAD_BATCH || st->load_again) gw_load(self, st);
     gw_pump(self, st);
@@ -279,9 +294,19 @@ static int gw_load_state(rt_actor_t *self)
     return st->flood ? RT_OK : RT_ENOMEM;
 }
 
+/* Pause after a (re)start: Telegram's per-chat buckets may still be empty
+ * from before the restart, while ours start full. */
+#define GW_START_PAUSE_MS 3000
+
 static int gw_on_activate(rt_actor_t *self, const rt_msg_t *m)
 {
-    gw_load(self, rt_self_state(self));   /* replay everything pending */
+    gw_state_t *st = rt_self_state(self);
+    /* Nothing is in memory now: release every claim, then replay all that
+     * is pending (the two requests run in this order on our connection). */
+    rt_pg_query(self, GW_CORR_MARK, "UPDATE tg_outbox SET claimed = false WHERE status = 'pending' AND claimed",
+                0, NULL);
+    tg_flood_pause(st->flood, rt_now_ms() + GW_START_PAUSE_MS);
+    gw_load(self, st);
     return RT_OK;
 }
 
