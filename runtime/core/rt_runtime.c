@@ -261,7 +261,7 @@ int rt_runtime_stop(rt_runtime_t *rt, int drain_ms)
             } else {
                 quiet = 0;
             }
-            usleep(1000);
+            usleep(1000); /* lint:allow-blocking main thread: rt_runtime_stop polls the drain */
         }
         free(prev);
     }
@@ -285,7 +285,7 @@ int rt_runtime_stop(rt_runtime_t *rt, int drain_ms)
     uint32_t n;
     bool ok;
     rt_qsbr_snap_t *s = rt_qsbr_snapshot(NULL, &n, &ok);
-    while (ok && !rt_qsbr_passed(s, n)) usleep(100);
+    while (ok && !rt_qsbr_passed(s, n)) usleep(100); /* lint:allow-blocking main thread: rt_runtime_stop waits out senders */
     free(s);
     rt_runtime_free_leftovers(rt);
     /* release: main thread only; ordered for any later reader */
