@@ -119,7 +119,7 @@ char *notify_render_text(const notify_row_t *row, bool html, unsigned *flags)
     nr_vars_t v = {.n = 0};
     nr_collect(row, &v);
     char *out = NULL;
-    if (row->tpl && tpl_check(row->tpl, NULL, 0) != RT_OK) {
+    if (row->tpl && (tpl_check(row->tpl, NULL, 0) != RT_OK || (html && tpl_check_html(row->tpl, NULL, 0) != RT_OK))) {
         f |= NOTIFY_BAD_TPL;
     } else if (row->tpl) {
         out = tpl_render(row->tpl, v.vars, v.n, html);

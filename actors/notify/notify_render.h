@@ -2,7 +2,8 @@
  *
  * Purpose: pure rendering of one notification: its template (the
  * notify_templates row of (event, channel), or the built-in generic text of
- * the catalogue when there is none or it no longer passes tpl_check), the
+ * the catalogue when there is none or it no longer passes tpl_check, or
+ * tpl_check_html for Telegram: a text edited around the checks), the
  * row's variables (the JSON object the order actor stored) completed with
  * what the database knows now (the person's name, the order's pickup point
  * and storage deadline, the day count of a pickup reminder), HTML-escaped
@@ -35,7 +36,7 @@ typedef struct notify_row {
 /* Rendering outcomes (bit flags in *flags). */
 enum {
     NOTIFY_GENERIC = 1 << 0,    /* no usable template: the built-in text was used */
-    NOTIFY_BAD_TPL = 1 << 1,    /* a stored template failed tpl_check */
+    NOTIFY_BAD_TPL = 1 << 1,    /* a stored template failed tpl_check (or, for Telegram, tpl_check_html) */
 };
 
 /* The day count of a "pickup_reminder_<days>" event (1..999), or 0 when

@@ -121,6 +121,15 @@ T_CASE(render_row_falls_back_to_generic_text)
     T_CHECK(flags & NOTIFY_BAD_TPL);
     T_CHECK(strstr(s, "12345678-0002-1") != NULL && strstr(s, "<b>") == NULL);
     free(s);
+    row.tpl = "Заказ <b>{posting}";          /* Telegram would refuse this HTML */
+    s = notify_render_text(&row, true, &flags);
+    T_CHECK(flags & NOTIFY_BAD_TPL);
+    T_CHECK(strstr(s, "<b>12345678-0002-1</b>") != NULL);
+    free(s);
+    s = notify_render_text(&row, false, &flags);   /* as SMS it is only text */
+    T_EQ_INT(flags, 0);
+    T_EQ_STR(s, "Заказ <b>12345678-0002-1");
+    free(s);
     row.tpl = "{comment}";                   /* renders to nothing */
     s = notify_render_text(&row, false, &flags);
     T_CHECK(flags & NOTIFY_GENERIC);
