@@ -48,7 +48,7 @@ int plus7_actors_register(rt_runtime_t *rt, const plus7_actors_cfg_t *cfg)
     conv_pickup_set_extend_days(plus7_cfg.storage_extend_days);   /* before any worker runs the dialog */
     int brc = rt_kind_register(rt, &broadcast_kind);              /* mass messages; started by reminders */
     if (brc != RT_OK) return brc;
-    const rt_kind_t *kinds[] = {&conv_kind, &tg_gateway_kind, &tg_intake_kind, &crm_kind, &order_kind, &notifier_kind};
+    const rt_kind_t *kinds[] = {&conv_kind, &tg_gateway_kind, &tg_intake_kind, &crm_kind, &order_kind, &order_recovery_kind, &notifier_kind};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
         int rc = rt_kind_register(rt, kinds[i]);
         if (rc != RT_OK) return rc;
@@ -64,6 +64,9 @@ int plus7_actors_start(rt_runtime_t *rt)
 {
     msg_crm_link_t l = {0};
     int rc = rt_send_key(rt, &crm_kind, "main", msg_crm_link_new(&l));
+    if (rc != RT_OK) return rc;
+    msg_order_poke_t op = {0};                                     /* replay stored logistics events */
+    rc = rt_send_key(rt, &order_recovery_kind, "main", msg_order_poke_new(&op));
     if (rc != RT_OK) return rc;
     msg_notify_kick_t nk = {.id = 0, .tg_failed = false};         /* replay pending notifications */
     rc = rt_send_key(rt, &notifier_kind, "main", msg_notify_kick_new(&nk));

@@ -61,6 +61,7 @@ extern const rt_kind_t tg_gateway_kind;  /* key: "main" */
 extern const rt_kind_t tg_intake_kind;   /* key: "main" */
 extern const rt_kind_t crm_kind;         /* key: "main" */
 extern const rt_kind_t order_kind;       /* key: posting number */
+extern const rt_kind_t order_recovery_kind; /* key: "main"; runs once at start */
 extern const rt_kind_t broadcast_kind;   /* key: broadcasts.id (actors/broadcast/) */
 extern const rt_kind_t notifier_kind;    /* key: "main" (name PLUS7_KIND_NOTIFIER) */
 

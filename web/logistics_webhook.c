@@ -147,8 +147,9 @@ static int logi_handle(web_req_t *req)
         cJSON_AddStringToObject(r, "posting_number", e->posting);
         cJSON_AddStringToObject(r, "result", fresh ? "accepted" : "duplicate");
         cJSON_AddItemToArray(results, r);
-        if (!fresh) continue;
-        accepted++;
+        accepted += fresh;
+        /* Poke for duplicates too: a sender retrying after a lost answer
+         * must not leave stored events waiting. */
         bool poked = false;
         for (int k = 0; k < i && !poked; k++) poked = strcmp(b.events[k].posting, e->posting) == 0;
         if (!poked) {

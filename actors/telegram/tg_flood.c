@@ -5,7 +5,8 @@
  * priority of their head. pop() scans a bounded number of chats on the
  * interactive ring, then the bulk ring; a chat that may not send yet (its
  * own rate or pause) rotates to the ring's tail. Global and group limits are
- * sliding windows over the timestamps of the last N sends.
+ * sliding windows over the timestamps of the last N sends; global sends are
+ * also paced evenly (1000/rate ms apart).
  *
  * Exports: see tg_flood.h. Threads: one owner.
  */
@@ -51,6 +52,7 @@ struct tg_flood {
     uint64_t global_paused_until;
     size_t pending;
     size_t sweep_pos;
+    double next_send_at;             /* global pacing: earliest next send, ms */
 };
 
 #define TG_FLOOD_SCAN 64   /* chats examined per pop and ring */
@@ -255,11 +257,19 @@ static int64_t tg_chat_wait(const tg_flood_t *f, tg_chatq_t *c, uint64_t now)
     return w;
 }
 
+/* Global pacing: sends are spaced at least 1000/global_per_sec ms apart
+ * (Telegram's own limiter is a bucket that a burst of a full second's
+ * quota can empty; evenly spaced sends never do), on top of the sliding
+ * window that bounds any one-second window. */
 static int64_t tg_global_wait(const tg_flood_t *f, uint64_t now)
 {
     int64_t w = f->global_paused_until > now ? (int64_t)(f->global_paused_until - now) : 0;
     uint64_t oldest = f->gwindow[f->gpos];
     if (oldest && oldest + 1000 > now && (int64_t)(oldest + 1000 - now) > w) w = (int64_t)(oldest + 1000 - now);
+    if (f->next_send_at > (double)now) {
+        int64_t s = (int64_t)(f->next_send_at - (double)now + 0.999);
+        if (s > w) w = s;
+    }
     return w;
 }
 
@@ -295,6 +305,9 @@ void *tg_flood_pop(tg_flood_t *f, uint64_t now_ms, int64_t *chat_id, int64_t *wa
                 c->tokens -= 1.0;
             }
             f->gwindow[f->gpos] = now_ms;
+            /* fractional, so the average is exactly the rate */
+            double spacing = 1000.0 / f->cfg.global_per_sec;
+            f->next_send_at = (f->next_send_at > (double)now_ms - spacing ? f->next_send_at : (double)now_ms) + spacing;
             f->gpos = (f->gpos + 1) % f->cfg.global_per_sec;
             f->pending--;
             *chat_id = c->chat_id;
