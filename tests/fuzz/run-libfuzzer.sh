@@ -11,7 +11,7 @@ secs=${1:-30}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=$(realpath -m "${2:-$root/build-fuzz}")
 mkdir -p "$out"
-inc="-I$root/runtime -I$root/actors -I$root/actors/common -I$root/actors/telegram -I$root/actors/texts -I$root/actors/conversation -I$root/actors/orders -I$root/actors/ozon"
+inc="-I$root/runtime -I$root/actors -I$root/actors/common -I$root/actors/telegram -I$root/actors/texts -I$root/actors/conversation -I$root/actors/orders -I$root/actors/ozon -I$root/actors/notify"
 flags="-g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
 
 # target -> the sources it needs besides its own file
@@ -20,7 +20,10 @@ declare -A deps=(
   [phone]="actors/common/phone.c"
   [logistics]="actors/orders/logistics_event.c actors/orders/order_status.c actors/common/timefmt.c actors/common/posting.c"
   [ozon_posting]="actors/orders/ozon_posting.c actors/ozon/ozon_api.c actors/common/phone.c actors/common/posting.c"
+  [notify]="actors/notify/notify_render.c actors/notify/smsru.c actors/notify/template.c actors/telegram/tg_markup.c actors/texts/texts.c actors/common/phone.c actors/common/timefmt.c"
 )
+# a target's source file: tests/fuzz/fuzz_<t>.c, or where its suite keeps it
+declare -A src=([notify]="tests/notify/fuzz_notify.c")
 targets=$(printf '%s\n' "${!deps[@]}" | sort)
 echo "1..$(echo "$targets" | wc -l)"
 i=0 failed=0
@@ -29,14 +32,17 @@ for t in $targets; do
   exe="$out/fuzz_$t"
   srcs=""
   for s in ${deps[$t]}; do srcs="$srcs $root/$s"; done
-  if ! clang $flags $inc "$root/tests/fuzz/fuzz_$t.c" $srcs -lcjson -lm -o "$exe" 2>"$out/build_$t.log"; then
+  main_src=$root/${src[$t]:-tests/fuzz/fuzz_$t.c}
+  if ! clang $flags $inc "$main_src" $srcs -lcjson -lm -o "$exe" 2>"$out/build_$t.log"; then
     echo "not ok $i - libfuzzer $t (build failed, see $out/build_$t.log)"
     failed=$((failed + 1))
     continue
   fi
   mkdir -p "$out/corpus-$t"
+  seeds=$root/tests/fuzz/corpus/$t
+  [[ -d $seeds ]] || seeds=$(dirname "$main_src")/corpus/$t
   if (cd "$out" && "$exe" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-        "$out/corpus-$t" "$root/tests/fuzz/corpus/$t" >"$out/run_$t.log" 2>&1); then
+        "$out/corpus-$t" "$seeds" >"$out/run_$t.log" 2>&1); then
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$out/run_$t.log" | grep -o '[0-9]*$' || echo '?')
     echo "ok $i - libfuzzer $t (${secs}s, $execs executions)"
   else
