@@ -1,17 +1,26 @@
 /* logisim.c — an emulated logistics system for demos and manual testing.
  *
- * Purpose: moves a set of postings along a delivery route, one step every
- * --step-s seconds, by POSTing signed events to plus7d's logistics webhook
- * exactly as the company's logistics system would (DESIGN.md:
- * X-Plus7-Signature: sha256=<hex HMAC-SHA256 of the body>). Event ids are
- * derived from posting and status, so restarting logisim repeats nothing.
- * Route: created → accepted → in_transit → at_pickup_point (postings with
- * an odd order number) or out_for_delivery (even) → delivered.
+ * Purpose: moves postings along a delivery route, one step every --step-s
+ * seconds, by POSTing signed events to plus7d's logistics webhook exactly as
+ * the company's logistics system would (DESIGN.md: X-Plus7-Signature:
+ * sha256=<hex HMAC-SHA256 of the body>). Event ids are derived from
+ * posting and status, so restarting logisim repeats nothing.
+ *
+ * Two modes:
+ *   --postings P1,P2,...  a fixed list, each along created → accepted →
+ *       in_transit → at_pickup_point (odd order number) or out_for_delivery
+ *       (even) → delivered;
+ *   --db CONNINFO  what people do in the demo (it reads plus7's database as
+ *       the company's own logistics system would know its work): a posting
+ *       with a courier delivery ordered moves accepted → in_transit →
+ *       out_for_delivery → delivered; a posting somebody tracks moves
+ *       accepted → in_transit → at_pickup_point and waits there to be
+ *       collected (so pickup reminders and their buttons can be tried).
  *
  * usage: logisim --plus7 http://127.0.0.1:8080 --secret S
- *                [--postings P1,P2,...] [--step-s 45] [--once]
- * Exits 0 when every posting is delivered (or after one step with --once),
- * 2 on bad arguments, 1 when plus7d keeps refusing.
+ *                (--postings P1,P2,... | --db CONNINFO) [--step-s 45] [--once]
+ * Exits 0 when every listed posting is delivered (list mode) or on SIGTERM
+ * (db mode), 2 on bad arguments, 1 when plus7d keeps refusing.
  *
  * Exports: main. Threads: main only (a tool, not part of the service).
  */
@@ -23,6 +32,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <libpq-fe.h>
 #include <sodium.h>
 
 #define LOGISIM_MAX 64
@@ -63,9 +73,55 @@ static int logisim_post(const char *url, const char *secret, const char *body)
     return status == 200 ? 0 : (int)status;
 }
 
+/* The next status of a posting in db mode, or NULL when it rests. */
+static const char *logisim_next(const char *status, int courier)
+{
+    static const char *const courier_route[] = {"created", "accepted", "in_transit", "out_for_delivery", "delivered", NULL};
+    static const char *const pickup_route[] = {"created", "accepted", "in_transit", "at_pickup_point", NULL};
+    const char *const *route = courier ? courier_route : pickup_route;
+    for (int i = 0; route[i]; i++)
+        if (strcmp(route[i], status) == 0) return route[i + 1];
+    /* a posting already at the pickup point that gets a courier delivery */
+    if (courier && strcmp(status, "at_pickup_point") == 0) return "out_for_delivery";
+    return NULL;
+}
+
+/* One db-mode step: build a batch from the database; returns events added. */
+static int logisim_db_batch(PGconn *db, char *body, size_t cap, const char *at)
+{
+    PGresult *r = PQexec(db,
+        "SELECT o.posting_number, o.status, d.posting_number IS NOT NULL AS courier"
+        "  FROM orders o"
+        "  LEFT JOIN deliveries d ON d.posting_number = o.posting_number AND d.status = 'ordered'"
+        " WHERE o.status NOT IN ('delivered', 'returned', 'cancelled')"
+        "   AND (d.posting_number IS NOT NULL"
+        "        OR EXISTS (SELECT 1 FROM order_subscribers s WHERE s.posting_number = o.posting_number))"
+        " ORDER BY o.posting_number LIMIT 200");
+    int events = 0;
+    size_t len = (size_t)snprintf(body, cap, "{\"events\":[");
+    if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+        for (int i = 0; i < PQntuples(r); i++) {
+            const char *posting = PQgetvalue(r, i, 0);
+            const char *next = logisim_next(PQgetvalue(r, i, 1), PQgetvalue(r, i, 2)[0] == 't');
+            if (!next || len + 512 > cap) continue;
+            len += (size_t)snprintf(body + len, cap - len,
+                                    "%s{\"id\":\"logisim-%s-%s\",\"posting_number\":\"%s\",\"status\":\"%s\",\"at\":\"%s\"%s}",
+                                    events ? "," : "", posting, next, posting, next, at,
+                                    strcmp(next, "at_pickup_point") == 0
+                                        ? ",\"pickup_point\":\"ПВЗ «+7Доставки», Донецк, ул. Артёма, 1\"" : "");
+            events++;
+        }
+    } else {
+        fprintf(stderr, "logisim: %s", PQerrorMessage(db));
+    }
+    PQclear(r);
+    snprintf(body + len, cap - len, "]}");
+    return events;
+}
+
 int main(int argc, char **argv)
 {
-    const char *plus7 = NULL, *secret = NULL;
+    const char *plus7 = NULL, *secret = NULL, *dbinfo = NULL;
     char postings_buf[4096] = "12345678-0001-1,12345678-0002-1,12345678-0003-1,12345678-0004-1,"
                               "12345678-0006-1,12345678-0009-1";
     int step_s = 45, once = 0;
@@ -74,9 +130,10 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--secret") && i + 1 < argc) secret = argv[++i];
         else if (!strcmp(argv[i], "--postings") && i + 1 < argc) snprintf(postings_buf, sizeof postings_buf, "%s", argv[++i]);
         else if (!strcmp(argv[i], "--step-s") && i + 1 < argc) step_s = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--db") && i + 1 < argc) dbinfo = argv[++i];
         else if (!strcmp(argv[i], "--once")) once = 1;
         else {
-            fprintf(stderr, "usage: logisim --plus7 URL --secret S [--postings P,...] [--step-s N] [--once]\n");
+            fprintf(stderr, "usage: logisim --plus7 URL --secret S (--postings P,... | --db CONNINFO) [--step-s N] [--once]\n");
             return 2;
         }
     }
@@ -94,7 +151,18 @@ int main(int argc, char **argv)
         postings[n++] = p;
     char url[1024];
     snprintf(url, sizeof url, "%s/api/logistics/events", plus7);
-    printf("logisim: moving %d postings every %d s\n", n, step_s);
+    PGconn *db = NULL;
+    if (dbinfo) {
+        db = PQconnectdb(dbinfo);
+        if (PQstatus(db) != CONNECTION_OK) {
+            fprintf(stderr, "logisim: database: %s", PQerrorMessage(db));
+            PQfinish(db);
+            return 1;
+        }
+        printf("logisim: moving tracked postings and ordered deliveries every %d s\n", step_s);
+    } else {
+        printf("logisim: moving %d postings every %d s\n", n, step_s);
+    }
     fflush(stdout);
     int failures = 0;
     while (!logisim_stop) {
@@ -104,6 +172,17 @@ int main(int argc, char **argv)
         time_t now = time(NULL);
         char at[32];
         strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+        if (db) {
+            if (PQstatus(db) != CONNECTION_OK) PQreset(db);
+            events = logisim_db_batch(db, body, sizeof body, at);
+            if (events > 0 && logisim_post(url, secret, body) == 0) {
+                printf("logisim: sent %d events (%s)\n", events, at);
+                fflush(stdout);
+            }
+            if (once) break;
+            for (int s = 0; s < step_s && !logisim_stop; s++) sleep(1);
+            continue;
+        }
         for (int i = 0; i < n; i++) {
             int order_no = atoi(postings[i] + strcspn(postings[i], "-") + 1);
             const char *const *route = order_no % 2 ? logisim_route_pickup : logisim_route_courier;
@@ -131,6 +210,7 @@ int main(int argc, char **argv)
         if (once) break;
         for (int s = 0; s < step_s && !logisim_stop; s++) sleep(1);
     }
+    PQfinish(db);
     curl_global_cleanup();
     return 0;
 }
