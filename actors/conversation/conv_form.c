@@ -72,7 +72,7 @@ void conv_form_data_parse(const char *s, conv_form_data_t *d)
             memcpy(v, eq + 1, vlen);
             v[vlen] = '\0';
             switch (s[0]) {
-            case 'p': snprintf(d->posting, sizeof d->posting, "%s", v); break;
+            case 'p': snprintf(d->posting, sizeof d->posting, "%.*s", (int)sizeof d->posting - 1, v); break;
             case 'z': d->zone = atoi(v); break;
             case 'k': d->price = strtoll(v, NULL, 10); break;
             case 'w': d->weight_unknown = v[0] == '1'; break;

@@ -5,7 +5,8 @@
  * updates (replay after a crash). Then either register the webhook
  * (setWebhook with url, secret_token, allowed_updates; the web layer's
  * POST /telegram/webhook stores what arrives) or run the long-polling loop:
- * getUpdates from the stored offset; the updates and the new offset are
+ * getUpdates from the stored offset (the command menu is set with
+ * setMyCommands either way); the updates and the new offset are
  * stored in ONE transaction; only then are the chats poked and the next
  * getUpdates (which confirms the batch to Telegram) issued. So the offset
  * never advances past an update that is not stored.
@@ -24,10 +25,11 @@
 #include "rt_http.h"
 #include "rt_log.h"
 #include "rt_pg.h"
+#include "texts.h"
 #include "tg_intake.h"
 #include "tg_update.h"
 
-enum { IN_CORR_RECOVER = 1, IN_CORR_OFFSET, IN_CORR_STORE, IN_CORR_WEBHOOK, IN_CORR_DELETE, IN_CORR_POLL };
+enum { IN_CORR_RECOVER = 1, IN_CORR_OFFSET, IN_CORR_STORE, IN_CORR_WEBHOOK, IN_CORR_DELETE, IN_CORR_POLL, IN_CORR_COMMANDS };
 
 #define IN_BATCH 50   /* getUpdates limit; one transaction per batch */
 
@@ -99,6 +101,25 @@ static void in_start_mode(rt_actor_t *self, in_state_t *st)
         if (in_call(self, IN_CORR_DELETE, "deleteWebhook", "{\"drop_pending_updates\":false}", 30000) != RT_OK)
             in_retry(self, st, IN_CORR_DELETE, "http start");
     }
+}
+
+/* The command menu Telegram shows next to the input field (setMyCommands).
+ * Best effort: a failure is logged and the bot works without the menu. */
+static void in_set_commands(rt_actor_t *self)
+{
+    static const struct { const char *cmd; text_id_t desc; } cmds[] = {
+        {"start", T_CMD_START}, {"menu", T_CMD_MENU}, {"help", T_CMD_HELP}, {"cancel", T_CMD_CANCEL}};
+    cJSON *p = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(p, "commands");
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        cJSON *c = cJSON_CreateObject();
+        cJSON_AddStringToObject(c, "command", cmds[i].cmd);
+        cJSON_AddStringToObject(c, "description", text_get(cmds[i].desc));
+        cJSON_AddItemToArray(arr, c);
+    }
+    char *s = cJSON_PrintUnformatted(p);
+    cJSON_Delete(p);
+    if (s) in_call(self, IN_CORR_COMMANDS, "setMyCommands", s, 30000);
+    free(s);
 }
 
 static void in_recover(rt_actor_t *self, in_state_t *st)
@@ -217,6 +238,7 @@ static int in_handle(rt_actor_t *self, const rt_msg_t *m)
         LOG_INFO(m->corr == IN_CORR_WEBHOOK ? "tg_webhook_set" : "tg_polling_started", "mode=%s",
                  m->corr == IN_CORR_WEBHOOK ? "webhook" : "polling");
         if (m->corr == IN_CORR_DELETE) in_load_offset(self, st);
+        in_set_commands(self);
         break;
     case IN_CORR_OFFSET:
         if (!r || r->status != RT_OK) { in_retry(self, st, IN_CORR_OFFSET, r ? r->error : NULL); break; }
@@ -226,6 +248,10 @@ static int in_handle(rt_actor_t *self, const rt_msg_t *m)
         break;
     case IN_CORR_POLL:
         if (h) in_on_updates(self, st, h);
+        break;
+    case IN_CORR_COMMANDS:
+        if (!h || h->rc != RT_OK || h->status != 200)
+            LOG_WARN("tg_set_commands_failed", "status=%ld", h ? h->status : 0L);
         break;
     case IN_CORR_STORE:
         if (!r || r->status != RT_OK) { in_retry(self, st, IN_CORR_POLL, r ? r->error : NULL); break; }
