@@ -104,6 +104,20 @@ static bool mig_read_applied(PGconn *c, bool *applied, int *db_max, char *err, s
 }
 
 /* Contract: see migrations.h. */
+/* Read the applied versions; RT_EIO when they cannot be read, RT_EINVAL
+ * when the database is newer than this binary knows. */
+static int mig_read_known(PGconn *c, bool *applied, char *err, size_t errlen)
+{
+    int db_max = 0;
+    if (!mig_read_applied(c, applied, &db_max, err, errlen)) return RT_EIO;
+    if (db_max > mig_max_known()) {
+        mig_err(err, errlen, "database schema version %d is newer than this plus7d knows (%d); "
+                "upgrade plus7d", db_max, mig_max_known());
+        return RT_EINVAL;
+    }
+    return RT_OK;
+}
+
 int app_migrate_run(const char *conninfo, FILE *out, char *err, size_t errlen)
 {
     PGconn *c = mig_connect(conninfo, err, errlen);
@@ -124,14 +138,7 @@ int app_migrate_run(const char *conninfo, FILE *out, char *err, size_t errlen)
         rc = RT_EIO;
         goto done;
     }
-    int db_max = 0;
-    if (!mig_read_applied(c, applied, &db_max, err, errlen)) { rc = RT_EIO; goto done; }
-    if (db_max > mig_max_known()) {
-        mig_err(err, errlen, "database schema version %d is newer than this plus7d knows (%d); "
-                "upgrade plus7d", db_max, mig_max_known());
-        rc = RT_EINVAL;
-        goto done;
-    }
+    if ((rc = mig_read_known(c, applied, err, errlen)) != RT_OK) goto done;
     int n_applied = 0;
     for (int i = 0; i < app_migrations_count; i++) {
         const app_migration_t *m = &app_migrations[i];
@@ -195,14 +202,7 @@ int app_migrate_check(const char *conninfo, char *err, size_t errlen)
         rc = RT_EINVAL;
         goto done;
     }
-    int db_max = 0;
-    if (!mig_read_applied(c, applied, &db_max, err, errlen)) { rc = RT_EIO; goto done; }
-    if (db_max > mig_max_known()) {
-        mig_err(err, errlen, "database schema version %d is newer than this plus7d knows (%d); "
-                "upgrade plus7d", db_max, mig_max_known());
-        rc = RT_EINVAL;
-        goto done;
-    }
+    if ((rc = mig_read_known(c, applied, err, errlen)) != RT_OK) goto done;
     for (int i = 0; i < app_migrations_count; i++) {
         if (!applied[i]) {
             mig_err(err, errlen, "database schema is behind: %s not applied; run `plus7d migrate`",
