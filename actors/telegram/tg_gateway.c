@@ -3,7 +3,9 @@
  * Purpose: the only sender of Bot API calls. It loads pending outbox rows
  * (all of them after a restart; new ones when kicked), queues them in the
  * flood-control scheduler (tg_flood.c) and sends what the scheduler allows
- * with the asynchronous HTTP client, at most GW_MAX_INFLIGHT at a time.
+ * with the asynchronous HTTP client, at most GW_MAX_INFLIGHT at a time. A
+ * row with a file (tg_files: sendPhoto, sendDocument) is sent as a
+ * multipart upload, its bytes read asynchronously just before.
  * Outcomes (Bot API semantics):
  *   200 ok        → row 'sent' (with Telegram's message_id);
  *   429           → back to the head of its chat's queue; the chat and the
@@ -37,7 +39,7 @@
 #define GW_MAX_ATTEMPTS 8
 #define GW_LOAD_BATCH 500
 
-enum { GW_CORR_LOAD = 1, GW_CORR_MARK = 2, GW_CORR_HTTP0 = 1000 };
+enum { GW_CORR_LOAD = 1, GW_CORR_MARK = 2, GW_CORR_HTTP0 = 1000, GW_CORR_FILE0 = 2000 };
 
 typedef struct gw_item {
     int64_t id;
@@ -47,6 +49,8 @@ typedef struct gw_item {
     int prio;
     int attempts;
     int64_t notify_id;   /* the notification this message carries, 0 = none */
+    int64_t file_id;     /* tg_files row uploaded with the call (multipart), 0 = none */
+    char file_field[16]; /* its form field: "photo", "document" */
 } gw_item_t;
 
 typedef struct gw_state {
@@ -95,7 +99,8 @@ static void gw_load(rt_actor_t *self, gw_state_t *st)
     if (rt_pg_query(self, GW_CORR_LOAD,
                     "UPDATE tg_outbox SET claimed = true WHERE id IN ("
                     "   SELECT id FROM tg_outbox WHERE status = 'pending' AND NOT claimed ORDER BY id LIMIT 500)"
-                    " RETURNING id, chat_id, method, params, prio, attempts, coalesce(notify_id, 0)",
+                    " RETURNING id, chat_id, method, params, prio, attempts, coalesce(notify_id, 0),"
+                    "           coalesce(file_id, 0), coalesce(file_field, '')",
                     0, NULL) != RT_OK) {
         st->loading = false;
         st->pump_timer = rt_timer_after(self, 1000);
@@ -130,11 +135,22 @@ static void gw_pump(rt_actor_t *self, gw_state_t *st)
         }
         int slot = 0;
         while (st->inflight[slot]) slot++;
-        char url[1024];
-        snprintf(url, sizeof url, "%s/bot%s/%s", cfg->tg_api, cfg->tg_token, it->method);
-        rt_http_req_t req = {.method = "POST", .url = url, .content_type = "application/json",
-                             .body = it->params, .body_len = strlen(it->params), .timeout_ms = 30000};
-        if (rt_http_request(self, GW_CORR_HTTP0 + (uint32_t)slot, &req) != RT_OK) {
+        int rc;
+        if (it->file_id) {
+            /* an upload: read the file's bytes first (asynchronously), send on arrival */
+            char fid[24];
+            snprintf(fid, sizeof fid, "%lld", (long long)it->file_id);
+            const char *params[] = {fid};
+            rc = rt_pg_query(self, GW_CORR_FILE0 + (uint32_t)slot,
+                             "SELECT filename, content_type, data FROM tg_files WHERE id = $1", 1, params);
+        } else {
+            char url[1024];
+            snprintf(url, sizeof url, "%s/bot%s/%s", cfg->tg_api, cfg->tg_token, it->method);
+            rt_http_req_t req = {.method = "POST", .url = url, .content_type = "application/json",
+                                 .body = it->params, .body_len = strlen(it->params), .timeout_ms = 30000};
+            rc = rt_http_request(self, GW_CORR_HTTP0 + (uint32_t)slot, &req);
+        }
+        if (rc != RT_OK) {
             tg_flood_retry(st->flood, chat, it->prio, it, rt_now_ms(), 1000, false);
             gw_arm(self, st, 1000);
             return;
@@ -142,6 +158,70 @@ static void gw_pump(rt_actor_t *self, gw_state_t *st)
         st->inflight[slot] = it;
         st->ninflight++;
     }
+}
+
+static int gw_hex_val(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* The file of an upload arrived: send the call as multipart/form-data, the
+ * JSON parameters as form fields (objects such as reply_markup as JSON
+ * text, as the Bot API expects) plus the file part. */
+static void gw_on_file(rt_actor_t *self, gw_state_t *st, int slot, const rt_pg_result_t *r)
+{
+    gw_item_t *it = st->inflight[slot];
+    if (!it) return;
+    const plus7_actors_cfg_t *cfg = plus7_actors_cfg();
+    const char *hex = r && r->status == RT_OK && r->nrows == 1 ? rt_pg_value(r, 0, 2) : NULL;
+    cJSON *params = cJSON_Parse(it->params);
+    size_t nparts = 0, hexlen = hex ? strlen(hex) : 0;
+    rt_http_part_t parts[24];
+    char *texts[24] = {0};
+    unsigned char *bytes = NULL;
+    size_t nbytes = 0;
+    int rc = RT_EINVAL;
+    if (hex && hexlen >= 2 && hex[0] == '\\' && hex[1] == 'x' && cJSON_IsObject(params)) {
+        nbytes = (hexlen - 2) / 2;
+        bytes = malloc(nbytes ? nbytes : 1);
+        for (size_t i = 0; bytes && i < nbytes; i++) {
+            int hi = gw_hex_val(hex[2 + 2 * i]), lo = gw_hex_val(hex[3 + 2 * i]);
+            bytes[i] = (unsigned char)((hi < 0 ? 0 : hi) << 4 | (lo < 0 ? 0 : lo));
+        }
+        for (cJSON *p = params->child; bytes && p && nparts < 23; p = p->next) {
+            char *v = cJSON_IsString(p) ? strdup(p->valuestring) : cJSON_PrintUnformatted(p);
+            if (!v) continue;
+            texts[nparts] = v;
+            parts[nparts++] = (rt_http_part_t){.name = p->string, .data = v, .len = strlen(v)};
+        }
+        if (bytes) {
+            parts[nparts++] = (rt_http_part_t){.name = it->file_field[0] ? it->file_field : "document",
+                                               .data = bytes, .len = nbytes,
+                                               .filename = rt_pg_value(r, 0, 0), .content_type = rt_pg_value(r, 0, 1)};
+            char url[1024];
+            snprintf(url, sizeof url, "%s/bot%s/%s", cfg->tg_api, cfg->tg_token, it->method);
+            rt_http_req_t req = {.method = "POST", .url = url, .parts = parts, .nparts = nparts, .timeout_ms = 60000};
+            rc = rt_http_request(self, GW_CORR_HTTP0 + (uint32_t)slot, &req);   /* copies everything */
+        }
+    }
+    for (size_t i = 0; i < nparts; i++) free(texts[i]);
+    free(bytes);
+    cJSON_Delete(params);
+    if (rc == RT_OK) return;
+    /* no file (or not readable): the call cannot be made; a database error is retried */
+    st->inflight[slot] = NULL;
+    st->ninflight--;
+    if (r && r->status != RT_OK && ++it->attempts < GW_MAX_ATTEMPTS) {
+        tg_flood_retry(st->flood, it->chat_id, it->prio, it, rt_now_ms(), 1000, false);
+    } else {
+        LOG_WARN("tg_upload_failed", "method=%s file_id=%lld", it->method, (long long)it->file_id);
+        gw_mark(self, "UPDATE tg_outbox SET status = 'failed', last_error = $2 WHERE id = $1", it->id,
+                "file to upload is missing or unreadable");
+        atomic_fetch_add_explicit(&gw_failed, 1, memory_order_relaxed);
+        tg_flood_done(st->flood, it->chat_id, rt_now_ms());
+        gw_item_free(it);
+    }
+    gw_pump(self, st);
 }
 
 static void gw_on_loaded(rt_actor_t *self, gw_state_t *st, const rt_pg_result_t *r)
@@ -182,6 +262,8 @@ static void gw_on_loaded(rt_actor_t *self, gw_state_t *st, const rt_pg_result_t 
         rt_pg_get_i64(r, i, 5, &v);
         it->attempts = (int)v;
         rt_pg_get_i64(r, i, 6, &it->notify_id);
+        rt_pg_get_i64(r, i, 7, &it->file_id);
+        snprintf(it->file_field, sizeof it->file_field, "%s", rt_pg_value(r, i, 8));
         if (!it->params || tg_flood_push(st->flood, it->chat_id, it->prio, it) != RT_OK) {
             gw_item_free(it);
             break;
@@ -326,6 +408,8 @@ static int gw_handle(rt_actor_t *self, const rt_msg_t *m)
     case RT_MSG_PG_RESULT:
         if (m->corr == GW_CORR_LOAD) {
             gw_on_loaded(self, st, rt_pg_msg_result(m));
+        } else if (m->corr >= GW_CORR_FILE0 && m->corr < GW_CORR_FILE0 + GW_MAX_INFLIGHT) {
+            gw_on_file(self, st, (int)(m->corr - GW_CORR_FILE0), rt_pg_msg_result(m));
         } else {
             const rt_pg_result_t *r = rt_pg_msg_result(m);
             if (r && r->status != RT_OK) LOG_WARN("tg_outbox_mark_failed", "error=\"%s\"", r->error ? r->error : "");
