@@ -16,6 +16,7 @@
 #include "notify_stats.h"
 #include "ozon_stats.h"
 #include "web_builtin.h"
+#include "tg_gateway.h"
 #include "tg_webhook.h"
 
 #include <stdio.h>
@@ -82,6 +83,11 @@ int app_wire_web(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_t er
             snprintf(err, errlen, "metrics: ozon: %s", rt_strerror(rc));
             return rc;
         }
+    }
+    rc = web_metrics_source_add(tg_gateway_metrics_render);   /* plus7_tg_* */
+    if (rc != RT_OK) {
+        snprintf(err, errlen, "metrics: telegram: %s", rt_strerror(rc));
+        return rc;
     }
     rc = web_metrics_source_add(notify_metrics_render);   /* plus7_notify_* and plus7_sms_* */
     if (rc != RT_OK) {

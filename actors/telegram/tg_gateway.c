@@ -18,7 +18,7 @@
  * A crash between a send and its 'sent' mark resends that one message after
  * the restart: the narrow window the design allows.
  *
- * Exports: tg_gateway_kind, tg_gateway_stats.
+ * Exports: tg_gateway_kind, tg_gateway_stats, tg_gateway_metrics_render.
  * Threads: the actor's home worker.
  */
 #include <stdio.h>
@@ -72,6 +72,28 @@ void tg_gateway_stats(tg_gateway_stats_t *out)
     out->blocked = atomic_load_explicit(&gw_blocked, memory_order_relaxed);
     out->failed = atomic_load_explicit(&gw_failed, memory_order_relaxed);
     out->retried = atomic_load_explicit(&gw_retried, memory_order_relaxed);
+}
+
+size_t tg_gateway_metrics_render(char *buf, size_t cap)
+{
+    tg_gateway_stats_t g;
+    tg_gateway_stats(&g);
+    const struct { const char *name, *help; uint64_t v; } rows[] = {
+        {"plus7_tg_sent_total", "Bot API calls Telegram accepted.", g.sent},
+        {"plus7_tg_rate_limited_total", "Bot API calls answered 429 (then retried after retry_after).", g.rate_limited},
+        {"plus7_tg_blocked_total", "Messages refused with 403 (blocked, never started).", g.blocked},
+        {"plus7_tg_failed_total", "Bot API calls that failed for good.", g.failed},
+        {"plus7_tg_retried_total", "Bot API calls retried after a transient error.", g.retried},
+    };
+    size_t len = 0;
+    if (cap) buf[0] = '\0';
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0] && len + 1 < cap; i++) {
+        int n = snprintf(buf + len, cap - len, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", rows[i].name,
+                         rows[i].help, rows[i].name, rows[i].name, (unsigned long long)rows[i].v);
+        if (n < 0) break;
+        len += (size_t)n < cap - len ? (size_t)n : cap - len - 1;
+    }
+    return len;
 }
 
 static void gw_item_free(void *p)

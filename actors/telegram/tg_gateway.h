@@ -1,5 +1,6 @@
 /* tg_gateway.h — counters of the Telegram gateway actor (tg_gateway.c).
- * Exports: tg_gateway_stats_t, tg_gateway_stats. Threads: any.
+ * Exports: tg_gateway_stats_t, tg_gateway_stats, tg_gateway_metrics_render.
+ * Threads: any.
  */
 #ifndef PLUS7_TG_GATEWAY_H
 #define PLUS7_TG_GATEWAY_H
@@ -13,5 +14,10 @@ typedef struct tg_gateway_stats {
 
 /* Snapshot of the process-wide gateway counters. */
 void tg_gateway_stats(tg_gateway_stats_t *out);
+
+/* Prometheus lines of those counters (plus7_tg_*) into buf; returns the
+ * length written (at most cap - 1). Fits web_metrics_source_fn. */
+#include <stddef.h>
+size_t tg_gateway_metrics_render(char *buf, size_t cap);
 
 #endif
