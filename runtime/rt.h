@@ -278,9 +278,6 @@ void *rt_worker_slot(int slot);
  * waits for it: +1 when a request starts, -1 when its result is posted. */
 void rt_worker_inflight_add(int delta);
 
-/* Deliver a message to an actor from code running on a worker (I/O
- * callbacks). Same as rt_send. */
-#define rt_post rt_send
 
 /* ---- blocking guard ----------------------------------------------------------
  * In debug builds, rt_assert_not_worker() aborts when called on a worker

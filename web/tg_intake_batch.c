@@ -21,6 +21,7 @@
 #include "pg_array.h"
 #include "rt.h"
 #include "rt_log.h"
+#include "tg_intake.h"
 #include "web_db.h"
 
 #define BATCH_MAX 256
@@ -57,11 +58,7 @@ static int batch_flush(batch_node_t *const *nodes, int n)
     int rc = RT_EIO;
     PGconn *db = p[0] && p[1] && p[2] ? web_db_acquire(2000) : NULL;
     if (db) {
-        PGresult *r = PQexecParams(db,
-            "INSERT INTO tg_inbox (update_id, chat_id, body, processed_at)"
-            " SELECT u.id::bigint, u.chat::bigint, u.body, CASE WHEN u.chat::bigint = 0 THEN now() END"
-            "   FROM unnest($1::text[], $2::text[], $3::text[]) AS u(id, chat, body)"
-            " ON CONFLICT (update_id) DO NOTHING",
+        PGresult *r = PQexecParams(db, tg_intake_store_sql,
             3, NULL, (const char *const *)p, NULL, NULL, 0);
         if (PQresultStatus(r) == PGRES_COMMAND_OK) rc = RT_OK;
         else LOG_WARN("tg_webhook_store_failed", "batch=%d error=\"%s\"", n, PQresultErrorMessage(r));

@@ -137,6 +137,25 @@ static void gw_mark(rt_actor_t *self, const char *sql, int64_t id, const char *a
     rt_pg_query(self, GW_CORR_MARK, sql, arg ? 2 : 1, params);
 }
 
+static const char gw_sql_sent[] =
+    "UPDATE tg_outbox SET status = 'sent', sent_at = now(), tg_message_id = $2, attempts = attempts + 1"
+    " WHERE id = $1";
+static const char gw_sql_blocked[] =
+    "UPDATE tg_outbox SET status = 'blocked', last_error = $2, attempts = attempts + 1 WHERE id = $1";
+static const char gw_sql_failed[] =
+    "UPDATE tg_outbox SET status = 'failed', last_error = $2, attempts = attempts + 1 WHERE id = $1";
+
+/* A row is settled for good: record the outcome (`sql` with $2 = detail),
+ * count it, let its chat send again, and forget the item. */
+static void gw_settle(rt_actor_t *self, gw_state_t *st, gw_item_t *it, const char *sql, const char *detail,
+                      _Atomic uint64_t *counter)
+{
+    gw_mark(self, sql, it->id, detail);
+    atomic_fetch_add_explicit(counter, 1, memory_order_relaxed);   /* relaxed: a statistic */
+    tg_flood_done(st->flood, it->chat_id, rt_now_ms());
+    gw_item_free(it);
+}
+
 static void gw_arm(rt_actor_t *self, gw_state_t *st, int64_t wait_ms)
 {
     uint64_t due = rt_now_ms() + (uint64_t)wait_ms;
@@ -237,11 +256,7 @@ static void gw_on_file(rt_actor_t *self, gw_state_t *st, int slot, const rt_pg_r
         tg_flood_retry(st->flood, it->chat_id, it->prio, it, rt_now_ms(), 1000, false);
     } else {
         LOG_WARN("tg_upload_failed", "method=%s file_id=%lld", it->method, (long long)it->file_id);
-        gw_mark(self, "UPDATE tg_outbox SET status = 'failed', last_error = $2 WHERE id = $1", it->id,
-                "file to upload is missing or unreadable");
-        atomic_fetch_add_explicit(&gw_failed, 1, memory_order_relaxed);
-        tg_flood_done(st->flood, it->chat_id, rt_now_ms());
-        gw_item_free(it);
+        gw_settle(self, st, it, gw_sql_failed, "file to upload is missing or unreadable", &gw_failed);
     }
     gw_pump(self, st);
 }
@@ -337,54 +352,38 @@ static void gw_on_sent(rt_actor_t *self, gw_state_t *st, int slot, const rt_http
     if (res->rc == RT_OK && res->status == 200 && rep.ok) {
         char mid[24];
         snprintf(mid, sizeof mid, "%lld", (long long)rep.message_id);
-        gw_mark(self, "UPDATE tg_outbox SET status = 'sent', sent_at = now(), tg_message_id = $2,"
-                      " attempts = attempts + 1 WHERE id = $1", it->id, mid);
-        atomic_fetch_add_explicit(&gw_sent, 1, memory_order_relaxed);
-        tg_flood_done(st->flood, it->chat_id, now);
-        gw_item_free(it);
+        gw_settle(self, st, it, gw_sql_sent, mid, &gw_sent);
     } else if (res->rc == RT_OK && res->status == 429) {
         uint32_t wait_ms = (uint32_t)(rep.retry_after > 0 ? rep.retry_after : 1) * 1000u;
         LOG_WARN("tg_rate_limited", "method=%s retry_after=%d", it->method, rep.retry_after);
-        atomic_fetch_add_explicit(&gw_429, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&gw_429, 1, memory_order_relaxed);   /* relaxed: a statistic */
         tg_flood_retry(st->flood, it->chat_id, it->prio, it, now, wait_ms, true);
     } else if (res->rc == RT_OK && res->status == 403) {
         LOG_INFO("tg_unreachable", "chat=%lld description=\"%s\"", (long long)it->chat_id, rep.description);
-        gw_mark(self, "UPDATE tg_outbox SET status = 'blocked', last_error = $2, attempts = attempts + 1"
-                      " WHERE id = $1", it->id, rep.description);
         char chat[24];
         snprintf(chat, sizeof chat, "%lld", (long long)it->chat_id);
         const char *p[] = {chat};
         rt_pg_query(self, GW_CORR_MARK, "UPDATE users SET tg_unreachable = true, updated_at = now()"
                                         " WHERE chat_id = $1", 1, p);
-        atomic_fetch_add_explicit(&gw_blocked, 1, memory_order_relaxed);
         const rt_kind_t *nk = it->notify_id ? rt_kind_find(rt_self_runtime(self), PLUS7_KIND_NOTIFIER) : NULL;
         if (nk) {   /* a notification: the notifier falls back to SMS */
             msg_notify_kick_t v = {.id = it->notify_id, .tg_failed = true};
             rt_send_key(rt_self_runtime(self), nk, "main", msg_notify_kick_new(&v));
         }
-        tg_flood_done(st->flood, it->chat_id, now);
-        gw_item_free(it);
+        gw_settle(self, st, it, gw_sql_blocked, rep.description, &gw_blocked);
     } else if (res->rc == RT_OK && res->status >= 400 && res->status < 500) {
         LOG_WARN("tg_call_refused", "method=%s status=%ld description=\"%s\"", it->method, res->status,
                  rep.description);
-        gw_mark(self, "UPDATE tg_outbox SET status = 'failed', last_error = $2, attempts = attempts + 1"
-                      " WHERE id = $1", it->id, rep.description);
-        atomic_fetch_add_explicit(&gw_failed, 1, memory_order_relaxed);
-        tg_flood_done(st->flood, it->chat_id, now);
-        gw_item_free(it);
+        gw_settle(self, st, it, gw_sql_failed, rep.description, &gw_failed);
     } else if (++it->attempts >= GW_MAX_ATTEMPTS) {
-        LOG_WARN("tg_call_gave_up", "method=%s attempts=%d error=\"%s\"", it->method, it->attempts,
-                 res->rc == RT_OK ? rep.description : res->error);
-        gw_mark(self, "UPDATE tg_outbox SET status = 'failed', last_error = $2, attempts = attempts + 1"
-                      " WHERE id = $1", it->id, res->rc == RT_OK ? rep.description : res->error);
-        atomic_fetch_add_explicit(&gw_failed, 1, memory_order_relaxed);
-        tg_flood_done(st->flood, it->chat_id, now);
-        gw_item_free(it);
+        const char *why = res->rc == RT_OK ? rep.description : res->error;
+        LOG_WARN("tg_call_gave_up", "method=%s attempts=%d error=\"%s\"", it->method, it->attempts, why);
+        gw_settle(self, st, it, gw_sql_failed, why, &gw_failed);
     } else {
         uint32_t backoff = 500u << (it->attempts < 7 ? it->attempts : 7);
         LOG_INFO("tg_call_retry", "method=%s attempt=%d backoff_ms=%u status=%ld", it->method, it->attempts,
                  backoff, res->status);
-        atomic_fetch_add_explicit(&gw_retried, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&gw_retried, 1, memory_order_relaxed);   /* relaxed: a statistic */
         tg_flood_retry(st->flood, it->chat_id, it->prio, it, now, backoff, false);
     }
     gw_pump(self, st);

@@ -11,7 +11,7 @@
  * getUpdates (which confirms the batch to Telegram) issued. So the offset
  * never advances past an update that is not stored.
  *
- * Exports: tg_intake_kind, tg_intake_store_sql.
+ * Exports: tg_intake_kind, tg_intake_store_sql (one statement per batch).
  * Threads: the actor's home worker.
  */
 #include <stdio.h>
@@ -25,6 +25,7 @@
 #include "rt_http.h"
 #include "rt_log.h"
 #include "rt_pg.h"
+#include "pg_array.h"
 #include "texts.h"
 #include "tg_intake.h"
 #include "tg_update.h"
@@ -35,7 +36,8 @@ enum { IN_CORR_RECOVER = 1, IN_CORR_OFFSET, IN_CORR_STORE, IN_CORR_WEBHOOK, IN_C
 
 const char tg_intake_store_sql[] =
     "INSERT INTO tg_inbox (update_id, chat_id, body, processed_at)"
-    " VALUES ($1, $2, $3, CASE WHEN $2::bigint = 0 THEN now() END)"
+    " SELECT u.id::bigint, u.chat::bigint, u.body, CASE WHEN u.chat::bigint = 0 THEN now() END"
+    "   FROM unnest($1::text[], $2::text[], $3::text[]) AS u(id, chat, body)"
     " ON CONFLICT (update_id) DO NOTHING";
 
 static const char in_allowed_updates[] =
@@ -159,41 +161,43 @@ static void in_on_updates(rt_actor_t *self, in_state_t *st, const rt_http_result
         return;
     }
     if (n > IN_BATCH) n = IN_BATCH;
-    rt_pg_stmt_t stmts[IN_BATCH + 1];
-    const char *params[IN_BATCH + 1][3];
-    char ids[IN_BATCH + 1][24], chats[IN_BATCH][24];
-    char *bodies[IN_BATCH];
-    int k = 0;
+    pg_array_t ids, chats, bodies;
+    pg_array_init(&ids);
+    pg_array_init(&chats);
+    pg_array_init(&bodies);
     int64_t max_id = st->offset - 1;
     st->npending = 0;
     for (int i = 0; i < n; i++) {
-        cJSON *u = cJSON_GetArrayItem(arr, i);
-        bodies[k] = cJSON_PrintUnformatted(u);
+        char *body = cJSON_PrintUnformatted(cJSON_GetArrayItem(arr, i));
         tg_update_t up;
-        if (!bodies[k] || tg_update_parse(bodies[k], strlen(bodies[k]), &up) != RT_OK) {
-            free(bodies[k]);
+        if (!body || tg_update_parse(body, strlen(body), &up) != RT_OK) {
+            free(body);
             continue;   /* not an update at all: nothing to store */
         }
+        char id[24], chat[24];
+        snprintf(id, sizeof id, "%lld", (long long)up.update_id);
+        snprintf(chat, sizeof chat, "%lld", (long long)up.chat_id);
+        pg_array_add(&ids, id);
+        pg_array_add(&chats, chat);
+        pg_array_add(&bodies, body);
         if (up.update_id > max_id) max_id = up.update_id;
-        snprintf(ids[k], sizeof ids[k], "%lld", (long long)up.update_id);
-        snprintf(chats[k], sizeof chats[k], "%lld", (long long)up.chat_id);
         if (up.chat_id) st->pending_chats[st->npending++] = up.chat_id;
         tg_update_free(&up);
-        params[k][0] = ids[k];
-        params[k][1] = chats[k];
-        params[k][2] = bodies[k];
-        stmts[k] = (rt_pg_stmt_t){tg_intake_store_sql, 3, params[k]};
-        k++;
+        free(body);
     }
     cJSON_Delete(j);
     st->pending_offset = max_id + 1;
-    snprintf(ids[k], sizeof ids[k], "%lld", (long long)st->pending_offset);
-    params[k][0] = ids[k];
-    stmts[k] = (rt_pg_stmt_t){"INSERT INTO tg_state (name, value) VALUES ('offset', $1)"
-                              " ON CONFLICT (name) DO UPDATE SET value = GREATEST(tg_state.value, EXCLUDED.value)",
-                              1, params[k]};
-    int rc = rt_pg_tx(self, IN_CORR_STORE, k + 1, stmts);
-    for (int i = 0; i < k; i++) free(bodies[i]);
+    char offset[24];
+    snprintf(offset, sizeof offset, "%lld", (long long)st->pending_offset);
+    const char *store[3] = {pg_array_finish(&ids), pg_array_finish(&chats), pg_array_finish(&bodies)};
+    const char *off[1] = {offset};
+    rt_pg_stmt_t stmts[2] = {
+        {tg_intake_store_sql, 3, store},
+        {"INSERT INTO tg_state (name, value) VALUES ('offset', $1)"
+         " ON CONFLICT (name) DO UPDATE SET value = GREATEST(tg_state.value, EXCLUDED.value)", 1, off},
+    };
+    int rc = store[0] && store[1] && store[2] ? rt_pg_tx(self, IN_CORR_STORE, 2, stmts) : RT_ENOMEM;
+    for (int i = 0; i < 3; i++) free((char *)store[i]);
     if (rc != RT_OK) in_retry(self, st, IN_CORR_POLL, "pg start");
 }
 

@@ -1,7 +1,8 @@
 /* tg_intake.h — shared by the polling intake (tg_intake.c) and the webhook
- * handler (web/): the one statement that stores an update.
- * Exports: tg_intake_store_sql ($1 update_id, $2 chat_id (0 = none),
- * $3 body; updates without a chat are stored already processed).
+ * handler (web/tg_intake_batch.c): the one statement that stores updates.
+ * Exports: tg_intake_store_sql — $1, $2, $3 are text arrays (pg_array.h) of
+ * update ids, chat ids (0 = none) and bodies; updates without a chat are
+ * stored already processed, known update ids are ignored.
  * Threads: any.
  */
 #ifndef PLUS7_TG_INTAKE_H

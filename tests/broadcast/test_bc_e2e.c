@@ -59,22 +59,16 @@ static cJSON *reply(long long uid)
 
 static cJSON *say(long long uid, const char *text)
 {
-    cJSON *t = cJSON_CreateString(text);
-    char *ts = cJSON_PrintUnformatted(t);
-    cJSON_Delete(t);
-    cJSON *a = e2e_act(uid, "text", "{\"text\":%s}", ts);
-    free(ts);
-    T_CHECK(a != NULL);
-    cJSON_Delete(a);
-    return reply(uid);
+    cJSON *m = e2e_say(uid, "text", text, WAIT_S);
+    T_CHECK(m != NULL);
+    return m;
 }
 
 static cJSON *press(long long uid, const char *label)
 {
-    cJSON *a = e2e_act(uid, "press_reply", "{\"text\":\"%s\"}", label);
-    T_CHECK(a != NULL);
-    cJSON_Delete(a);
-    return reply(uid);
+    cJSON *m = e2e_say(uid, "press_reply", label, WAIT_S);
+    T_CHECK(m != NULL);
+    return m;
 }
 
 /* Press an inline button (by callback data) under message `mid`; force:

@@ -695,6 +695,19 @@ cJSON *e2e_act(long long uid, const char *action, const char *fmt, ...)
     return j;
 }
 
+cJSON *e2e_say(long long uid, const char *action, const char *text, double timeout_s)
+{
+    cJSON *body = cJSON_CreateObject();
+    cJSON_AddStringToObject(body, "text", text);
+    char *json = cJSON_PrintUnformatted(body);
+    cJSON_Delete(body);
+    cJSON *a = json ? e2e_act(uid, action, "%s", json) : NULL;
+    free(json);
+    if (!a) return NULL;
+    cJSON_Delete(a);
+    return e2e_reply(uid, timeout_s);
+}
+
 static int e2e_cursor_slot(long long chat, bool create)
 {
     for (int i = 0; i < g.ncursors; i++)

@@ -25,7 +25,7 @@
  * Exports: e2e_mode_t, e2e_init, e2e_finish, e2e_mode, e2e_mode_name,
  * e2e_p7_setenv, e2e_p7_start, e2e_p7_ensure, e2e_p7_stop, e2e_p7_kill,
  * e2e_p7_running, e2e_p7_run, e2e_p7_base, e2e_webhook_post, e2e_tg_base,
- * e2e_tg, e2e_user, e2e_act, e2e_reply, e2e_wait, e2e_cursor,
+ * e2e_tg, e2e_user, e2e_act, e2e_reply, e2e_say, e2e_wait, e2e_cursor,
  * e2e_cursor_set, e2e_bot_count, e2e_text, e2e_kb_has, e2e_kb_contact,
  * e2e_tg_log_path, e2e_xs_start, e2e_xs_stop, e2e_xs_port, e2e_xs_base,
  * e2e_xs, e2e_free_port, e2e_sql1, e2e_sqls, e2e_sql_int, e2e_sql_exec,
@@ -104,6 +104,11 @@ cJSON *e2e_act(long long uid, const char *action, const char *fmt, ...)
  * cursor. NULL (with a TAP comment) when none came within timeout_s. The
  * caller frees the returned message object. */
 cJSON *e2e_reply(long long chat, double timeout_s);
+/* Act as uid with `action` ("text", "press_reply") carrying {"text": text}
+ * (JSON-escaped), then return the bot's next message in the user's private
+ * chat (caller frees). NULL when the action was refused or no reply came
+ * within timeout_s. */
+cJSON *e2e_say(long long uid, const char *action, const char *text, double timeout_s);
 /* tgsim's wait endpoint: at least `count` bot messages with message_id >
  * after_id. Returns the reply (ok true or false; caller frees), *ok set. */
 cJSON *e2e_wait(long long chat, int count, long long after_id, double timeout_s, bool *ok);

@@ -39,24 +39,16 @@ static const char *fmt1(text_id_t id, const char *arg)
     return b;
 }
 
-/* Send text as uid; the reply must come. Returns the reply (caller frees). */
 static cJSON *say(long long uid, const char *text)
 {
-    cJSON *a = e2e_act(uid, "text", "{\"text\":\"%s\"}", text);
-    T_CHECK(a != NULL);
-    cJSON_Delete(a);
-    cJSON *m = e2e_reply(uid, WAIT_S);
+    cJSON *m = e2e_say(uid, "text", text, WAIT_S);
     T_CHECK(m != NULL);
     return m;
 }
 
-/* Press a button of the current reply keyboard. */
 static cJSON *press(long long uid, const char *label)
 {
-    cJSON *a = e2e_act(uid, "press_reply", "{\"text\":\"%s\"}", label);
-    T_CHECK(a != NULL);
-    cJSON_Delete(a);
-    cJSON *m = e2e_reply(uid, WAIT_S);
+    cJSON *m = e2e_say(uid, "press_reply", label, WAIT_S);
     T_CHECK(m != NULL);
     return m;
 }

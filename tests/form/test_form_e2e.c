@@ -70,15 +70,9 @@ static cJSON *reply(long long uid)
 
 static cJSON *say(long long uid, const char *text)
 {
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "text", text);
-    char *body = cJSON_PrintUnformatted(j);
-    cJSON_Delete(j);
-    cJSON *a = e2e_act(uid, "text", "%s", body);
-    free(body);
-    T_CHECK(a != NULL);
-    cJSON_Delete(a);
-    return reply(uid);
+    cJSON *m = e2e_say(uid, "text", text, WAIT_S);
+    T_CHECK(m != NULL);
+    return m;
 }
 
 /* Press a reply-keyboard button (a location button sends the given point). */

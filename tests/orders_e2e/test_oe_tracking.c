@@ -68,20 +68,14 @@ static void send_events(const char *tag, const char *posting, const char *const 
 
 static cJSON *say(long long uid, const char *text)
 {
-    cJSON *a = e2e_act(uid, "text", "{\"text\":\"%s\"}", text);
-    T_CHECK(a != NULL);
-    cJSON_Delete(a);
-    cJSON *m = e2e_reply(uid, OE_REPLY_S);
+    cJSON *m = e2e_say(uid, "text", text, OE_REPLY_S);
     T_CHECK(m != NULL);
     return m;
 }
 
 static cJSON *press(long long uid, const char *label)
 {
-    cJSON *a = e2e_act(uid, "press_reply", "{\"text\":\"%s\"}", label);
-    T_CHECK(a != NULL);
-    cJSON_Delete(a);
-    cJSON *m = e2e_reply(uid, OE_REPLY_S);
+    cJSON *m = e2e_say(uid, "press_reply", label, OE_REPLY_S);
     T_CHECK(m != NULL);
     return m;
 }

@@ -71,13 +71,9 @@ static const char *fmt1(text_id_t id, const char *arg)
     return b;
 }
 
-/* Send text as uid and return the bot's reply (caller frees). */
 static cJSON *say(long long uid, const char *text)
 {
-    cJSON *a = e2e_act(uid, "text", "{\"text\":\"%s\"}", text);
-    T_CHECK(a != NULL);
-    cJSON_Delete(a);
-    cJSON *m = e2e_reply(uid, WAIT_S);
+    cJSON *m = e2e_say(uid, "text", text, WAIT_S);
     T_CHECK(m != NULL);
     return m;
 }
