@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "conv_pickup.h"
+#include "courier_internal.h"
 #include "msg_types.h"
 #include "ozon_gateway.h"
 
@@ -45,10 +46,14 @@ int plus7_actors_register(rt_runtime_t *rt, const plus7_actors_cfg_t *cfg)
         plus7_cfg.pickup_remind_days[2] = 0;
     }
     if (plus7_cfg.storage_extend_days <= 0) plus7_cfg.storage_extend_days = 7;
+    if (plus7_cfg.courier_capacity <= 0) plus7_cfg.courier_capacity = 4;
+    if (plus7_cfg.courier_tick_s <= 0) plus7_cfg.courier_tick_s = 10;
+    if (plus7_cfg.courier_stale_s <= 0) plus7_cfg.courier_stale_s = 300;
     conv_pickup_set_extend_days(plus7_cfg.storage_extend_days);   /* before any worker runs the dialog */
     int brc = rt_kind_register(rt, &broadcast_kind);              /* mass messages; started by reminders */
     if (brc != RT_OK) return brc;
-    const rt_kind_t *kinds[] = {&conv_kind, &tg_gateway_kind, &tg_intake_kind, &crm_kind, &order_kind, &order_recovery_kind, &notifier_kind};
+    const rt_kind_t *kinds[] = {&conv_kind, &tg_gateway_kind, &tg_intake_kind, &crm_kind, &order_kind, &order_recovery_kind, &notifier_kind,
+                                &courier_kind, &courier_dispatcher_kind};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
         int rc = rt_kind_register(rt, kinds[i]);
         if (rc != RT_OK) return rc;
@@ -70,6 +75,9 @@ int plus7_actors_start(rt_runtime_t *rt)
     if (rc != RT_OK) return rc;
     msg_notify_kick_t nk = {.id = 0, .tg_failed = false};         /* replay pending notifications */
     rc = rt_send_key(rt, &notifier_kind, "main", msg_notify_kick_new(&nk));
+    if (rc != RT_OK) return rc;
+    msg_courier_poke_t cp = {0};                                   /* the dispatcher's rounds */
+    rc = rt_send_key(rt, &courier_dispatcher_kind, "main", msg_courier_poke_new(&cp));
     if (rc != RT_OK) return rc;
     if (plus7_cfg.ozon_client_id && *plus7_cfg.ozon_client_id) {   /* load state, schedule the import */
         msg_ozon_kick_t ok = {.import_now = false};

@@ -32,6 +32,10 @@ typedef struct plus7_actors_cfg {
     int storage_days;            /* days a parcel waits at the pickup point, default 7 */
     int pickup_remind_days[4];   /* reminder days after arrival, 0-terminated; default 3, 6 */
     int storage_extend_days;     /* «Продлить хранение» adds this many days, default 7 */
+    bool courier_auto;           /* automatic assignment of deliveries to couriers */
+    int courier_capacity;        /* deliveries per courier per slot, default 4 */
+    int courier_tick_s;          /* dispatcher round period, default 10 */
+    int courier_stale_s;         /* quiet seconds before a courier is stale, default 300 */
     plus7_sms_kind_t sms_provider; /* SMS fallback of notifications; NONE fails sms rows */
     const char *sms_api;         /* SMS gateway base, no trailing slash (requests go to {api}/sms/send) */
     const char *sms_key;         /* SMS.ru api_id */

@@ -44,6 +44,10 @@ typedef struct app_config {
     char *tg_webhook_url;     /* PLUS7_TG_WEBHOOK_URL */
     char *tg_secret;          /* PLUS7_TG_SECRET */
     int tg_rate;              /* PLUS7_TG_RATE: messages per second overall */
+    int courier_auto;         /* PLUS7_COURIER_AUTO: 1 = automatic assignment */
+    int courier_capacity;     /* PLUS7_COURIER_CAPACITY: deliveries per courier per slot */
+    int courier_tick_s;       /* PLUS7_COURIER_TICK_S: dispatcher round period */
+    int courier_stale_s;      /* PLUS7_COURIER_STALE_S: quiet seconds before stale */
     int storage_extend_days;  /* PLUS7_STORAGE_EXTEND_DAYS: «Продлить хранение» adds, 1..60 */
 
     char *ozon_api;           /* PLUS7_OZON_API, no trailing '/' */

@@ -231,6 +231,8 @@ static void conv_commit(rt_actor_t *self, conv_state_t *st)
 
     st->announce_registration = registered;
     st->announce_outbox = nreplies > 0;
+    for (int i = 0; i < st->out.nacts; i++)   /* features queue rows for other chats as SQL */
+        if (st->out.acts[i].kind == CONV_ACT_SQL) st->announce_outbox = true;
     if (rt_pg_tx(self, CONV_CORR_COMMIT, tx.n, tx.stmts) != RT_OK) conv_retry_later(self, st, NULL);
 }
 
@@ -375,6 +377,18 @@ static void conv_on_committed(rt_actor_t *self, conv_state_t *st, const rt_pg_re
     if (st->announce_registration) {
         msg_crm_link_t l = {.tg_user_id = st->update.from_id};
         rt_send_key(rt, &crm_kind, "main", msg_crm_link_new(&l));
+    }
+    for (int i = 0; i < st->out.nacts; i++) {
+        const conv_act_t *a = &st->out.acts[i];
+        if (a->kind != CONV_ACT_POKE) continue;
+        if (strcmp(a->method, "order") == 0) {
+            msg_order_poke_t op = {.unused = 0};
+            rt_send_key(rt, &order_kind, a->name, msg_order_poke_new(&op));
+            continue;
+        }
+        const rt_kind_t *kind = rt_kind_find(rt, a->method);   /* courier, courier_dispatcher */
+        msg_courier_poke_t cp = {.unused = 0};
+        if (kind) rt_send_key(rt, kind, a->name, msg_courier_poke_new(&cp));
     }
     conv_release(st);
     st->backoff_ms = 0;

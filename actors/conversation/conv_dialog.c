@@ -3,6 +3,7 @@
  * Exports: see conv_dialog.h. Threads: any.
  */
 #include "conv_dialog.h"
+#include "conv_courier.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +82,14 @@ void conv_call(conv_out_t *out, const char *method, char *params)
     a->prio = TG_PRIO_INTERACTIVE;
 }
 
+void conv_poke(conv_out_t *out, const char *kind, const char *key)
+{
+    conv_act_t *a = conv_act_new(out, CONV_ACT_POKE);
+    if (!a) return;
+    a->method = kind;
+    snprintf(a->name, sizeof a->name, "%s", key ? key : "");
+}
+
 void conv_sql(conv_out_t *out, const char *sql, int n, const char *const *params)
 {
     conv_act_t *a = conv_act_new(out, CONV_ACT_SQL);
@@ -112,11 +121,8 @@ cJSON *conv_menu_keyboard(conv_role_t role)
         tg_kb_reply_button(row, text_get(T_BTN_HELP), 0);
         break;
     case CONV_COURIER:
-        row = tg_kb_reply_row(kb);
-        tg_kb_reply_button(row, text_get(T_BTN_ROUTE), 0);
-        tg_kb_reply_button(row, text_get(T_BTN_LOCATION), 2);
-        tg_kb_reply_button(tg_kb_reply_row(kb), text_get(T_BTN_HELP), 0);
-        break;
+        cJSON_Delete(kb);
+        return conv_courier_keyboard();
     case CONV_OPERATOR:
     case CONV_ADMIN:
         row = tg_kb_reply_row(kb);
@@ -204,6 +210,8 @@ static int conv_on_command(const conv_ctx_t *ctx, const tg_update_t *u, conv_out
         conv_say(out, chat, text_get(T_CANCELLED), conv_menu_keyboard(ctx->role));
     } else if (strcmp(cmd, "/help") == 0) {
         conv_say(out, chat, text_get(conv_help_text(ctx->role)), conv_menu_keyboard(ctx->role));
+    } else if (strcmp(cmd, "/assign") == 0) {
+        return conv_courier_assign_command(ctx, u, out);
     } else if (strcmp(cmd, "/menu") == 0) {
         conv_set_step(out, conv_home_step(ctx->role), NULL);
         conv_say(out, chat, text_get(conv_menu_text(ctx->role)), conv_menu_keyboard(ctx->role));
@@ -283,6 +291,11 @@ int conv_step(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *out)
         if (f) return f->on_update(ctx, u, out);
         conv_answer_callback(out, u, text_get(T_CALLBACK_STALE));   /* always answered */
         return RT_OK;
+    }
+    if (u->has_location && ctx->role == CONV_COURIER && u->chat_private && u->chat_id != 0 &&
+        (u->kind == TG_UPD_MESSAGE || u->kind == TG_UPD_EDITED_MESSAGE)) {
+        int rc = conv_courier_location(ctx, u, out);
+        if (rc != RT_ENOTFOUND) return rc;   /* not on shift: a pin goes to the client flow */
     }
     if (u->kind != TG_UPD_MESSAGE || !u->chat_private || u->chat_id == 0) return RT_OK;
     if (u->command) return conv_on_command(ctx, u, out);

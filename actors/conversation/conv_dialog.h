@@ -107,6 +107,7 @@ typedef enum conv_act_kind {
     CONV_ACT_CALL = 1,     /* queue a Bot API call: method + params JSON */
     CONV_ACT_REGISTER,     /* store the sender: phone, name */
     CONV_ACT_SQL,          /* run `sql` with params in the update's transaction */
+    CONV_ACT_POKE,         /* after the commit, poke the actor of kind `method` with key `name` */
 } conv_act_kind_t;
 
 #define CONV_SQL_PARAMS 8
@@ -166,6 +167,10 @@ void conv_set_step(conv_out_t *out, const char *step, const char *data);
 cJSON *conv_menu_keyboard(conv_role_t role);
 /* The home step of a role ("menu", or "await_contact" for guests). */
 const char *conv_home_step(conv_role_t r);
+/* After the commit, poke the actor of kind `kind` ("order", "courier",
+ * "courier_dispatcher"; a static string) with `key` (conv_actor.c sends the
+ * kind's poke message). */
+void conv_poke(conv_out_t *out, const char *kind, const char *key);
 /* Queue a SQL statement (static text) with up to CONV_SQL_PARAMS text
  * parameters (copied; NULL = SQL NULL) into the update's transaction. */
 void conv_sql(conv_out_t *out, const char *sql, int n, const char *const *params);

@@ -7,11 +7,17 @@ extern const conv_feature_t conv_feature_track;
 extern const conv_feature_t conv_feature_form;   /* conv_form.c */
 extern const conv_feature_t conv_feature_broadcast;   /* conv_broadcast.c */
 extern const conv_feature_t conv_feature_pickup;      /* conv_pickup.c */
+extern const conv_feature_t conv_feature_courier;         /* conv_courier.c */
+extern const conv_feature_t conv_feature_courier_client;  /* conv_courier_client.c */
+extern const conv_feature_t conv_feature_courier_ops;     /* conv_courier_ops.c */
 
 const conv_feature_t *const conv_features[] = {
     &conv_feature_track,
     &conv_feature_form,
     &conv_feature_broadcast,
     &conv_feature_pickup,
+    &conv_feature_courier,
+    &conv_feature_courier_client,
+    &conv_feature_courier_ops,
     NULL,
 };

@@ -10,6 +10,7 @@
 #include "conv_form.h"
 #include "conv_broadcast.h"
 #include "conv_pickup.h"
+#include "conv_courier.h"
 
 /* The order card: the row, item names, and the applied history as
  * "status|at_ms" lines. */
@@ -71,6 +72,42 @@ static const conv_lookup_def_t conv_lookup_table[] = {
      "SELECT o.storage_extended, (extract(epoch FROM o.storage_until) * 1000)::bigint AS storage_until_ms,"
      "       EXISTS (SELECT 1 FROM return_requests r WHERE r.posting_number = o.posting_number) AS return_requested"
      "  FROM orders o WHERE o.posting_number = $1", "k", false},
+    /* couriers (conv_courier*.c); schema: sql/040_couriers.sql */
+    {CONV_NEED_COURIER,
+     "SELECT id, on_shift, stale, live_message_id, lat, lon FROM couriers WHERE tg_user_id = $1::bigint", "u", false},
+    {CONV_NEED_COURIER_TODAY,
+     "SELECT d.id, d.posting_number, d.address, d.lat, d.lon, to_char(d.slot_start, 'HH24:MI') AS t_start,"
+     "       to_char(d.slot_end, 'HH24:MI') AS t_end, d.stage, d.card_gen"
+     "  FROM deliveries d JOIN couriers c ON c.id = d.courier_id"
+     " WHERE c.tg_user_id = $1::bigint AND d.status = 'ordered' AND d.slot_date = msk_today()"
+     " ORDER BY d.slot_start, d.id LIMIT 200", "u", false},
+    {CONV_NEED_DELIVERY,
+     "SELECT d.id, d.posting_number, d.stage, d.status, d.card_gen, d.pin, d.pin_tries, d.locked, d.lat, d.lon,"
+     "       to_char(d.slot_start, 'HH24:MI') AS t_start, to_char(d.slot_end, 'HH24:MI') AS t_end,"
+     "       to_char(d.slot_date, 'DD.MM') AS day, c.tg_user_id AS courier_tg, c.name AS courier_name,"
+     "       c.lat AS c_lat, c.lon AS c_lon, u.chat_id AS client_chat,"
+     "       (extract(epoch FROM now()) * 1000)::bigint AS now_ms"
+     "  FROM deliveries d LEFT JOIN couriers c ON c.id = d.courier_id"
+     "  LEFT JOIN users u ON u.tg_user_id = d.tg_user_id"
+     " WHERE d.id = $1::bigint", "k", false},
+    {CONV_NEED_DELIVERY_SLOTS,   /* later today (from an hour ahead) and the next 3 days */
+     "SELECT to_char(g.day, 'YYYYMMDD') AS day, s.id AS slot_id, to_char(s.start_time, 'HH24:MI') AS t_start,"
+     "       to_char(s.end_time, 'HH24:MI') AS t_end, s.capacity,"
+     "       (SELECT count(*) FROM deliveries x WHERE x.slot_id = s.id AND x.slot_date = g.day"
+     "           AND x.status = 'ordered' AND x.id <> d.id) AS taken"
+     "  FROM deliveries d JOIN delivery_slots s ON s.zone_id = d.zone_id AND s.active"
+     " CROSS JOIN LATERAL (SELECT msk_today() + n AS day FROM generate_series(0, 3) n) g"
+     " WHERE d.id = $1::bigint"
+     "   AND (g.day > msk_today() OR s.start_time > (now() AT TIME ZONE 'Europe/Moscow')::time + interval '1 hour')"
+     "   AND NOT (g.day = d.slot_date AND s.id = d.slot_id)"
+     " ORDER BY g.day, s.start_time", "k", false},
+    {CONV_NEED_POSTING_DELIVERY,
+     "SELECT id, stage FROM deliveries WHERE posting_number = $1 AND status = 'ordered' ORDER BY id DESC LIMIT 1",
+     "k", false},
+    {CONV_NEED_SHIFT_COURIERS,
+     "SELECT c.id, c.name, (SELECT count(*) FROM deliveries d WHERE d.courier_id = c.id AND d.status = 'ordered'"
+     "                         AND d.stage IN ('assigned', 'picked', 'en_route')) AS \"left\""
+     "  FROM couriers c WHERE c.on_shift ORDER BY c.stale, 3, c.id LIMIT 20", "", false},
 };
 
 const conv_lookup_def_t *conv_lookup_def(int kind)

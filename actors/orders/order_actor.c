@@ -285,7 +285,7 @@ static void ord_fetch_events(rt_actor_t *self, order_state_t *st)
     st->again = false;
     const char *params[] = {rt_self_key(self)};
     if (rt_pg_query(self, ORD_CORR_PENDING,
-                    "SELECT event_id, status, (extract(epoch FROM at) * 1000)::bigint, pickup_point, comment"
+                    "SELECT event_id, status, (extract(epoch FROM at) * 1000)::bigint, pickup_point, comment, source"
                     "  FROM logistics_inbox WHERE posting_number = $1 AND processed_at IS NULL"
                     " ORDER BY at, event_id LIMIT 10", 1, params) != RT_OK)
         ord_retry_later(self, st, NULL);
@@ -310,19 +310,20 @@ static void ord_on_events(rt_actor_t *self, order_state_t *st, const rt_pg_resul
     for (int i = 0; i < r->nrows; i++) {
         const char *eid = rt_pg_value(r, i, 0), *code = rt_pg_value(r, i, 1);
         const char *pickup = rt_pg_value(r, i, 3), *comment = rt_pg_value(r, i, 4);
+        const char *source = rt_pg_value(r, i, 5);   /* 'logistics' or 'courier' (sql/040) */
         int64_t at = 0;
         rt_pg_get_i64(r, i, 2, &at);
         order_status_t to = ORDER_NONE;
         order_status_parse(code, &to);
         const char *result;
         if (!st->next_exists) {
-            ord_add_change(&tx, st, posting, to, at, "logistics", pickup, eid, comment);
+            ord_add_change(&tx, st, posting, to, at, source, pickup, eid, comment);
             result = "created";
         } else if (order_status_advances(st->next_status, to)) {
-            ord_add_change(&tx, st, posting, to, at, "logistics", pickup, eid, comment);
+            ord_add_change(&tx, st, posting, to, at, source, pickup, eid, comment);
             result = "applied";
         } else {
-            ord_add_history(&tx, posting, code, "logistics", ord_fmt_i64(&tx, at), eid, comment, false);
+            ord_add_history(&tx, posting, code, source, ord_fmt_i64(&tx, at), eid, comment, false);
             result = to == st->next_status ? "repeated" : "stale";
         }
         const char **p = ord_add(&tx, "UPDATE logistics_inbox SET processed_at = now(), result = $2 WHERE event_id = $1", 2);
