@@ -29,6 +29,7 @@
 #include "tg_markup.h"
 
 #define CR_PIN_TRIES 3
+#define CR_DONE_MINUTE (48 * 60)   /* after every window of the day */
 
 static const char cr_sql_shift_start[] = "SELECT courier_shift_start($1::bigint, $2)";
 static const char cr_sql_shift_end[] = "SELECT courier_shift_end($1::bigint)";
@@ -198,8 +199,12 @@ static int cr_today(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *out
     int order[ROUTE_MAX_STOPS];
     for (int i = 0; i < n; i++) {
         const char *lat = conv_rows_value(t, i, "lat"), *lon = conv_rows_value(t, i, "lon");
-        stops[i] = (route_stop_t){.has_point = lat && lon, .lat = lat ? atof(lat) : 0, .lon = lon ? atof(lon) : 0,
-                                  .slot_minute = cr_minutes(conv_rows_value(t, i, "t_start"))};
+        const char *stage = conv_rows_value(t, i, "stage");
+        bool done = stage && (strcmp(stage, "delivered") == 0 || strcmp(stage, "failed") == 0);
+        /* what is done is listed after the route, in the order of the day */
+        stops[i] = (route_stop_t){.has_point = lat && lon && !done, .lat = lat ? atof(lat) : 0,
+                                  .lon = lon ? atof(lon) : 0,
+                                  .slot_minute = done ? CR_DONE_MINUTE : cr_minutes(conv_rows_value(t, i, "t_start"))};
     }
     const char *clat = me->status == RT_OK && me->nrows ? conv_rows_value(me, 0, "lat") : NULL;
     const char *clon = me->status == RT_OK && me->nrows ? conv_rows_value(me, 0, "lon") : NULL;
