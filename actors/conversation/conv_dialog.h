@@ -110,7 +110,7 @@ typedef enum conv_act_kind {
     CONV_ACT_POKE,         /* after the commit, poke the actor of kind `method` with key `name` */
 } conv_act_kind_t;
 
-#define CONV_SQL_PARAMS 8
+#define CONV_SQL_PARAMS 10
 
 typedef struct conv_act {
     conv_act_kind_t kind;

@@ -403,7 +403,8 @@ T_CASE_TAGGED(three_wrong_pins_lock_until_unlocked_then_photo, "e2e")
     T_CHECK(status_is(posting, "delivered"));
     T_CHECK(e2e_sqls("SELECT proof_file_id FROM deliveries WHERE id = $1::bigint", id, NULL) != NULL);
     cJSON *p = wait_text(CLIENT_1, "Фото вручения");
-    T_CHECK(p && cJSON_GetObjectItem(p, "photo") != NULL);
+    T_CHECK(p && (cJSON_GetObjectItem(p, "photo") != NULL ||
+                 strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(p, "kind")) ?: "", "photo") == 0));
     cJSON_Delete(p);
     cJSON_Delete(alert);
     cJSON_Delete(go);
@@ -438,9 +439,11 @@ T_CASE_TAGGED(failed_attempt_then_one_tap_new_slot, "e2e")
     press(CLIENT_2, c, rs_data);
     cJSON *ok = wait_text(CLIENT_2, "Новое время доставки");
     cJSON_Delete(ok);
-    T_EQ_STR(stage_of(id), "new");
-    T_CHECK(e2e_sqls("SELECT courier_id FROM deliveries WHERE id = $1::bigint", id, NULL) == NULL);
+    /* back to the dispatcher (which may at once give it to a courier again for a later window today) */
+    T_CHECK(strcmp(stage_of(id), "new") == 0 || strcmp(stage_of(id), "assigned") == 0);
     T_EQ_INT(e2e_sql_int("SELECT failed_attempts FROM deliveries WHERE id = $1::bigint", id, NULL), 1);
+    T_EQ_INT(e2e_sql_int("SELECT count(*) FROM deliveries WHERE id = $1::bigint AND pin_tries = 0 AND NOT near_sent",
+                         id, NULL), 1);
     T_CHECK(e2e_sql_int("SELECT (slot_date > msk_today() OR slot_start <> '08:00')::int FROM deliveries"
                         " WHERE id = $1::bigint", id, NULL) == 1);
     cJSON_Delete(c);
@@ -508,9 +511,12 @@ T_CASE_TAGGED(todays_route_in_visiting_order, "e2e")
     snprintf(ids[2], 24, "%s", delivery_today(mid, CLIENT_1, PHONE_C1, 10, DONETSK_LAT + 0.02, DONETSK_LON));
     T_CHECK(e2e_sql_until(DB_WAIT_S, "3", "SELECT count(*) FROM deliveries WHERE id = ANY(ARRAY[$1, $2, $3]::bigint[])"
                           " AND stage = 'assigned'", ids[0], ids[1], ids[2], NULL));
-    m = press_reply(COURIER_A, text_get(T_BTN_TODAY));
+    cJSON_Delete(act(COURIER_A, "press_reply", "{\"text\":\"%s\"}", text_get(T_BTN_TODAY)));
+    m = wait_text(COURIER_A, "в порядке объезда");   /* the three cards may come first */
+    T_CHECK(m != NULL);
     const char *t = e2e_text(m);
     const char *pn = strstr(t, near), *pm = strstr(t, mid), *pf = strstr(t, far);
+    if (!(pn && pm && pf && pn < pm && pm < pf)) printf("# the route: %s\n", t);
     T_CHECK(pn && pm && pf && pn < pm && pm < pf);
     const cJSON *kb = cJSON_GetObjectItem(cJSON_GetObjectItem(m, "reply_markup"), "inline_keyboard");
     const char *url = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetArrayItem(kb, 0), 0), "url"));
@@ -606,7 +612,7 @@ T_CASE_TAGGED(quiet_courier_goes_stale_and_orders_go_back, "e2e slow")
     T_CHECK(holder == COURIER_B);   /* nearest */
     /* nobody moves: after PLUS7_COURIER_STALE_S B is asked to share again and the delivery goes back */
     cJSON *m = wait_text_for(COURIER_B, "не видим вашу геопозицию", 90.0);
-    T_CHECK(m && has(m, "(1)"));
+    T_CHECK(m && has(m, "переданы другим курьерам"));
     cJSON_Delete(m);
     T_EQ_STR(e2e_sqls("SELECT stale::text FROM couriers WHERE tg_user_id = $1", e2e_i(COURIER_B), NULL), "true");
     T_CHECK(e2e_sql_until(DB_WAIT_S, "0", "SELECT count(*) FROM deliveries d JOIN couriers c ON c.id = d.courier_id"
@@ -624,27 +630,29 @@ T_CASE_TAGGED(assignment_rules_on_the_sql, "e2e")
     T_START();
     double secs = 0;
     T_EQ_INT(e2e_p7_stop(&secs), 0);   /* no dispatcher rounds meanwhile */
-    T_EQ_INT(e2e_sql_exec(
+    static const char *const setup[] = {
         "INSERT INTO delivery_zones (name, city, polygon) VALUES ('Тест-А', 'Тест', '1,1;1,2;2,2'),"
-        " ('Тест-Б', 'Тест', '3,3;3,4;4,4');"
+        " ('Тест-Б', 'Тест', '3,3;3,4;4,4')",
         "INSERT INTO delivery_slots (zone_id, start_time, end_time, capacity)"
-        " SELECT id, '05:00', '06:00', 10 FROM delivery_zones WHERE name LIKE 'Тест-%';"
+        " SELECT id, '05:00', '06:00', 10 FROM delivery_zones WHERE name LIKE 'Тест-%'",
         "INSERT INTO delivery_slots (zone_id, start_time, end_time, capacity)"
-        " SELECT id, '06:00', '07:00', 10 FROM delivery_zones WHERE name = 'Тест-А';"
-        "UPDATE couriers SET on_shift = false;"
+        " SELECT id, '06:00', '07:00', 10 FROM delivery_zones WHERE name = 'Тест-А'",
+        "UPDATE couriers SET on_shift = false",
         "INSERT INTO couriers (tg_user_id, name, zone_id, on_shift, lat, lon, last_at) VALUES"
         " (9100001, 'Near', (SELECT id FROM delivery_zones WHERE name = 'Тест-А'), true, 1.5, 1.5, now()),"
         " (9100002, 'Far', (SELECT id FROM delivery_zones WHERE name = 'Тест-А'), true, 1.9, 1.9, now()),"
         " (9100003, 'Stale', (SELECT id FROM delivery_zones WHERE name = 'Тест-А'), true, 1.5, 1.5, now()),"
-        " (9100004, 'Other zone', (SELECT id FROM delivery_zones WHERE name = 'Тест-Б'), true, 1.5, 1.5, now());"
-        "UPDATE couriers SET stale = true WHERE tg_user_id = 9100003;"
+        " (9100004, 'Other zone', (SELECT id FROM delivery_zones WHERE name = 'Тест-Б'), true, 1.5, 1.5, now())",
+        "UPDATE couriers SET stale = true WHERE tg_user_id = 9100003",
         "INSERT INTO orders (posting_number, status, status_source)"
-        " SELECT '7300000' || n || '-0001-1', 'accepted', 'logistics' FROM generate_series(1, 5) n;"
+        " SELECT '7300000' || n || '-0001-1', 'accepted', 'logistics' FROM generate_series(1, 5) n",
         "INSERT INTO deliveries (posting_number, tg_user_id, address, lat, lon, zone_id, slot_id, slot_date,"
         "                        slot_start, slot_end, price_kopecks)"
         " SELECT '7300000' || n || '-0001-1', 1, 'x', 1.5, 1.5, s.zone_id, s.id, msk_today(), s.start_time, s.end_time, 0"
         "   FROM generate_series(1, 3) n, delivery_slots s JOIN delivery_zones z ON z.id = s.zone_id"
-        "  WHERE z.name = 'Тест-А' AND s.start_time = '05:00'", NULL), 0);
+        "  WHERE z.name = 'Тест-А' AND s.start_time = '05:00'",
+    };
+    for (size_t i = 0; i < sizeof setup / sizeof setup[0]; i++) T_EQ_INT(e2e_sql_exec(setup[i], NULL), 0);
     /* capacity 1 per slot: Near (nearest) and Far get one each; the third waits; Stale and Other zone get none */
     T_EQ_INT(e2e_sql_int("SELECT courier_auto_assign(1, 200)", NULL), 2);
     T_EQ_STR(e2e_sqls("SELECT string_agg(c.name, ',' ORDER BY d.id) FROM deliveries d JOIN couriers c ON c.id = d.courier_id"
