@@ -12,8 +12,9 @@
  *       (even) → delivered;
  *   --db CONNINFO  what people do in the demo (it reads plus7's database as
  *       the company's own logistics system would know its work): a posting
- *       with a courier delivery ordered moves accepted → in_transit →
- *       out_for_delivery → delivered; a posting somebody tracks moves
+ *       with a courier delivery ordered moves accepted → in_transit and
+ *       waits there for its courier (the courier's steps in the bot move
+ *       it on; tools/couriersim does that in the demo); a posting somebody tracks moves
  *       accepted → in_transit → at_pickup_point and waits there to be
  *       collected (so pickup reminders and their buttons can be tried).
  *
@@ -76,13 +77,11 @@ static int logisim_post(const char *url, const char *secret, const char *body)
 /* The next status of a posting in db mode, or NULL when it rests. */
 static const char *logisim_next(const char *status, int courier)
 {
-    static const char *const courier_route[] = {"created", "accepted", "in_transit", "out_for_delivery", "delivered", NULL};
+    static const char *const courier_route[] = {"created", "accepted", "in_transit", NULL};
     static const char *const pickup_route[] = {"created", "accepted", "in_transit", "at_pickup_point", NULL};
     const char *const *route = courier ? courier_route : pickup_route;
     for (int i = 0; route[i]; i++)
         if (strcmp(route[i], status) == 0) return route[i + 1];
-    /* a posting already at the pickup point that gets a courier delivery */
-    if (courier && strcmp(status, "at_pickup_point") == 0) return "out_for_delivery";
     return NULL;
 }
 
