@@ -68,7 +68,7 @@ live.onState((s) => {
 function renderSession() {
     if (!me) { clear(sessionBox); clear(nav); return; }
     replace(sessionBox, liveDot,
-        h('span', { class: 'who' }, me.login, ' · ', T.roles[me.role] || me.role),
+        h('span', { class: 'who' }, me.login, h('span', { class: 'role' }, ' · ', T.roles[me.role] || me.role)),
         h('button', { type: 'button', class: 'link', id: 'logout', on: { click: logout } }, T.session.logout));
 }
 

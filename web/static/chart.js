@@ -36,9 +36,10 @@ function mount(el, opts, data) {
 const yAxis = (fmt) => ({ ...AXIS, size: 56, values: (u, splits) => splits.map((v) => fmt(v)) });
 const zeroBased = (u, min, max) => [0, max > 0 ? max * 1.1 : 1];
 
-/* lineChart(el, {labels, series: [{label, values}], fmtX, fmtY}) — labels:
- * one per point; values: numbers or null per point. */
-export function lineChart(el, { labels, series, fmtX, fmtY = num }) {
+/* lineChart(el, {labels, xLabel, series: [{label, values}], fmtX, fmtY}) —
+ * labels: one per point; values: numbers or null per point; xLabel names
+ * the x value in the legend. */
+export function lineChart(el, { labels, xLabel, series, fmtX, fmtY = num }) {
     const xs = labels.map((_, i) => i);
     const lab = (i) => (Number.isInteger(i) && i >= 0 && i < labels.length ? fmtX(labels[i]) : '');
     return mount(el, {
@@ -48,7 +49,7 @@ export function lineChart(el, { labels, series, fmtX, fmtY = num }) {
             yAxis(fmtY),
         ],
         series: [
-            { label: '', value: (u, i) => (i === null ? '' : lab(i)) },
+            { label: xLabel, value: (u, i) => (i === null ? '' : lab(i)) },
             ...series.map((s, k) => ({
                 label: s.label, stroke: COLORS[k % COLORS.length], width: 2,
                 points: { show: labels.length <= 62, size: 5 },

@@ -97,11 +97,10 @@ export function pickers(opts = {}) {
         const today = mskToday();
         apply({ from: addDays(today, 1 - days), to: today });
     };
+    const field = (label, control) => control && h('label', { class: 'fld' }, h('span', null, label), control);
     return h('form', { class: 'filters', 'aria-label': T.filters.legend, on: { submit: (e) => e.preventDefault() } },
-        h('label', { for: 'f-from' }, T.filters.from), from,
-        h('label', { for: 'f-to' }, T.filters.to), to,
-        h('label', { for: 'f-zone' }, T.filters.zone), zone,
-        group && h('label', { for: 'f-group' }, T.filters.group), group,
+        field(T.filters.from, from), field(T.filters.to, to), field(T.filters.zone, zone),
+        field(T.filters.group, group),
         h('span', { class: 'presets' },
             h('button', { type: 'button', class: 'link', on: { click: preset(7) } }, T.filters.last7),
             h('button', { type: 'button', class: 'link', on: { click: preset(30) } }, T.filters.last30)),

@@ -68,6 +68,7 @@ export const T = Object.freeze({
             telegram: 'Telegram', sms: 'SMS', failed: 'не доставлено', parcels: 'посылок',
         },
         cats: { delivery: 'Доставка', pickup: 'Из ПВЗ', processing: 'Обработка' },
+        x_label: 'Период',
         zones: 'По зонам',
         zone_cols: ['Зона', 'Создано', 'Доставлено', 'Отменено', 'Возвращено', 'Вовремя', 'Медиана доставки'],
         no_data: 'Нет данных за период',

@@ -25,14 +25,15 @@ function statusText(o) {
 }
 
 function row(o) {
+    const c = O.cols;      // data-label: the column's name, shown before the value on phones
     return h('tr', { 'data-posting': o.posting },
-        h('th', { scope: 'row' }, h('a', { href: buildHash(['orders', String(o.posting)], filterQuery()) }, o.posting)),
-        h('td', { class: 'status', 'data-status': o.status }, statusText(o)),
-        h('td', null, o.zone_name || T.common.none),
-        h('td', { class: 'client' }, o.client_name || T.common.none),
-        h('td', { class: 'phone' }, o.phone || T.common.none),
-        h('td', null, dateTime(o.created_at)),
-        h('td', null, o.paid ? O.paid : O.unpaid));
+        h('th', { scope: 'row', 'data-label': c[0] }, h('a', { href: buildHash(['orders', String(o.posting)], filterQuery()) }, o.posting)),
+        h('td', { class: 'status', 'data-status': o.status, 'data-label': c[1] }, statusText(o)),
+        h('td', { 'data-label': c[2] }, o.zone_name || T.common.none),
+        h('td', { class: 'client', 'data-label': c[3] }, o.client_name || T.common.none),
+        h('td', { class: 'phone', 'data-label': c[4] }, o.phone || T.common.none),
+        h('td', { 'data-label': c[5] }, dateTime(o.created_at)),
+        h('td', { 'data-label': c[6] }, o.paid ? O.paid : O.unpaid));
 }
 
 function searchForm(query) {
@@ -119,7 +120,7 @@ export function render(root, params) {
         pickers({ group: false }),
         note, err,
         h('div', { class: 'table-wrap' },
-            h('table', { class: 'data', id: 'orders-table' },
+            h('table', { class: 'data cards', id: 'orders-table' },
                 h('thead', null, h('tr', null, O.cols.map((c) => h('th', { scope: 'col' }, c)))),
                 tbody)),
         h('div', { class: 'list-foot' }, count, more));

@@ -92,7 +92,7 @@ function charts(sum, series, list) {
     const t = (x) => x || {};
     return h('div', { class: 'charts' },
         panel('chart-orders', S.charts.orders, (el) => pts.length && lineChart(el, {
-            labels, fmtX, series: ['created', 'delivered', 'cancelled', 'returned'].map((s) => ({ label: S.series[s], values: col(s) })),
+            labels, fmtX, xLabel: S.x_label, series: ['created', 'delivered', 'cancelled', 'returned'].map((s) => ({ label: S.series[s], values: col(s) })),
         }), list),
         panel('chart-times', S.charts.times, (el) => barChart(el, {
             categories: [S.cats.delivery, S.cats.pickup, S.cats.processing],
@@ -102,7 +102,7 @@ function charts(sum, series, list) {
             fmtY: (v) => num(v),
         }), list),
         panel('chart-notifications', S.charts.notifications, (el) => pts.length && lineChart(el, {
-            labels, fmtX, series: ['telegram', 'sms', 'failed'].map((s) => ({ label: S.series[s], values: col(s) })),
+            labels, fmtX, xLabel: S.x_label, series: ['telegram', 'sms', 'failed'].map((s) => ({ label: S.series[s], values: col(s) })),
         }), list),
         panel('chart-waiting', S.charts.waiting, (el) => buckets.length && barChart(el, {
             categories: buckets.map((b) => String(b.label)),
