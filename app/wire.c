@@ -9,6 +9,7 @@
  */
 #include "wire.h"
 
+#include "conv_dashlink.h"
 #include "plus7_actors.h"
 #include "rt_log.h"
 #include "rt_reminder.h"
@@ -62,6 +63,7 @@ int app_wire_runtime(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_
         .sms_key = cfg->sms_key,
         .sms_sender = cfg->sms_sender,
     };
+    conv_dashlink_set_public_url(cfg->public_url);   /* «🖥 Войти в панель» links */
     int rc = plus7_actors_register(rt, &ac);
     if (rc != RT_OK) snprintf(err, errlen, "actors: register failed: %s", rt_strerror(rc));
     return rc;
