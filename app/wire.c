@@ -9,6 +9,7 @@
  */
 #include "wire.h"
 
+#include "conv_dashlink.h"
 #include "plus7_actors.h"
 #include "rt_log.h"
 #include "rt_reminder.h"
@@ -16,6 +17,7 @@
 #include "notify_stats.h"
 #include "ozon_stats.h"
 #include "web_builtin.h"
+#include "web_dash.h"
 #include "tg_gateway.h"
 #include "tg_webhook.h"
 
@@ -61,6 +63,7 @@ int app_wire_runtime(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_
         .sms_key = cfg->sms_key,
         .sms_sender = cfg->sms_sender,
     };
+    conv_dashlink_set_public_url(cfg->public_url);   /* «🖥 Войти в панель» links */
     int rc = plus7_actors_register(rt, &ac);
     if (rc != RT_OK) snprintf(err, errlen, "actors: register failed: %s", rt_strerror(rc));
     return rc;
@@ -92,6 +95,11 @@ int app_wire_web(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_t er
     rc = web_metrics_source_add(notify_metrics_render);   /* plus7_notify_* and plus7_sms_* */
     if (rc != RT_OK) {
         snprintf(err, errlen, "metrics: notify: %s", rt_strerror(rc));
+        return rc;
+    }
+    web_dash_cfg_t dc = {.public_url = cfg->public_url, .report_hour = cfg->report_hour};
+    if ((rc = web_dash_register(&dc)) != RT_OK) {   /* the dashboard API */
+        snprintf(err, errlen, "dashboard: %s", rt_strerror(rc));
         return rc;
     }
     if (cfg->logistics_secret) {            /* no secret: the endpoint is off (DESIGN.md) */
