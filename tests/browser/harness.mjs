@@ -26,18 +26,16 @@
  * texts, launchBrowser, logTails, sleep.
  * Thread: node's one thread (async).
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 
 process.env.PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD = '1';
 const { chromium } = await import('playwright-core');
 
-const run = promisify(execFile);
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export const env = {
@@ -73,14 +71,26 @@ function withDb(conninfo, db) {
 }
 
 /* Runs SQL on the test database (or `db`); vars become psql variables
- * used as :'name' (quoted by psql). Returns the rows as arrays of text. */
-export async function sql(text, vars = {}, db = state.conninfo) {
+ * used as :'name' (quoted by psql; variables are expanded only in SQL read
+ * from standard input, so the text goes there). Returns the rows as arrays
+ * of text. */
+export function sql(text, vars = {}, db = state.conninfo) {
     const args = ['-X', '-q', '-tA', '-F', '\t', '-v', 'ON_ERROR_STOP=1', '-d', db];
     for (const [k, v] of Object.entries(vars)) args.push('-v', `${k}=${v}`);
-    const { stdout } = await run(state.psql, args.concat(['-c', text]), {
-        env: { ...process.env, PGOPTIONS: '-c client_min_messages=warning' },
-    }).catch((e) => { throw new Error(`psql: ${e.stderr || e.message}`); });
-    return stdout.split('\n').filter((l) => l.length).map((l) => l.split('\t'));
+    return new Promise((resolve, reject) => {
+        const c = spawn(state.psql, args, {
+            env: { ...process.env, PGOPTIONS: '-c client_min_messages=warning' }, stdio: ['pipe', 'pipe', 'pipe'],
+        });
+        let out = '', err = '';
+        c.stdout.on('data', (d) => { out += d; });
+        c.stderr.on('data', (d) => { err += d; });
+        c.on('error', reject);
+        c.on('close', (code) => {
+            if (code !== 0) { reject(new Error(`psql: ${err || `exit ${code}`}`)); return; }
+            resolve(out.split('\n').filter((l) => l.length).map((l) => l.split('\t')));
+        });
+        c.stdin.end(`${text};\n`);
+    });
 }
 
 /* Polls `text` until its first column equals `want` (at most timeoutMs). */
