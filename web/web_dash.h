@@ -92,7 +92,8 @@ void web_dash_end(web_dash_ctx_t *c);
 const char *web_dash_headers(void);
 
 /* Reply with a JSON text / a cJSON tree (deleted here) and the security
- * headers. Returns web_reply's result (RT_ENOMEM when printing failed). */
+ * headers; '<', '>' and '&' in strings go out as \u003c, \u003e, \u0026.
+ * Returns web_reply's result (RT_ENOMEM when printing failed). */
 int web_dash_json(web_req_t *req, int status, const char *json);
 int web_dash_cjson(web_req_t *req, int status, cJSON *body);
 
