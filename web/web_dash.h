@@ -111,6 +111,12 @@ void web_dash_random_hex(size_t nbytes, char *out);
 /* The peer's address as text ("127.0.0.1"), for limits and the audit. */
 const char *web_dash_client_address(web_req_t *req);
 
+/* The analytics summary (GET /api/analytics/summary's body) of a parsed
+ * query, built from the rollups on `db`. RT_OK with *out (caller deletes)
+ * or RT_EIO (logged). Also the exports' sheet of KPIs and the daily report. */
+struct web_dash_query;
+int web_dash_summary(PGconn *db, const struct web_dash_query *q, cJSON **out);
+
 /* Per-file route registration (called by web_dash_register). */
 int web_dash_session_register(void);
 int web_dash_orders_register(void);
