@@ -4,7 +4,7 @@
  * configuration struct and registers kinds, routes and service actors.
  * Add a module's calls to the matching hook below.
  *
- * Exports: app_wire_runtime, app_wire_web, app_wire_started.
+ * Exports: app_wire_runtime, app_wire_web, app_wire_started, app_wire_stopping.
  * Threads: main thread.
  */
 #include "wire.h"
@@ -18,6 +18,7 @@
 #include "ozon_stats.h"
 #include "web_builtin.h"
 #include "web_dash.h"
+#include "web_dash_live.h"
 #include "tg_gateway.h"
 #include "tg_webhook.h"
 
@@ -121,7 +122,18 @@ int app_wire_started(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_
         return rc;
     }
     rc = plus7_actors_start(rt);
-    if (rc != RT_OK) snprintf(err, errlen, "actors: start failed: %s", rt_strerror(rc));
+    if (rc != RT_OK) {
+        snprintf(err, errlen, "actors: start failed: %s", rt_strerror(rc));
+        return rc;
+    }
+    rc = web_dash_live_start(cfg->db);   /* the dashboard's websocket /api/live */
+    if (rc != RT_OK) snprintf(err, errlen, "dashboard live feed: %s", rt_strerror(rc));
     if (!cfg->tg_token) LOG_INFO("telegram_off", "reason=\"PLUS7_TG_TOKEN unset\"");
     return rc;
+}
+
+/* Contract: see wire.h. */
+void app_wire_stopping(void)
+{
+    web_dash_live_stop();
 }

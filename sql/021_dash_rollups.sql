@@ -79,18 +79,18 @@ CREATE TABLE dash_hist (
 );
 
 -- The zone of an order: its booked courier delivery's zone, else the zone
--- of its pickup point (by name), else the zone whose city its Ozon address
--- names (case- and ё/е-insensitive), else 0.
+-- whose city its Ozon address names (case- and ё/е-insensitive), else the
+-- zone of its pickup point (by name), else 0.
 CREATE FUNCTION dash_order_zone(p_posting text, p_address text, p_pickup text)
 RETURNS integer LANGUAGE sql STABLE AS $$
     SELECT coalesce(
         (SELECT d.zone_id FROM deliveries d WHERE d.posting_number = p_posting AND d.status = 'ordered' LIMIT 1),
-        (SELECT pp.zone_id FROM pickup_points pp
-          WHERE p_pickup IS NOT NULL AND pp.zone_id IS NOT NULL AND p_pickup = pp.name LIMIT 1),
         (SELECT z.id FROM delivery_zones z
           WHERE p_address IS NOT NULL AND z.city <> ''
             AND translate(lower(p_address), 'ё', 'е') LIKE '%' || translate(lower(z.city), 'ё', 'е') || '%'
           ORDER BY z.id LIMIT 1),
+        (SELECT pp.zone_id FROM pickup_points pp
+          WHERE p_pickup IS NOT NULL AND pp.zone_id IS NOT NULL AND p_pickup = pp.name ORDER BY pp.id LIMIT 1),
         0)
 $$;
 
@@ -243,7 +243,7 @@ BEGIN
     TRUNCATE dash_order_facts, dash_hourly, dash_hist;
     INSERT INTO dash_order_facts
     SELECT o.posting_number,
-           coalesce(d.zone_id, pz.zone_id, az.id, 0),
+           coalesce(d.zone_id, az.id, pz.zone_id, 0),
            o.created_at, o.status,
            CASE WHEN o.status IN ('delivered', 'cancelled', 'returned') THEN o.status_at END,
            coalesce(acc.at, CASE WHEN o.status IN ('accepted', 'in_transit', 'at_pickup_point', 'out_for_delivery',
@@ -257,7 +257,7 @@ BEGIN
       LEFT JOIN deliveries d ON d.posting_number = o.posting_number AND d.status = 'ordered'
       LEFT JOIN LATERAL (SELECT pp.zone_id FROM pickup_points pp
                           WHERE o.pickup_point IS NOT NULL AND pp.zone_id IS NOT NULL AND pp.name = o.pickup_point
-                          LIMIT 1) pz ON true
+                          ORDER BY pp.id LIMIT 1) pz ON true
       LEFT JOIN LATERAL (SELECT z.id FROM delivery_zones z
                           WHERE o.ozon_address IS NOT NULL AND z.city <> ''
                             AND translate(lower(o.ozon_address), 'ё', 'е')

@@ -3,6 +3,7 @@
 --
 -- orders_created_keyset: the orders list pages by (created_at desc,
 --   posting_number) — keyset paging reads one index range per page.
+-- dash_ts(t): RFC 3339 with the Moscow offset, for every time in the API.
 -- dash_demo_orders(n, prefix): n demo orders over the last 30 days with
 --   realistic lives (created → accepted → in transit → pickup point or
 --   courier → delivered / cancelled / returned), their status history,
@@ -17,6 +18,12 @@
 -- Each migration runs in one transaction: no BEGIN/COMMIT here.
 
 CREATE INDEX orders_created_keyset ON orders (created_at DESC, posting_number);
+
+-- RFC 3339 in Moscow time, the dashboard's one time format
+-- ("2026-12-01T14:05:00+03:00"; Moscow keeps UTC+3 all year).
+CREATE FUNCTION dash_ts(p timestamptz) RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT to_char(p AT TIME ZONE 'Europe/Moscow', 'YYYY-MM-DD"T"HH24:MI:SS"+03:00"')
+$$;
 
 CREATE FUNCTION dash_demo_orders(p_n integer, p_prefix text DEFAULT '7000')
 RETURNS integer LANGUAGE plpgsql AS $$

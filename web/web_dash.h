@@ -92,7 +92,8 @@ void web_dash_end(web_dash_ctx_t *c);
 const char *web_dash_headers(void);
 
 /* Reply with a JSON text / a cJSON tree (deleted here) and the security
- * headers. Returns web_reply's result (RT_ENOMEM when printing failed). */
+ * headers; '<', '>' and '&' in strings go out as \u003c, \u003e, \u0026.
+ * Returns web_reply's result (RT_ENOMEM when printing failed). */
 int web_dash_json(web_req_t *req, int status, const char *json);
 int web_dash_cjson(web_req_t *req, int status, cJSON *body);
 
@@ -109,6 +110,12 @@ void web_dash_random_hex(size_t nbytes, char *out);
 
 /* The peer's address as text ("127.0.0.1"), for limits and the audit. */
 const char *web_dash_client_address(web_req_t *req);
+
+/* The analytics summary (GET /api/analytics/summary's body) of a parsed
+ * query, built from the rollups on `db`. RT_OK with *out (caller deletes)
+ * or RT_EIO (logged). Also the exports' sheet of KPIs and the daily report. */
+struct web_dash_query;
+int web_dash_summary(PGconn *db, const struct web_dash_query *q, cJSON **out);
 
 /* Per-file route registration (called by web_dash_register). */
 int web_dash_session_register(void);

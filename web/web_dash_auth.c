@@ -100,10 +100,23 @@ const char *web_dash_client_address(web_req_t *req)
     return req->ri && req->ri->remote_addr[0] ? req->ri->remote_addr : "unknown";
 }
 
-/* Contract: see web_dash.h. */
+/* Contract: see web_dash.h. '<', '>' and '&' can only occur inside JSON
+ * strings, so they are rewritten as \u003c, \u003e, \u0026: the body stays
+ * inert even where something would sniff it as HTML. */
 int web_dash_json(web_req_t *req, int status, const char *json)
 {
-    return web_reply(req, status, "application/json", g_headers, json, strlen(json));
+    size_t n = 0;
+    for (const char *p = json; *p; p++) n += (*p == '<' || *p == '>' || *p == '&') ? 6 : 1;
+    char *out = malloc(n + 1), *o = out;
+    if (!out) return RT_ENOMEM;
+    for (const char *p = json; *p; p++) {
+        if (*p == '<' || *p == '>' || *p == '&') o += sprintf(o, "\\u%04x", (unsigned)*p);
+        else *o++ = *p;
+    }
+    *o = '\0';
+    int rc = web_reply(req, status, "application/json", g_headers, out, n);
+    free(out);
+    return rc;
 }
 
 /* Contract: see web_dash.h. */
