@@ -33,20 +33,24 @@ function mount(el, opts, data) {
     return { destroy() { ro.disconnect(); u.destroy(); } };
 }
 
-const yAxis = (fmt) => ({ ...AXIS, size: 56, values: (u, splits) => splits.map((v) => fmt(v)) });
+/* Whole steps for counts: an axis of parcels never reads 0,2. */
+const COUNT_INCRS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1e3, 2e3, 2500, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6];
+const yAxis = (fmt, counts) => ({
+    ...AXIS, size: 56, values: (u, splits) => splits.map((v) => fmt(v)), ...(counts ? { incrs: COUNT_INCRS } : {}),
+});
 const zeroBased = (u, min, max) => [0, max > 0 ? max * 1.1 : 1];
 
-/* lineChart(el, {labels, xLabel, series: [{label, values}], fmtX, fmtY}) —
- * labels: one per point; values: numbers or null per point; xLabel names
- * the x value in the legend. */
-export function lineChart(el, { labels, xLabel, series, fmtX, fmtY = num }) {
+/* lineChart(el, {labels, xLabel, series: [{label, values}], fmtX, fmtY,
+ * counts}) — labels: one per point; values: numbers or null per point;
+ * xLabel names the x value in the legend; counts: whole-number ticks. */
+export function lineChart(el, { labels, xLabel, series, fmtX, fmtY = num, counts = true }) {
     const xs = labels.map((_, i) => i);
     const lab = (i) => (Number.isInteger(i) && i >= 0 && i < labels.length ? fmtX(labels[i]) : '');
     return mount(el, {
         scales: { x: { time: false, range: (u, min, max) => [min - 0.5, max + 0.5] }, y: { range: zeroBased } },
         axes: [
             { ...AXIS, space: 56, incrs: [1, 2, 3, 4, 6, 7, 12, 14, 24, 48, 72, 168, 336], values: (u, splits) => splits.map(lab) },
-            yAxis(fmtY),
+            yAxis(fmtY, counts),
         ],
         series: [
             { label: xLabel, value: (u, i) => (i === null ? '' : lab(i)) },
@@ -59,9 +63,9 @@ export function lineChart(el, { labels, xLabel, series, fmtX, fmtY = num }) {
     }, [xs, ...series.map((s) => s.values)]);
 }
 
-/* barChart(el, {categories, series: [{label, values}], fmtY}) — values:
- * one per category (null = no bar). */
-export function barChart(el, { categories, series, fmtY = num }) {
+/* barChart(el, {categories, series: [{label, values}], fmtY, counts}) —
+ * values: one per category (null = no bar); counts: whole-number ticks. */
+export function barChart(el, { categories, series, fmtY = num, counts = true }) {
     const S = series.length, W = S === 1 ? 1 : S + 1;
     const n = Math.max(1, categories.length * W - (W - S));
     const xs = Array.from({ length: n }, (_, i) => i);
@@ -74,7 +78,7 @@ export function barChart(el, { categories, series, fmtY = num }) {
         scales: { x: { time: false, range: (u, min, max) => [min - 0.6, max + 0.6] }, y: { range: zeroBased } },
         axes: [
             { ...AXIS, grid: { show: false }, splits: () => centers, values: (u, splits) => splits.map((_, i) => categories[i] ?? '') },
-            yAxis(fmtY),
+            yAxis(fmtY, counts),
         ],
         series: [
             {},

@@ -92,9 +92,18 @@ export const T = Object.freeze({
             status: 'Статус', notification: 'Уведомление', reminder: 'Напоминание', form: 'Анкета',
             broadcast: 'Рассылка', payment: 'Оплата', courier: 'Курьер',
         },
-        sources: { ozon: 'Ozon', logistics: 'логистика', courier: 'курьер', operator: 'оператор', bot: 'бот' },
+        sources: {
+            ozon: 'Ozon', logistics: 'логистика', courier: 'курьер', operator: 'оператор', bot: 'бот',
+            notifier: 'уведомления', reminders: 'напоминания',
+        },
         channels: { telegram: 'Telegram', sms: 'SMS' },
-        outcomes: { sent: 'отправлено', delivered: 'доставлено', failed: 'ошибка', blocked: 'бот заблокирован', pending: 'в очереди' },
+        // '' = nothing worth saying (an applied status is the normal case)
+        outcomes: {
+            applied: '', ignored: 'не применён: устарел', sent: 'отправлено', delivered: 'доставлено',
+            failed: 'ошибка', blocked: 'бот заблокирован', pending: 'в очереди', queued: 'в очереди',
+            fallback: 'отправлено по SMS вместо Telegram', skipped: 'пропущено', scheduled: 'запланировано',
+            ordered: 'оформлена', cancelled: 'отменена',
+        },
         live: 'Статус обновлён',
     },
     statuses: {

@@ -18,7 +18,7 @@ import { T } from '../texts.js';
 const O = T.order;
 
 const orNone = (v) => (v === null || v === undefined || v === '' ? T.common.none : String(v));
-const word = (dict, v) => (v ? (dict[v] || String(v)) : null);
+const word = (dict, v) => (v ? (v in dict ? dict[v] : String(v)) : null);
 
 function card(o) {
     const F = O.fields;

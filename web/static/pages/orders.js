@@ -2,7 +2,8 @@
  *
  * Purpose: search by posting number, phone or name (q), filters by status
  * and by the shared period and zone, keyset paging with «Показать ещё»
- * (GET /api/orders?…&after=<next>). While the page is open, an
+ * (GET /api/orders?…&after=<next>; the page size is `limit` of the hash,
+ * 1..200, default 50). While the page is open, an
  * {"type":"order"} frame from the websocket updates the status of a row
  * already shown; a change to an order not shown offers to reload the list.
  *
@@ -19,6 +20,11 @@ import { STATUSES, T } from '../texts.js';
 
 const O = T.orders;
 const PAGE = 50;
+
+function pageSize(query) {
+    const n = Number(query.get('limit'));
+    return Number.isInteger(n) && n >= 1 && n <= 200 ? n : PAGE;
+}
 
 function statusText(o) {
     return typeof o.status_text === 'string' && o.status_text ? o.status_text : (T.statuses[o.status] || o.status);
@@ -62,7 +68,7 @@ export function render(root, params) {
     const f = current(params.query);
     const base = {
         q: params.query.get('q') || '', status: STATUSES.includes(params.query.get('status')) ? params.query.get('status') : '',
-        zone: f.zone, from: f.from, to: f.to, limit: PAGE,
+        zone: f.zone, from: f.from, to: f.to, limit: pageSize(params.query),
     };
     const tbody = h('tbody');
     const note = h('div', { class: 'orders-note', role: 'status' });

@@ -99,7 +99,7 @@ function charts(sum, series, list) {
             series: [['avg_s', S.avg], ['p50_s', S.p50], ['p90_s', S.p90]].map(([key, label]) => ({
                 label, values: [k.delivery_time, k.pickup_time, k.processing_time].map((x) => hours(t(x)[key])),
             })),
-            fmtY: (v) => num(v),
+            fmtY: (v) => num(v), counts: false,
         }), list),
         panel('chart-notifications', S.charts.notifications, (el) => pts.length && lineChart(el, {
             labels, fmtX, xLabel: S.x_label, series: ['telegram', 'sms', 'failed'].map((s) => ({ label: S.series[s], values: col(s) })),
