@@ -277,6 +277,9 @@ async function tearDownOnce() {
 export function launchBrowser() {
     return chromium.launch({
         executablePath: env.chromium, headless: true,
-        args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--no-first-run'],
+        // no background connections: the machine's network is closed and
+        // the page under test is on the loopback
+        args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--no-first-run', '--disable-quic',
+            '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
 }
