@@ -21,6 +21,8 @@
 #define OPERATOR_PHONE "+79490064001"
 #define CLIENT_UID 64002LL
 #define CLIENT_PHONE "+79490064002"
+#define ADMIN_UID 64003LL
+#define ADMIN_PHONE "+79490064003"
 #define XSS "<img src=x onerror=alert(1)>"
 #define LOGI_SECRET "dash-logistics-Secret_9"
 
@@ -513,6 +515,41 @@ T_CASE_TAGGED(order_timeline_and_xss, "db")
     r = dash_http("GET", "/api/orders/not-a-posting", NULL, tok, NULL);
     T_EQ_INT(r.status, 404);
     dash_resp_free(&r);
+}
+
+/* Last: restarts plus7d with PLUS7_REPORT_HOUR=0, so today's report (of
+ * yesterday) is due at once. */
+T_CASE_TAGGED(daily_report_to_admins, "db tg")
+{
+    T_START();
+    const char *grant[] = {"role", ADMIN_PHONE, "admin", NULL};
+    T_EQ_INT(e2e_p7_run(grant, NULL, 0), 0);
+    register_person(ADMIN_UID, "Админ", ADMIN_PHONE);
+    long long before = e2e_cursor(ADMIN_UID);
+    double secs = 0;
+    T_EQ_INT(e2e_p7_stop(&secs), 0);
+    e2e_p7_setenv("PLUS7_REPORT_HOUR", "0");
+    T_CHECK(e2e_p7_start() == 0);
+    bool ok = false;
+    cJSON *w = e2e_wait(ADMIN_UID, 1, before, 60, &ok);
+    T_CHECK(ok);
+    const cJSON *m = cJSON_GetArrayItem(cJSON_GetObjectItem(w, "messages"), 0);
+    const cJSON *f = cJSON_GetArrayItem(cJSON_GetObjectItem(m, "files"), 0);
+    const char *covered = e2e_sqls("SELECT to_char((now() AT TIME ZONE 'Europe/Moscow')::date - 1, 'YYYY-MM-DD')", NULL);
+    char name[64];
+    snprintf(name, sizeof name, "plus7-report-%s.xlsx", covered ? covered : "?");
+    T_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(f, "kind")), "document");
+    T_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(f, "file_name")), name);
+    T_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(f, "sha256")),
+             e2e_sqls("SELECT encode(sha256(t.data), 'hex') FROM dash_reports r JOIN tg_files t ON t.id = r.file_id", NULL));
+    T_CHECK(strstr(e2e_text(m), covered ? covered : "?") != NULL);
+    cJSON_Delete(w);
+    /* a workbook (a zip), queued once for the day, to the one admin */
+    T_EQ_STR(e2e_sqls("SELECT encode(substr(t.data, 1, 2), 'hex') FROM dash_reports r JOIN tg_files t ON t.id = r.file_id",
+                      NULL), "504b");
+    T_EQ_INT(e2e_sql_int("SELECT count(*) FROM dash_reports", NULL), 1);
+    T_EQ_INT(e2e_sql_int("SELECT recipients FROM dash_reports", NULL), 1);
+    T_EQ_INT(e2e_sql_int("SELECT count(*) FROM tg_outbox WHERE dedupe_key LIKE 'dash\\_report:%'", NULL), 1);
 }
 
 int main(void)
