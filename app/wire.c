@@ -19,6 +19,8 @@
 #include "web_builtin.h"
 #include "web_dash.h"
 #include "web_dash_live.h"
+#include "web_dash_report.h"
+#include "msg_types.h"
 #include "tg_gateway.h"
 #include "tg_webhook.h"
 
@@ -113,6 +115,13 @@ int app_wire_web(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_t er
     return rc;
 }
 
+/* The daily report's outbox rows are committed: wake the Telegram gateway. */
+static void wire_kick_telegram(void *arg)
+{
+    msg_tg_kick_t k = {.max_id = 0};
+    rt_send_key(arg, &tg_gateway_kind, "main", msg_tg_kick_new(&k));
+}
+
 /* Contract: see wire.h. */
 int app_wire_started(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_t errlen)
 {
@@ -127,7 +136,14 @@ int app_wire_started(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_
         return rc;
     }
     rc = web_dash_live_start(cfg->db);   /* the dashboard's websocket /api/live */
-    if (rc != RT_OK) snprintf(err, errlen, "dashboard live feed: %s", rt_strerror(rc));
+    if (rc != RT_OK) {
+        snprintf(err, errlen, "dashboard live feed: %s", rt_strerror(rc));
+        return rc;
+    }
+    if (cfg->report_hour >= 0) {   /* PLUS7_REPORT_HOUR: the daily XLSX to admins */
+        rc = web_dash_report_start(cfg->db, cfg->report_hour, wire_kick_telegram, rt);
+        if (rc != RT_OK) snprintf(err, errlen, "daily report: %s", rt_strerror(rc));
+    }
     if (!cfg->tg_token) LOG_INFO("telegram_off", "reason=\"PLUS7_TG_TOKEN unset\"");
     return rc;
 }
@@ -135,5 +151,6 @@ int app_wire_started(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_
 /* Contract: see wire.h. */
 void app_wire_stopping(void)
 {
+    web_dash_report_stop();
     web_dash_live_stop();
 }
