@@ -63,6 +63,9 @@ const liveDot = h('span', { class: 'live-dot live-closed', title: T.session.live
 live.onState((s) => {
     liveDot.className = `live-dot live-${s}`;
     liveDot.title = s === 'open' ? T.session.live_on : T.session.live_off;
+    // a socket refused because the session ended: /api/me answers 401 and
+    // api.js announces the sign-out (network errors are left to reconnect)
+    if (s === 'closed' && me) get('/api/me').catch(() => {});
 });
 
 function renderSession() {
