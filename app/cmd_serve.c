@@ -177,6 +177,7 @@ static int serve_run(const app_config_t *cfg, int argc, char **argv)
 fail_web_started:
     exit_code = APP_EXIT_RUNTIME;
 shutdown:
+    app_wire_stopping();
     web_server_stop();
 fail_runtime_started:
     if (exit_code == APP_EXIT_OK && rc != RT_OK) exit_code = APP_EXIT_RUNTIME;

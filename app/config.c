@@ -127,6 +127,10 @@ static const cfg_def_t cfg_defs[] = {
     {"PLUS7_SMS_KEY", CFG_SECRET, NULL, "SMS gateway api_id (smsru)", F(sms_key), 0, 0},
     {"PLUS7_SMS_SENDER", CFG_STR, NULL, "SMS sender name approved by SMS.ru (unset: the account's default)",
      F(sms_sender), 0, 0},
+    {"PLUS7_PUBLIC_URL", CFG_URL, "http://127.0.0.1:8080",
+     "the service's public base URL (dashboard sign-in links; https makes cookies Secure)", F(public_url), 0, 0},
+    {"PLUS7_REPORT_HOUR", CFG_INT, "-1",
+     "hour (0..23, Europe/Moscow) of the daily XLSX report to admins in Telegram (-1: off)", F(report_hour), -1, 23},
     {"PLUS7_CRM", CFG_CRM, "builtin", "builtin or bitrix24", F(crm), 0, 0},
     {"PLUS7_BITRIX24_WEBHOOK", CFG_SECRET_URL, NULL,
      "Bitrix24 incoming webhook URL https://<portal>/rest/<user>/<code> (bitrix24)",
@@ -560,7 +564,7 @@ void app_config_free(app_config_t *cfg)
                      &cfg->ozon_api, &cfg->ozon_client_id, &cfg->ozon_api_key,
                      &cfg->ozon_import_statuses, &cfg->ozon_delivery_methods,
                      &cfg->logistics_secret, &cfg->sms_api, &cfg->sms_key, &cfg->sms_sender,
-                     &cfg->bitrix24_webhook, &cfg->config_file};
+                     &cfg->bitrix24_webhook, &cfg->public_url, &cfg->config_file};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) free(*strs[i]);
     memset(cfg, 0, sizeof *cfg);
 }

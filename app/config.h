@@ -68,6 +68,9 @@ typedef struct app_config {
     app_crm_t crm;            /* PLUS7_CRM */
     char *bitrix24_webhook;   /* PLUS7_BITRIX24_WEBHOOK, no trailing '/' */
 
+    char *public_url;         /* PLUS7_PUBLIC_URL, no trailing '/' */
+    int report_hour;          /* PLUS7_REPORT_HOUR: daily report hour (Moscow), -1 = off */
+
     char *config_file;        /* the --config path, or NULL */
 } app_config_t;
 

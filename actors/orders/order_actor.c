@@ -37,7 +37,7 @@
 
 enum { ORD_CORR_PENDING = 1, ORD_CORR_APPLY, ORD_CORR_OZON, ORD_CORR_REMIND };
 
-#define ORD_BATCH 10          /* events per transaction (5 statements each) */
+#define ORD_BATCH 10          /* events per transaction (6 statements each; RT_PG_TX_MAX 64) */
 #define ORD_WAITERS 16
 #define ORD_DAY_MS (24LL * 3600 * 1000)
 
@@ -197,6 +197,10 @@ static void ord_add_change(ord_tx_t *tx, order_state_t *st, const char *posting,
     p[5] = storage;
     ord_add_history(tx, posting, order_status_code(to), source, at_s, event_id, comment, true);
     ord_add_notify(tx, posting, order_status_code(to), ord_keep(tx, ord_vars(posting, to, at, pickup)));
+    /* the dashboard's live feed: delivered to open pages only if this commits */
+    p = ord_add(tx, "SELECT pg_notify('plus7_live', json_build_object('type', 'order', 'order', json_build_object("
+                    "'posting', $1::text, 'status', $2::text, 'status_text', $3::text))::text)", 3);
+    if (p) p[0] = posting, p[1] = order_status_code(to), p[2] = order_status_name_ru(to);
     st->next_exists = true;
     st->next_status = to;
     st->next_status_at_ms = at;
