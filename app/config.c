@@ -97,6 +97,8 @@ static const cfg_def_t cfg_defs[] = {
     {"PLUS7_STORAGE_EXTEND_DAYS", CFG_INT, "7",
      "days the pickup reminder's button «Продлить хранение» adds to the storage (once per parcel)",
      F(storage_extend_days), 1, 60},
+    {"PLUS7_MAP_TILES", CFG_URL, "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+     "tile URL template of the dashboard map ({z}, {x}, {y}; {s} subdomains allowed)", F(map_tiles), 0, 0},
     {"PLUS7_COURIER_AUTO", CFG_INT, "1",
      "1: assign today's deliveries to couriers on shift automatically; 0: operators assign",
      F(courier_auto), 0, 1},
@@ -564,7 +566,7 @@ void app_config_free(app_config_t *cfg)
                      &cfg->ozon_api, &cfg->ozon_client_id, &cfg->ozon_api_key,
                      &cfg->ozon_import_statuses, &cfg->ozon_delivery_methods,
                      &cfg->logistics_secret, &cfg->sms_api, &cfg->sms_key, &cfg->sms_sender,
-                     &cfg->bitrix24_webhook, &cfg->public_url, &cfg->config_file};
+                     &cfg->bitrix24_webhook, &cfg->public_url, &cfg->config_file, &cfg->map_tiles};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) free(*strs[i]);
     memset(cfg, 0, sizeof *cfg);
 }

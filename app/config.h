@@ -44,6 +44,7 @@ typedef struct app_config {
     char *tg_webhook_url;     /* PLUS7_TG_WEBHOOK_URL */
     char *tg_secret;          /* PLUS7_TG_SECRET */
     int tg_rate;              /* PLUS7_TG_RATE: messages per second overall */
+    char *map_tiles;          /* PLUS7_MAP_TILES: the dashboard map's tile URL template */
     int courier_auto;         /* PLUS7_COURIER_AUTO: 1 = automatic assignment */
     int courier_capacity;     /* PLUS7_COURIER_CAPACITY: deliveries per courier per slot */
     int courier_tick_s;       /* PLUS7_COURIER_TICK_S: dispatcher round period */

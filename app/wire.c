@@ -77,6 +77,14 @@ int app_wire_runtime(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_
 }
 
 /* Contract: see wire.h. Module routes go here. */
+/* A manual assignment in the dashboard: the dispatcher sends the cards now. */
+static void wire_wake_dispatcher(void *arg)
+{
+    const rt_kind_t *k = rt_kind_find(arg, "courier_dispatcher");
+    msg_courier_poke_t p = {.unused = 0};
+    if (k) rt_send_key_bounded(arg, k, "main", msg_courier_poke_new(&p));
+}
+
 int app_wire_web(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_t errlen)
 {
     int rc = RT_OK;
@@ -107,6 +115,16 @@ int app_wire_web(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_t er
     web_dash_cfg_t dc = {.public_url = cfg->public_url, .report_hour = cfg->report_hour};
     if ((rc = web_dash_register(&dc)) != RT_OK) {   /* the dashboard API */
         snprintf(err, errlen, "dashboard: %s", rt_strerror(rc));
+        return rc;
+    }
+    if (web_static_map_tiles(cfg->map_tiles) != RT_OK) {
+        snprintf(err, errlen, "PLUS7_MAP_TILES: not an http(s) URL template with a plain host");
+        return RT_EINVAL;
+    }
+    web_dash_couriers_cfg_t cc = {.tg_api = cfg->tg_api, .tg_token = cfg->tg_token, .map_tiles = cfg->map_tiles,
+                                  .on_assigned = wire_wake_dispatcher, .arg = rt};
+    if ((rc = web_dash_couriers_register(&cc)) != RT_OK) {   /* the couriers' map, load, assignment */
+        snprintf(err, errlen, "dashboard: couriers: %s", rt_strerror(rc));
         return rc;
     }
     if (cfg->logistics_secret) {            /* no secret: the endpoint is off (DESIGN.md) */

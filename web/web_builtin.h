@@ -46,4 +46,10 @@ int web_metrics_source_add(web_metrics_source_fn fn);
  * RT_OK, RT_EINVAL (dir missing) or web_route_add's error. */
 int web_static_register(const char *dir);
 
+/* Allow the dashboard page to load map tiles from the origin of the URL
+ * template `tiles` (PLUS7_MAP_TILES; "{s}." subdomains allowed): it joins
+ * the page's CSP img-src. RT_OK, or RT_EINVAL for a template that is not an
+ * http(s) URL with a plain host. Main thread, before web_server_start. */
+int web_static_map_tiles(const char *tiles);
+
 #endif

@@ -117,6 +117,22 @@ const char *web_dash_client_address(web_req_t *req);
 struct web_dash_query;
 int web_dash_summary(PGconn *db, const struct web_dash_query *q, cJSON **out);
 
+/* The couriers' routes (web_dash_couriers.c), registered apart because
+ * they need the Bot API (proof photos) and a way to wake the courier
+ * dispatcher after a manual assignment (wire.c passes one). */
+typedef struct web_dash_couriers_cfg {
+    const char *tg_api;               /* Bot API base; NULL: proof photos unavailable */
+    const char *tg_token;
+    const char *map_tiles;            /* PLUS7_MAP_TILES, told to the map page */
+    void (*on_assigned)(void *arg);   /* called after a manual assignment (any thread) */
+    void *arg;
+} web_dash_couriers_cfg_t;
+
+/* Register /api/couriers… and /api/deliveries/{id}/proof; `cfg` is copied
+ * (its strings must outlive the server). Main thread, before
+ * web_server_start. */
+int web_dash_couriers_register(const web_dash_couriers_cfg_t *cfg);
+
 /* Per-file route registration (called by web_dash_register). */
 int web_dash_session_register(void);
 int web_dash_orders_register(void);

@@ -31,6 +31,7 @@
 #define WEB_STATIC_MAX_FILE (16u << 20)
 
 static char g_root[PATH_MAX];   /* written before the server starts */
+static char g_img_origin[256];  /* the map tiles' origin for img-src ("" = none); idem */
 static size_t g_root_len;
 
 static const struct { const char *ext, *type; } web_static_types[] = {
@@ -126,14 +127,18 @@ static int web_static_get(web_req_t *req)
              (unsigned long long)st.st_mtim.tv_sec, (unsigned long)st.st_mtim.tv_nsec);
     const char *type = web_static_type(resolved);
     bool html = strncmp(type, "text/html", 9) == 0;
-    char headers[512];
-    snprintf(headers, sizeof headers,
-             "Cache-Control: no-cache\r\nETag: %s\r\n%s", etag,
-             html ? "Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self'; "
-                    "img-src 'self' data:; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; "
-                    "form-action 'self'; frame-ancestors 'none'\r\n"
-                    "X-Frame-Options: DENY\r\nReferrer-Policy: no-referrer\r\n"
-                  : "Referrer-Policy: no-referrer\r\n");
+    char headers[1024];
+    if (html)   /* the map's tiles are the only images from elsewhere */
+        snprintf(headers, sizeof headers,
+                 "Cache-Control: no-cache\r\nETag: %s\r\n"
+                 "Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self'; "
+                 "img-src 'self' data:%s%s; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; "
+                 "form-action 'self'; frame-ancestors 'none'\r\n"
+                 "X-Frame-Options: DENY\r\nReferrer-Policy: no-referrer\r\n",
+                 etag, g_img_origin[0] ? " " : "", g_img_origin);
+    else
+        snprintf(headers, sizeof headers, "Cache-Control: no-cache\r\nETag: %s\r\nReferrer-Policy: no-referrer\r\n",
+                 etag);
     const char *inm = web_req_header(req, "If-None-Match");
     if (inm && strstr(inm, etag)) return web_reply(req, 304, NULL, headers, NULL, 0);
 
@@ -156,6 +161,26 @@ static int web_static_get(web_req_t *req)
 }
 
 /* Contract: see web_builtin.h. */
+int web_static_map_tiles(const char *tiles)
+{
+    g_img_origin[0] = '\0';
+    if (!tiles || !*tiles) return RT_OK;
+    const char *host = strstr(tiles, "://");
+    if (!host || (strncmp(tiles, "http://", 7) != 0 && strncmp(tiles, "https://", 8) != 0)) return RT_EINVAL;
+    host += 3;
+    size_t n = strcspn(host, "/?#");
+    if (n == 0 || n + (size_t)(host - tiles) + 2 >= sizeof g_img_origin) return RT_EINVAL;
+    /* "{s}.tile.example.org" serves from any subdomain */
+    bool sub = strncmp(host, "{s}.", 4) == 0;
+    for (size_t i = sub ? 4 : 0; i < n; i++)
+        if (!((host[i] >= 'a' && host[i] <= 'z') || (host[i] >= 'A' && host[i] <= 'Z') ||
+              (host[i] >= '0' && host[i] <= '9') || host[i] == '.' || host[i] == '-' || host[i] == ':'))
+            return RT_EINVAL;
+    snprintf(g_img_origin, sizeof g_img_origin, "%.*s%s%.*s", (int)(host - tiles), tiles, sub ? "*." : "",
+             (int)(n - (sub ? 4 : 0)), host + (sub ? 4 : 0));
+    return RT_OK;
+}
+
 int web_static_register(const char *dir)
 {
     struct stat st;

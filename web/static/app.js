@@ -25,7 +25,7 @@ import { T } from './texts.js';
 const PAGES = [
     { id: 'summary', title: T.nav.summary, roles: ['manager', 'admin'], load: () => import('./pages/summary.js') },
     { id: 'orders', title: T.nav.orders, load: () => import('./pages/orders.js'), sub: () => import('./pages/order.js') },
-    { id: 'couriers', title: T.nav.couriers },
+    { id: 'couriers', title: T.nav.couriers, load: () => import('./pages/couriers.js') },
     { id: 'tickets', title: T.nav.tickets },
     { id: 'payments', title: T.nav.payments },
     { id: 'settings', title: T.nav.settings },
