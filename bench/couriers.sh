@@ -72,28 +72,28 @@ die() { log "$*"; exit 1; }
 want() { [[ " $ONLY " == *" $1 "* ]]; }
 
 TMP=$(mktemp -d /tmp/plus7-bench-couriers.XXXXXX)
-PIDS=()
-cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-    [[ -n ${DB:-} ]] && psql_admin -c "DROP DATABASE IF EXISTS $DBNAME WITH (FORCE)" >/dev/null 2>&1
+declare -A RUNNING=()           # pid → name, for every process started and not yet halted
+# halt PID — SIGTERM, then SIGKILL after 15 s; the pid leaves RUNNING.
+halt() {
+    local pid=$1 n=0
+    kill "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null && ((n++ < 150)); do sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then
+        log "${RUNNING[$pid]} (pid $pid) ignored SIGTERM: SIGKILL"
+        kill -9 "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+    unset "RUNNING[$pid]"
+}
+finish() {
+    local pid
+    for pid in "${!RUNNING[@]}"; do halt "$pid"; done
+    [[ -z ${DB:-} ]] || psql_admin -c "DROP DATABASE IF EXISTS $DBNAME WITH (FORCE)" >/dev/null 2>&1 || true
     if [[ -n ${BENCH_KEEP:-} ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
 }
-trap cleanup EXIT
+trap finish EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-# stop PID — SIGTERM, SIGKILL after 15 s; forget the pid.
-stop() {
-    local pid=$1 i keep=() p
-    kill "$pid" 2>/dev/null || true
-    for ((i = 0; i < 150; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && { log "pid $pid ignored SIGTERM: SIGKILL"; kill -9 "$pid" 2>/dev/null || true; }
-    wait "$pid" 2>/dev/null || true
-    for p in "${PIDS[@]}"; do [[ $p == "$pid" ]] || keep+=("$p"); done
-    PIDS=("${keep[@]}")
-}
 
 for c in psql curl python3 openssl; do command -v $c >/dev/null || die "$c is missing"; done
 [[ -n ${PLUS7_DB:-} ]] || die "PLUS7_DB is not set (a libpq conninfo; ./dev bench sets it)"
@@ -124,6 +124,7 @@ free_port() {
 # ticks — utime+stime (clock ticks) of the pids given plus every process of
 # the PostgreSQL cluster (the postmaster and all its children, read now).
 PGMASTER=$(head -1 "$(sql -c "SHOW data_directory")/postmaster.pid")
+own_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 ticks() {
     local p t sum=0
     for p in "$@" "$PGMASTER" $(pgrep -P "$PGMASTER"); do
@@ -135,16 +136,19 @@ ticks() {
 
 # ------------------------------------------------------------- live points
 live_run() {   # NAME PORT SERVER_PID UPDATE_ID0 — one load run; OUT in $TMP/NAME.txt
-    local name=$1 port=$2 pid=$3 t0 t1 before after
+    local name=$1 port=$2 pid=$3 t0 t1 s0 s1 before after
     before=$(sql -c "SELECT count(*) FROM courier_points")
+    s0=$(own_ticks "$pid")
     t0=$(ticks "$pid")
     "$BUILD/bench/couriers_live_load" 127.0.0.1 "$port" "$SECRET" "$TMP/tokens" "$NCOUR" "$PERIOD_MS" "$SECS" \
         "$TG0" 1 "$4" 5000 >"$TMP/$name.txt" 2>"$TMP/$name.err" || { cat "$TMP/$name.err" >&2; die "$name load failed"; }
     t1=$(ticks "$pid")
+    s1=$(own_ticks "$pid")
     after=$(sql -c "SELECT count(*) FROM courier_points")
     echo "stored $((after - before))" >>"$TMP/$name.txt"
     echo "cpu_ticks $((t1 - t0))" >>"$TMP/$name.txt"
-    log "$name: $(tr '\n' ' ' <"$TMP/$name.txt")"
+    echo "server_ticks $((s1 - s0))" >>"$TMP/$name.txt"
+    log "$name: $(tr '\n' ' ' <"$TMP/$name.txt")load $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
 if want live; then
@@ -161,8 +165,8 @@ if want live; then
 
     # plus7d in webhook mode; tgsim answers setWebhook and whatever is sent
     "$TGSIM" --listen 127.0.0.1:0 >"$TMP/tgsim.out" 2>"$TMP/tgsim.err" </dev/null &
-    PIDS+=("$!")
     TGSIM_PID=$!
+    RUNNING[$TGSIM_PID]=tgsim
     for _ in $(seq 1 100); do
         TGSIM_URL=$(sed -n 's/^tgsim listening on \(http:[^ ]*\)$/\1/p' "$TMP/tgsim.out")
         [[ -n $TGSIM_URL ]] && break
@@ -176,7 +180,7 @@ if want live; then
         PLUS7_COURIER_AUTO=0 PLUS7_LOG_LEVEL=warn PLUS7_OZON_IMPORT_INTERVAL_S=0 \
         "$PLUS7D" serve >"$TMP/plus7d.out" 2>"$TMP/plus7d.err" </dev/null &
     P7=$!
-    PIDS+=("$P7")
+    RUNNING[$P7]=plus7d
     for _ in $(seq 1 150); do
         [[ $(curl -s --max-time 2 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/healthz") == 200 &&
            $(curl -s --max-time 2 "$TGSIM_URL/bot$TOKEN/getWebhookInfo") == *"127.0.0.1:$PORT/telegram/webhook"* ]] &&
@@ -191,18 +195,18 @@ if want live; then
     ((left == 0)) || log "warning: $left updates still unprocessed after the run"
     kept=$(sql -c "SELECT count(*) FROM courier_points")
     log "tg_inbox: $(sql -c "SELECT count(*) FROM tg_inbox") stored; courier_points $kept"
-    stop "$P7"
-    stop "$TGSIM_PID"
+    halt "$P7"
+    halt "$TGSIM_PID"
 
     CPORT=$(free_port)
     "$BUILD/bench/couriers_live_ceiling" "$CPORT" 96 plus7_bench_ceiling "$DB" >"$TMP/ceiling.out" \
         2>"$TMP/ceiling.err" </dev/null &
     CP=$!
-    PIDS+=("$CP")
+    RUNNING[$CP]=live_ceiling
     for _ in $(seq 1 100); do grep -q ready "$TMP/ceiling.out" && break; sleep 0.1; done
     grep -q ready "$TMP/ceiling.out" || { cat "$TMP/ceiling.err" >&2; die "live_ceiling did not start"; }
     live_run ceiling "$CPORT" "$CP" 2000000
-    stop "$CP"
+    halt "$CP"
 
     P=$TMP/plus7d.txt C=$TMP/ceiling.txt
     json couriers_live points_per_s "$(calc "$(val "$P" ok) / $(val "$P" seconds)")" points/s \

@@ -17,7 +17,6 @@
  * (requests, websocket callbacks); the listener. g_mu guards the socket list;
  * frames are written under it so no socket is written after its close.
  */
-
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>

@@ -27,7 +27,6 @@
  * client). Shared state: the per-courier rings (written by senders before
  * the POST, read by the reader) under g_ring_mu; counters are atomics.
  */
-
 #include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
