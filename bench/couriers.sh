@@ -168,7 +168,7 @@ if want live; then
     TGSIM_PID=$!
     RUNNING[$TGSIM_PID]=tgsim
     for _ in $(seq 1 100); do
-        TGSIM_URL=$(sed -n 's/^tgsim listening on \(http:[^ ]*\)$/\1/p' "$TMP/tgsim.out")
+        TGSIM_URL=$(sed -n 's/^tgsim listening on \(http:[^ ]*\)$/\1/p' "$TMP/tgsim.out" 2>/dev/null || true)
         [[ -n $TGSIM_URL ]] && break
         sleep 0.1
     done
