@@ -105,8 +105,9 @@ $$;
 -- plpgsql, not sql: a sql function with a FROM is never inlined, so every
 -- call (one per live point, per assignment, per listed courier) parsed and
 -- planned its body again; plpgsql keeps the plan for the session
--- (bench/couriers.sh measured courier_point() 0.57 → 0.21 ms a call and
--- courier_auto_assign() of 10,000 deliveries 56 → 10 s).
+-- (interleaved A/B on one connection: courier_point() 0.40 → 0.22–0.27 ms
+-- a call; courier_auto_assign() of 10,000 deliveries 11.6–11.9 → 9.9–10.0 s;
+-- docs/benchmarks.md, "Couriers").
 CREATE FUNCTION courier_live(p_id integer) RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
 BEGIN
     RETURN (SELECT jsonb_build_object(
