@@ -39,14 +39,27 @@ async function act(uid, action, body = {}) {
     return r.body;
 }
 
+/* Waits until the bot has sent n messages to the private chat of uid. */
+async function botMessages(uid, n, timeoutMs = 30000) {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+        const r = await tg('GET', `/control/chats/${uid}`);
+        if (r.status === 200 && r.body && r.body.bot_messages >= n) return;
+        if (Date.now() > end) throw new Error(`chat ${uid}: fewer than ${n} bot messages`);
+        await new Promise((res) => setTimeout(res, 100));
+    }
+}
+
 /* A courier registers, starts a shift and shares a live location. */
 async function courierOnShift(c, lat, lon) {
     assert.equal((await plus7d(['role', c.phone, 'courier'])).code, 0);
     assert.equal((await tg('POST', '/control/users', { id: c.id, first_name: c.name, phone: c.phone })).status, 200);
     await act(c.id, 'command', { command: 'start' });
-    await act(c.id, 'press_reply', { text: T.T_BTN_SHARE_PHONE, force: true });
+    await botMessages(c.id, 1);   // the greeting with the share-phone button
+    await act(c.id, 'press_reply', { text: T.T_BTN_SHARE_PHONE });
     await sqlUntil("SELECT count(*) FROM users WHERE tg_user_id = :'u'", '1', { u: String(c.id) });
-    await act(c.id, 'press_reply', { text: T.T_BTN_SHIFT_START, force: true });
+    await botMessages(c.id, 2);   // the courier's menu
+    await act(c.id, 'press_reply', { text: T.T_BTN_SHIFT_START });
     await sqlUntil("SELECT count(*) FROM couriers WHERE tg_user_id = :'u' AND on_shift", '1', { u: String(c.id) });
     const m = await act(c.id, 'live_start', { latitude: lat, longitude: lon, live_period: 3600 });
     live[c.id] = m.message_id;
@@ -104,7 +117,7 @@ test('the admin opens the map: markers, zones, load, names as text', async () =>
     await page.click('form.login-form button[type=submit]');
     await page.waitForSelector('#logout');
     await page.click('nav a[href^="#/couriers"]');
-    await page.waitForSelector('#courier-map .leaflet-pane');
+    await page.waitForSelector('#courier-map .leaflet-map-pane', { state: 'attached' });
     const a = await courierId(A), b = await courierId(B);
     await markerBox(a);
     await markerBox(b);
