@@ -178,6 +178,39 @@ test('a quiet courier turns stale on the open page', async () => {
     await shot('couriers-stale');
 });
 
+test('assignment: bad input names the field, CSRF and role are checked', async () => {
+    const me = await (await page.request.get(`${base}/api/me`)).json();
+    const post = (body, headers = { 'X-CSRF-Token': me.csrf }, req = page.request) =>
+        req.post(`${base}/api/couriers/assign`, { data: body, headers });
+    let r = await post({ deliveries: 'x', courier: 1 });
+    assert.equal(r.status(), 400);
+    assert.equal((await r.json()).field, 'deliveries');
+    r = await post({ deliveries: [1], courier: 0 });
+    assert.equal(r.status(), 400);
+    assert.equal((await r.json()).field, 'courier');
+    r = await post({ deliveries: [1], courier: 1 }, {});
+    assert.equal(r.status(), 403);
+    r = await page.request.get(`${base}/api/couriers/999999/track`);
+    assert.equal(r.status(), 200);
+    assert.deepEqual((await r.json()).points, []);
+    r = await page.request.get(`${base}/api/couriers/abc/track`);
+    assert.equal(r.status(), 404);
+    // a manager may look but not assign
+    assert.equal((await plus7d(['user', 'add', 'manager2', 'manager'], `${PASSWORD}\n`)).code, 0);
+    const ctx = await browser.newContext();
+    const s = await ctx.request.post(`${base}/api/session`, { data: { login: 'manager2', password: PASSWORD } });
+    assert.equal(s.status(), 200);
+    const csrf = (await s.json()).csrf;
+    assert.equal((await ctx.request.get(`${base}/api/couriers/live`)).status(), 200);
+    r = await post({ deliveries: [1], courier: 1 }, { 'X-CSRF-Token': csrf }, ctx.request);
+    assert.equal(r.status(), 403);
+    await ctx.close();
+    // without a session: nothing
+    const anon = await browser.newContext();
+    assert.equal((await anon.request.get(`${base}/api/couriers/live`)).status(), 401);
+    await anon.close();
+});
+
 test('no script error and no dialog', () => {
     assert.deepEqual(pageErrors, []);
     assert.equal(dialogs, 0);
