@@ -211,6 +211,19 @@ test('assignment: bad input names the field, CSRF and role are checked', async (
     await anon.close();
 });
 
+test('the summary lists the couriers\' load of the day', async () => {
+    await sql("UPDATE deliveries SET stage = 'delivered', done_at = now() WHERE posting_number = '88100001-0001-1'");
+    const today = (await sql("SELECT msk_today()"))[0][0];
+    const r = await (await page.request.get(`${base}/api/analytics/couriers?from=${today}&to=${today}`)).json();
+    const rows = r.couriers.filter((c) => c.deliveries === 1);
+    assert.equal(rows.length, 1);
+    assert.ok(r.couriers.every((c) => c.shift_s > 0));
+    await page.goto(`${base}/#/summary?from=${today}&to=${today}`);
+    await page.waitForSelector('#couriers-load tbody tr[data-courier]');
+    assert.equal(await page.locator('#couriers-load tbody tr[data-courier]').count(), 2);
+    await shot('summary-couriers');
+});
+
 test('no script error and no dialog', () => {
     assert.deepEqual(pageErrors, []);
     assert.equal(dialogs, 0);
