@@ -195,7 +195,10 @@ export async function render(root, params) {
 function renderAssign(box, deliveries, couriers) {
     const open = deliveries.filter((d) => d.stage === 'new' || d.stage === 'assigned');
     const onShift = couriers.filter((c) => c.state !== 'off');
-    if (!open.length) { replace(box, h('h2', null, C.assign.title), h('p', null, C.assign.none)); return; }
+    if (!open.length) {
+        replace(box, h('h2', null, C.assign.title), h('p', null, deliveries.length ? C.assign.none : C.assign.empty));
+        return;
+    }
     const checks = open.map((d) => h('input', { type: 'checkbox', value: String(d.id), 'aria-label': d.posting }));
     const select = h('select', { 'aria-label': C.assign.courier },
         onShift.map((c) => h('option', { value: String(c.id) }, `${c.name} (${C.states[c.state] || c.state})`)));
