@@ -306,15 +306,59 @@ static int an_series(web_req_t *req)
     return web_dash_cjson(req, 200, o);
 }
 
-/* Courier load: couriers do not exist yet (a later issue adds them and
- * fills this list from their shifts); the parameters are still checked. */
+/* Courier load over the period (and zone): deliveries done, failed
+ * attempts, per day of the period, per hour on shift, shift time and km
+ * (sql/040_couriers.sql). */
+static const char an_couriers_sql[] =
+    "WITH d AS (SELECT courier_id, count(*) FILTER (WHERE stage = 'delivered') AS done,"
+    "                  sum(failed_attempts) AS failed"
+    "             FROM deliveries WHERE courier_id IS NOT NULL AND status = 'ordered'"
+    "              AND slot_date >= $1::date AND slot_date < $2::date AND ($3::int = 0 OR zone_id = $3::int)"
+    "            GROUP BY courier_id),"
+    "     s AS (SELECT courier_id, sum(extract(epoch FROM coalesce(ended_at, now()) - started_at)) AS shift_s,"
+    "                  sum(km) AS km"
+    "             FROM courier_shifts"
+    "            WHERE started_at >= ($1::date::timestamp AT TIME ZONE 'Europe/Moscow')"
+    "              AND started_at < ($2::date::timestamp AT TIME ZONE 'Europe/Moscow')"
+    "            GROUP BY courier_id)"
+    " SELECT c.id, c.name, coalesce(d.done, 0), coalesce(d.failed, 0),"
+    "        round(coalesce(d.done, 0)::numeric / greatest($2::date - $1::date, 1), 2),"
+    "        CASE WHEN coalesce(s.shift_s, 0) > 0 THEN round(coalesce(d.done, 0) / (s.shift_s / 3600.0)::numeric, 2) END,"
+    "        round(coalesce(s.shift_s, 0)), round(coalesce(s.km, 0)::numeric, 1)"
+    "   FROM couriers c LEFT JOIN d ON d.courier_id = c.id LEFT JOIN s ON s.courier_id = c.id"
+    "  WHERE d.courier_id IS NOT NULL OR s.courier_id IS NOT NULL"
+    "  ORDER BY 3 DESC, c.name, c.id";
+
 static int an_couriers(web_req_t *req)
 {
     web_dash_ctx_t c;
     web_dash_query_t q;
     if (web_dash_begin(req, WEB_DASH_ANALYST, &c) != RT_OK || an_params(req, &c, &q) != RT_OK) return RT_OK;
+    char zone[24];
+    snprintf(zone, sizeof zone, "%lld", (long long)q.zone);
+    const char *p[] = {q.from, q.to_next, zone};
+    PGresult *r = PQexecParams(c.db, an_couriers_sql, 3, NULL, p, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        LOG_WARN("dash_query_failed", "error=\"%s\"", PQresultErrorMessage(r));
+        c.broken = PQstatus(c.db) != CONNECTION_OK;
+        PQclear(r);
+        web_dash_end(&c);
+        return web_dash_error(req, 503, text_get(T_DASH_E_DB), NULL);
+    }
     web_dash_end(&c);
-    return web_dash_json(req, 200, "{\"couriers\":[]}");
+    static const char *const names[] = {"id", "name", "deliveries", "failed", "per_day", "per_hour", "shift_s", "km"};
+    cJSON *o = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(o, "couriers");
+    for (int i = 0; i < PQntuples(r); i++) {
+        cJSON *e = cJSON_CreateObject();
+        for (int k = 0; k < 8; k++) {
+            if (k == 1) cJSON_AddStringToObject(e, names[k], PQgetvalue(r, i, k));
+            else if (PQgetisnull(r, i, k)) cJSON_AddNullToObject(e, names[k]);
+            else cJSON_AddNumberToObject(e, names[k], an_num(r, i, k));
+        }
+        cJSON_AddItemToArray(a, e);
+    }
+    PQclear(r);
+    return web_dash_cjson(req, 200, o);
 }
 
 /* Contract: see web_dash.h. */

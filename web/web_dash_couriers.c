@@ -71,7 +71,7 @@ static int cr_day(web_req_t *req, char day[11])
     web_dash_query_t q;
     const char *field = NULL;
     text_id_t err;
-    if (web_dash_query_parse(req->ri->query_string, time(NULL), &q, &field, &err) != RT_OK) {
+    if (web_dash_query_parse(req->query, time(NULL), &q, &field, &err) != RT_OK) {
         web_dash_error(req, 400, text_get(err), field);
         return RT_EINVAL;
     }

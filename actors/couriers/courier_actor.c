@@ -39,17 +39,10 @@ enum { CA_CORR_READ = 1, CA_CORR_WRITE };
 
 typedef struct courier_state {
     bool busy, again;
-    char *owned[COURIER_BATCH * 4];
-    int nowned;
+    courier_strs_t strs;    /* what the in-flight transaction's parameters point into */
 } courier_state_t;
 
-static void courier_owned_free(courier_state_t *st)
-{
-    for (int i = 0; i < st->nowned; i++) free(st->owned[i]);
-    st->nowned = 0;
-}
-
-static void courier_state_free(void *p) { courier_owned_free(p); }
+static void courier_state_free(void *p) { courier_strs_free(&((courier_state_t *)p)->strs); }
 
 static const char ca_sql_on_the_way[] =
     "SELECT d.id, d.posting_number, d.card_gen, u.chat_id, d.lat, d.lon, c.lat, c.lon,"
@@ -81,20 +74,6 @@ static void courier_read(rt_actor_t *self, courier_state_t *st)
     if (rt_pg_query(self, CA_CORR_READ, ca_sql_on_the_way, 1, params) != RT_OK) st->busy = false;
 }
 
-static const char *courier_keep(courier_state_t *st, char *s)
-{
-    if (s && st->nowned < (int)(sizeof st->owned / sizeof st->owned[0])) st->owned[st->nowned++] = s;
-    else if (s) { free(s); return NULL; }
-    return s;
-}
-
-static const char *courier_fmt(courier_state_t *st, const char *fmt, long long v)
-{
-    char *s = malloc(32);
-    if (s) snprintf(s, 32, fmt, v);
-    return courier_keep(st, s);
-}
-
 /* Decide per delivery; queue the statements as one transaction. */
 static void courier_on_way(rt_actor_t *self, courier_state_t *st, const rt_pg_result_t *r)
 {
@@ -121,8 +100,8 @@ static void courier_on_way(rt_actor_t *self, courier_state_t *st, const rt_pg_re
             if (near_sent && near_sent[0] == 't') continue;
             snprintf(html, sizeof html, text_get(T_CL_NEAR), posting);
             params[n][0] = rt_pg_value(r, i, 0);
-            params[n][1] = courier_fmt(st, "%lld", (long long)chat);
-            params[n][2] = courier_keep(st, tg_params_send_message(chat, html, NULL));
+            params[n][1] = courier_strs_i64(&st->strs, (long long)chat);
+            params[n][2] = courier_strs_keep(&st->strs, tg_params_send_message(chat, html, NULL));
             stmts[n] = (rt_pg_stmt_t){ca_sql_near, 3, params[n]};
             n++;
             continue;
@@ -133,10 +112,10 @@ static void courier_on_way(rt_actor_t *self, courier_state_t *st, const rt_pg_re
         cc_hhmm(eta, hhmm, sizeof hhmm);
         snprintf(html, sizeof html, text_get(T_CL_ETA_UPDATE), posting, hhmm);
         params[n][0] = rt_pg_value(r, i, 0);
-        params[n][1] = courier_fmt(st, "%lld", (long long)chat);
-        params[n][2] = courier_keep(st, tg_params_send_message(chat, html, NULL));
-        params[n][3] = courier_fmt(st, "%lld", (long long)eta);
-        params[n][4] = courier_fmt(st, "%lld", ETA_DRIFT_MS);
+        params[n][1] = courier_strs_i64(&st->strs, (long long)chat);
+        params[n][2] = courier_strs_keep(&st->strs, tg_params_send_message(chat, html, NULL));
+        params[n][3] = courier_strs_i64(&st->strs, (long long)eta);
+        params[n][4] = courier_strs_i64(&st->strs, ETA_DRIFT_MS);
         stmts[n] = (rt_pg_stmt_t){ca_sql_eta, 5, params[n]};
         n++;
     }
@@ -144,7 +123,7 @@ static void courier_on_way(rt_actor_t *self, courier_state_t *st, const rt_pg_re
         for (int j = 0; j < stmts[k].nparams; j++)
             if (!stmts[k].params[j]) n = 0;   /* out of memory: try at the next poke */
     if (n == 0 || rt_pg_tx(self, CA_CORR_WRITE, n, stmts) != RT_OK) {
-        courier_owned_free(st);
+        courier_strs_free(&st->strs);
         st->busy = false;
         if (st->again) courier_read(self, st);
     }
@@ -163,7 +142,7 @@ static int courier_handle(rt_actor_t *self, const rt_msg_t *m)
             courier_on_way(self, st, r);
             return RT_OK;
         }
-        courier_owned_free(st);
+        courier_strs_free(&st->strs);
         if (r && r->status == RT_OK) courier_kick_gateway(rt_self_runtime(self));
         else LOG_WARN("courier_notify_failed", "courier=%s", rt_self_key(self));
         st->busy = false;

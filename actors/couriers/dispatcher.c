@@ -44,24 +44,10 @@ enum { DISP_CORR_STALE = 1, DISP_CORR_ASSIGN, DISP_CORR_CARDS, DISP_CORR_CARDS_D
 typedef struct disp_state {
     bool busy, again, queued;
     uint32_t tick_timer;
-    char *owned[DISP_BATCH * 3];
-    int nowned;
+    courier_strs_t strs;    /* what the in-flight transaction's parameters point into */
 } disp_state_t;
 
-static void disp_owned_free(disp_state_t *st)
-{
-    for (int i = 0; i < st->nowned; i++) free(st->owned[i]);
-    st->nowned = 0;
-}
-
-static void disp_state_free(void *p) { disp_owned_free(p); }
-
-static const char *disp_keep(disp_state_t *st, char *s)
-{
-    if (s && st->nowned < (int)(sizeof st->owned / sizeof st->owned[0])) st->owned[st->nowned++] = s;
-    else if (s) { free(s); return NULL; }
-    return s;
-}
+static void disp_state_free(void *p) { courier_strs_free(&((disp_state_t *)p)->strs); }
 
 void courier_kick_gateway(rt_runtime_t *rt)
 {
@@ -217,13 +203,13 @@ static void disp_on_cards(rt_actor_t *self, disp_state_t *st, const rt_pg_result
         params[n][0] = rt_pg_value(r, i, 0);
         params[n][1] = rt_pg_value(r, i, 1);
         params[n][2] = rt_pg_value(r, i, 3);
-        params[n][3] = disp_keep(st, disp_card(r, i, chat));
+        params[n][3] = courier_strs_keep(&st->strs, disp_card(r, i, chat));
         if (!params[n][3]) continue;
         stmts[n] = (rt_pg_stmt_t){disp_sql_card_send, 4, params[n]};
         n++;
     }
     if (n == 0 || rt_pg_tx(self, DISP_CORR_CARDS_DONE, n, stmts) != RT_OK) {
-        disp_owned_free(st);
+        courier_strs_free(&st->strs);
         disp_step(self, st, DISP_CORR_HOME, disp_sql_home, 0, NULL);
     }
 }
@@ -251,13 +237,13 @@ static void disp_on_home(rt_actor_t *self, disp_state_t *st, const rt_pg_result_
         tg_kb_inline_button(row, text_get(T_CL_BTN_HOME_MOVE), data);
         params[n][0] = rt_pg_value(r, i, 0);
         params[n][1] = rt_pg_value(r, i, 2);
-        params[n][2] = disp_keep(st, tg_params_send_message(chat, html, kb));
+        params[n][2] = courier_strs_keep(&st->strs, tg_params_send_message(chat, html, kb));
         if (!params[n][2]) continue;
         stmts[n] = (rt_pg_stmt_t){disp_sql_home_send, 3, params[n]};
         n++;
     }
     if (n == 0 || rt_pg_tx(self, DISP_CORR_HOME_DONE, n, stmts) != RT_OK) {
-        disp_owned_free(st);
+        courier_strs_free(&st->strs);
         st->busy = false;
     }
 }
@@ -307,7 +293,7 @@ static int disp_handle(rt_actor_t *self, const rt_msg_t *m)
         disp_on_cards(self, st, r);
         break;
     case DISP_CORR_CARDS_DONE:
-        disp_owned_free(st);
+        courier_strs_free(&st->strs);
         if (r->status == RT_OK) st->queued = true;
         disp_step(self, st, DISP_CORR_HOME, disp_sql_home, 0, NULL);
         break;
@@ -315,7 +301,7 @@ static int disp_handle(rt_actor_t *self, const rt_msg_t *m)
         disp_on_home(self, st, r);
         break;
     case DISP_CORR_HOME_DONE:
-        disp_owned_free(st);
+        courier_strs_free(&st->strs);
         if (r->status == RT_OK) st->queued = true;
         st->busy = false;
         break;

@@ -39,14 +39,27 @@ async function act(uid, action, body = {}) {
     return r.body;
 }
 
+/* Waits until the bot has sent n messages to the private chat of uid. */
+async function botMessages(uid, n, timeoutMs = 30000) {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+        const r = await tg('GET', `/control/chats/${uid}`);
+        if (r.status === 200 && r.body && r.body.bot_messages >= n) return;
+        if (Date.now() > end) throw new Error(`chat ${uid}: fewer than ${n} bot messages`);
+        await new Promise((res) => setTimeout(res, 100));
+    }
+}
+
 /* A courier registers, starts a shift and shares a live location. */
 async function courierOnShift(c, lat, lon) {
     assert.equal((await plus7d(['role', c.phone, 'courier'])).code, 0);
     assert.equal((await tg('POST', '/control/users', { id: c.id, first_name: c.name, phone: c.phone })).status, 200);
     await act(c.id, 'command', { command: 'start' });
-    await act(c.id, 'press_reply', { text: T.T_BTN_SHARE_PHONE, force: true });
+    await botMessages(c.id, 1);   // the greeting with the share-phone button
+    await act(c.id, 'press_reply', { text: T.T_BTN_SHARE_PHONE });
     await sqlUntil("SELECT count(*) FROM users WHERE tg_user_id = :'u'", '1', { u: String(c.id) });
-    await act(c.id, 'press_reply', { text: T.T_BTN_SHIFT_START, force: true });
+    await botMessages(c.id, 2);   // the courier's menu
+    await act(c.id, 'press_reply', { text: T.T_BTN_SHIFT_START });
     await sqlUntil("SELECT count(*) FROM couriers WHERE tg_user_id = :'u' AND on_shift", '1', { u: String(c.id) });
     const m = await act(c.id, 'live_start', { latitude: lat, longitude: lon, live_period: 3600 });
     live[c.id] = m.message_id;
@@ -104,7 +117,7 @@ test('the admin opens the map: markers, zones, load, names as text', async () =>
     await page.click('form.login-form button[type=submit]');
     await page.waitForSelector('#logout');
     await page.click('nav a[href^="#/couriers"]');
-    await page.waitForSelector('#courier-map .leaflet-pane');
+    await page.waitForSelector('#courier-map .leaflet-map-pane', { state: 'attached' });
     const a = await courierId(A), b = await courierId(B);
     await markerBox(a);
     await markerBox(b);
@@ -163,6 +176,52 @@ test('a quiet courier turns stale on the open page', async () => {
         return el && el.getAttribute('data-state') === 'stale';
     }, b, { timeout: 40000 });
     await shot('couriers-stale');
+});
+
+test('assignment: bad input names the field, CSRF and role are checked', async () => {
+    const me = await (await page.request.get(`${base}/api/me`)).json();
+    const post = (body, headers = { 'X-CSRF-Token': me.csrf }, req = page.request) =>
+        req.post(`${base}/api/couriers/assign`, { data: body, headers });
+    let r = await post({ deliveries: 'x', courier: 1 });
+    assert.equal(r.status(), 400);
+    assert.equal((await r.json()).field, 'deliveries');
+    r = await post({ deliveries: [1], courier: 0 });
+    assert.equal(r.status(), 400);
+    assert.equal((await r.json()).field, 'courier');
+    r = await post({ deliveries: [1], courier: 1 }, {});
+    assert.equal(r.status(), 403);
+    r = await page.request.get(`${base}/api/couriers/999999/track`);
+    assert.equal(r.status(), 200);
+    assert.deepEqual((await r.json()).points, []);
+    r = await page.request.get(`${base}/api/couriers/abc/track`);
+    assert.equal(r.status(), 404);
+    // a manager may look but not assign
+    assert.equal((await plus7d(['user', 'add', 'manager2', 'manager'], `${PASSWORD}\n`)).code, 0);
+    const ctx = await browser.newContext();
+    const s = await ctx.request.post(`${base}/api/session`, { data: { login: 'manager2', password: PASSWORD } });
+    assert.equal(s.status(), 200);
+    const csrf = (await s.json()).csrf;
+    assert.equal((await ctx.request.get(`${base}/api/couriers/live`)).status(), 200);
+    r = await post({ deliveries: [1], courier: 1 }, { 'X-CSRF-Token': csrf }, ctx.request);
+    assert.equal(r.status(), 403);
+    await ctx.close();
+    // without a session: nothing
+    const anon = await browser.newContext();
+    assert.equal((await anon.request.get(`${base}/api/couriers/live`)).status(), 401);
+    await anon.close();
+});
+
+test('the summary lists the couriers\' load of the day', async () => {
+    await sql("UPDATE deliveries SET stage = 'delivered', done_at = now() WHERE posting_number = '88100001-0001-1'");
+    const today = (await sql("SELECT msk_today()"))[0][0];
+    const r = await (await page.request.get(`${base}/api/analytics/couriers?from=${today}&to=${today}`)).json();
+    const rows = r.couriers.filter((c) => c.deliveries === 1);
+    assert.equal(rows.length, 1);
+    assert.ok(r.couriers.every((c) => c.shift_s > 0));
+    await page.goto(`${base}/#/summary?from=${today}&to=${today}`);
+    await page.waitForSelector('#couriers-load tbody tr[data-courier]');
+    assert.equal(await page.locator('#couriers-load tbody tr[data-courier]').count(), 2);
+    await shot('summary-couriers');
 });
 
 test('no script error and no dialog', () => {

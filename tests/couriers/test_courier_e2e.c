@@ -246,6 +246,19 @@ static cJSON *pick_and_go(long long courier, const cJSON *card, const char *id)
     return m;
 }
 
+/* Courier A on shift at Donetsk; a delivery of today (its own window at
+ * `hour`) to (lat, lon); its card picked up and the courier on the way.
+ * Fills id (24 bytes) and *card; returns the message with «📦 Доставлено». */
+static cJSON *on_the_way(const char *posting, long long client, const char *phone, int hour, double lat, double lon,
+                         char *id, cJSON **card)
+{
+    on_shift_at(COURIER_A, DONETSK_LAT, DONETSK_LON);
+    snprintf(id, 24, "%s", delivery_today(posting, client, phone, hour, lat, lon));
+    *card = card_of(COURIER_A, posting);
+    T_CHECK(*card != NULL);
+    return pick_and_go(COURIER_A, *card, id);
+}
+
 /* ---- the cases ------------------------------------------------------------------------- */
 
 T_CASE_TAGGED(shift_and_live_track, "e2e")
@@ -364,13 +377,10 @@ T_CASE_TAGGED(assigned_card_pin_and_eta, "e2e")
 T_CASE_TAGGED(three_wrong_pins_lock_until_unlocked_then_photo, "e2e")
 {
     T_START();
-    on_shift_at(COURIER_A, DONETSK_LAT, DONETSK_LON);
     const char *posting = "72000002-0001-1";
     char id[24];
-    snprintf(id, sizeof id, "%s", delivery_today(posting, CLIENT_1, PHONE_C1, 7, DONETSK_LAT + 0.01, DONETSK_LON));
-    cJSON *card = card_of(COURIER_A, posting);
-    T_CHECK(card != NULL);
-    cJSON *go = pick_and_go(COURIER_A, card, id);
+    cJSON *card;
+    cJSON *go = on_the_way(posting, CLIENT_1, PHONE_C1, 7, DONETSK_LAT + 0.01, DONETSK_LON, id, &card);
     press(COURIER_A, go, button(go, "cr:ok:"));
     cJSON_Delete(wait_text(COURIER_A, head_of(T_CR_ASK_PIN)));
     const char *pin = e2e_sqls("SELECT pin FROM deliveries WHERE id = $1::bigint", id, NULL);
@@ -414,13 +424,10 @@ T_CASE_TAGGED(three_wrong_pins_lock_until_unlocked_then_photo, "e2e")
 T_CASE_TAGGED(failed_attempt_then_one_tap_new_slot, "e2e")
 {
     T_START();
-    on_shift_at(COURIER_A, DONETSK_LAT, DONETSK_LON);
     const char *posting = "72000003-0001-1";
     char id[24];
-    snprintf(id, sizeof id, "%s", delivery_today(posting, CLIENT_2, PHONE_C2, 8, DONETSK_LAT - 0.01, DONETSK_LON));
-    cJSON *card = card_of(COURIER_A, posting);
-    T_CHECK(card != NULL);
-    cJSON *go = pick_and_go(COURIER_A, card, id);
+    cJSON *card;
+    cJSON *go = on_the_way(posting, CLIENT_2, PHONE_C2, 8, DONETSK_LAT - 0.01, DONETSK_LON, id, &card);
     press(COURIER_A, go, button(go, "cr:no:"));
     cJSON *m = wait_text(COURIER_A, "Почему не удалось");
     T_CHECK(m != NULL);
@@ -527,13 +534,10 @@ T_CASE_TAGGED(todays_route_in_visiting_order, "e2e")
 T_CASE_TAGGED(kill9_mid_shift_keeps_track_assignment_and_pin, "e2e slow")
 {
     T_START();
-    on_shift_at(COURIER_A, DONETSK_LAT, DONETSK_LON);
     const char *posting = "72000006-0001-1";
     char id[24];
-    snprintf(id, sizeof id, "%s", delivery_today(posting, CLIENT_2, PHONE_C2, 11, DONETSK_LAT + 0.005, DONETSK_LON));
-    cJSON *card = card_of(COURIER_A, posting);
-    T_CHECK(card != NULL);
-    cJSON *go = pick_and_go(COURIER_A, card, id);
+    cJSON *card;
+    cJSON *go = on_the_way(posting, CLIENT_2, PHONE_C2, 11, DONETSK_LAT + 0.005, DONETSK_LON, id, &card);
     char pin[8];
     snprintf(pin, sizeof pin, "%s", e2e_sqls("SELECT pin FROM deliveries WHERE id = $1::bigint", id, NULL));
     long long points = e2e_sql_int("SELECT count(*) FROM courier_points p JOIN couriers c ON c.id = p.courier_id"

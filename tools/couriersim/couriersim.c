@@ -139,11 +139,26 @@ static cJSON *cs_act(long long uid, const char *action, const char *body)
 
 static void cs_act_quiet(long long uid, const char *action, const char *body) { cJSON_Delete(cs_act(uid, action, body)); }
 
+/* Waits (up to 30 s) until the bot has sent `n` messages to uid's chat. */
+static bool cs_wait_bot(long long uid, int n)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/control/chats/%lld", uid);
+    for (int i = 0; i < 300 && !cs_stop; i++) {
+        cJSON *j = cs_call("GET", path, NULL);
+        int got = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(j, "bot_messages"));
+        cJSON_Delete(j);
+        if (got >= n) return true;
+        usleep(100000);
+    }
+    return false;
+}
+
+/* A button of the current reply keyboard, as a person presses it. */
 static void cs_press_reply(long long uid, text_id_t label)
 {
     cJSON *b = cJSON_CreateObject();
     cJSON_AddStringToObject(b, "text", text_get(label));
-    cJSON_AddBoolToObject(b, "force", true);
     char *s = cJSON_PrintUnformatted(b);
     cs_act_quiet(uid, "press_reply", s);
     free(s);
@@ -227,9 +242,18 @@ static int cs_setup(PGconn *db, cs_courier_t *c, int i, long long first_id)
     cJSON *u = cs_call("POST", "/control/users", body);
     if (!u) return -1;
     cJSON_Delete(u);
+    /* a courier already registered (a restart of the tool) keeps its chat */
+    char path[128];
+    snprintf(path, sizeof path, "/control/chats/%lld", c->uid);
+    cJSON *chat = cs_call("GET", path, NULL);
+    int seen = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(chat, "bot_messages"));
+    cJSON_Delete(chat);
     cs_act_quiet(c->uid, "command", "{\"command\":\"start\"}");
+    if (!cs_wait_bot(c->uid, seen + 1)) return -1;
     cs_press_reply(c->uid, T_BTN_SHARE_PHONE);
+    if (!cs_wait_bot(c->uid, seen + 2)) return -1;
     cs_press_reply(c->uid, T_BTN_SHIFT_START);
+    if (!cs_wait_bot(c->uid, seen + 3)) return -1;
     cs_live(c, true);
     return 0;
 }

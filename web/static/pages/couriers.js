@@ -33,8 +33,10 @@ const STAGE_COLORS = { new: '#c23b3b', assigned: '#7b4fb8', picked: '#0b5cad', e
     delivered: '#2e9d5b', failed: '#d9822b' };
 const CENTER = [48.0159, 37.8028];   // Donetsk
 
+/* The page's own day (hash parameter `day`): the shared period's from/to
+ * mean a range, a map shows one day. */
 function dayOf(query) {
-    const d = query.get('from');
+    const d = query.get('day');
     return isDate(d) ? d : mskToday();
 }
 
@@ -55,7 +57,7 @@ export async function render(root, params) {
     const dayInput = h('input', { type: 'date', id: 'courier-day', 'aria-label': C.day, props: { value: day } });
     dayInput.addEventListener('change', () => {
         const next = new URLSearchParams(parseHash().query);
-        if (isDate(dayInput.value)) next.set('from', dayInput.value); else next.delete('from');
+        if (isDate(dayInput.value)) next.set('day', dayInput.value); else next.delete('day');
         go(['couriers'], next);
     });
     const mapEl = h('div', { id: 'courier-map', class: 'courier-map', role: 'region', 'aria-label': C.map });
@@ -95,8 +97,10 @@ export async function render(root, params) {
 
     // the day's deliveries as pins
     const pins = L.layerGroup().addTo(map);
+    const pinPoints = [];
     for (const d of deliveries.deliveries || []) {
         if (typeof d.lat !== 'number' || typeof d.lon !== 'number') continue;
+        if (d.stage !== 'delivered' && d.stage !== 'failed') pinPoints.push([d.lat, d.lon]);
         const pop = h('div', { class: 'pin-popup' },
             h('a', { href: buildHash(['orders', String(d.posting)]) }, d.posting),
             h('div', null, d.address || ''),
@@ -137,8 +141,7 @@ export async function render(root, params) {
             h('td', null, num(l.failed ?? 0)),
             h('td', null, num(c.left ?? l.left ?? 0)),
             h('td', null, num(l.km ?? 0)),
-            h('td', null, dur(l.shift_s ?? 0)),
-            h('td', { class: 'at' }, dateTime(c.at)));
+            h('td', { title: C.last_point(dateTime(c.at)) }, dur(l.shift_s ?? 0)));
         const old = rows.get(c.id);
         if (old) old.replaceWith(tr); else listBody.appendChild(tr);
         rows.set(c.id, tr);
@@ -166,7 +169,11 @@ export async function render(root, params) {
     }
     for (const l of load.couriers || []) if (!known.has(l.id)) rowFor({ ...l, left: l.left });
     if (!rows.size) listBody.appendChild(h('tr', null, h('td', { colspan: String(C.cols.length) }, C.empty)));
-    if (bounds.length) map.fitBounds(bounds, { maxZoom: 13 });
+    // where the couriers are (else the zones)
+    const located = [...known.values()].filter((c) => c.state !== 'off' && typeof c.lat === 'number')
+        .map((c) => [c.lat, c.lon]).concat(pinPoints);
+    if (located.length) map.fitBounds(located, { maxZoom: 14, padding: [40, 40] });
+    else if (bounds.length) map.fitBounds(bounds, { maxZoom: 13 });
 
     const unsubscribe = live.subscribe('courier', (f) => {
         const c = f.courier;
@@ -188,7 +195,10 @@ export async function render(root, params) {
 function renderAssign(box, deliveries, couriers) {
     const open = deliveries.filter((d) => d.stage === 'new' || d.stage === 'assigned');
     const onShift = couriers.filter((c) => c.state !== 'off');
-    if (!open.length) { replace(box, h('h2', null, C.assign.title), h('p', null, C.assign.none)); return; }
+    if (!open.length) {
+        replace(box, h('h2', null, C.assign.title), h('p', null, deliveries.length ? C.assign.none : C.assign.empty));
+        return;
+    }
     const checks = open.map((d) => h('input', { type: 'checkbox', value: String(d.id), 'aria-label': d.posting }));
     const select = h('select', { 'aria-label': C.assign.courier },
         onShift.map((c) => h('option', { value: String(c.id) }, `${c.name} (${C.states[c.state] || c.state})`)));
