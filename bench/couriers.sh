@@ -153,7 +153,7 @@ live_run() {   # NAME PORT SERVER_PID UPDATE_ID0 — one load run; OUT in $TMP/N
 
 if want live; then
     log "live: $NCOUR couriers, a point each every $PERIOD_MS ms for $SECS s, $NCLIENTS dashboards"
-    sql -v n="$NCOUR" -v tg0="$TG0" -f "$HERE/load_live.sql"
+    sql -v n="$NCOUR" -v tg0="$TG0" -f "$HERE/load_live.sql" >&2
     : >"$TMP/tokens"
     for ((i = 0; i < NCLIENTS; i++)); do
         t=$(openssl rand -hex 32)
@@ -226,7 +226,7 @@ fi
 # ---------------------------------------------------------- assignment, routes
 if want assign; then
     log "assign: $NDEL deliveries today, $NSHIFT couriers on shift, capacity $CAP, batches of $BATCH"
-    sql -v ndel="$NDEL" -v ncour="$NSHIFT" -f "$HERE/load_assign.sql"
+    sql -v ndel="$NDEL" -v ncour="$NSHIFT" -f "$HERE/load_assign.sql" >&2
     "$BUILD/bench/couriers_assign_route" "$DB" "$CAP" "$BATCH" >"$TMP/assign.txt" 2>"$TMP/assign.err" ||
         { cat "$TMP/assign.err" >&2; die "assign_route failed"; }
     log "batches: $(tr '\n' ' ' <"$TMP/assign.txt")"
