@@ -274,17 +274,27 @@ END $$;
 -- Automatic assignment of today's unassigned deliveries, earliest slot
 -- first: among couriers on shift (not stale) whose zone matches and who
 -- have fewer than p_capacity deliveries in that slot, the least loaded
--- today, then the nearest by last position. Returns how many it assigned.
+-- today, then the nearest by last position. Stops after p_limit
+-- assignments. Deliveries no courier can take now (no one on shift in the
+-- zone, or the window full for everyone) are passed over, and once a
+-- (zone, window) pair had no taker the rest of that pair is skipped, so
+-- they never hold up later windows and other zones. Returns how many it
+-- assigned.
 CREATE FUNCTION courier_auto_assign(p_capacity integer, p_limit integer) RETURNS integer
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     d record;
     pick integer;
     n integer := 0;
+    full_pairs text[] := '{}';
 BEGIN
-    FOR d IN SELECT id, zone_id, slot_id, slot_date, lat, lon FROM deliveries
-              WHERE status = 'ordered' AND stage = 'new' AND slot_date = msk_today()
-              ORDER BY slot_start, id LIMIT p_limit FOR UPDATE SKIP LOCKED LOOP
+    FOR d IN SELECT x.id, x.zone_id, x.slot_id, x.slot_date, x.lat, x.lon FROM deliveries x
+              WHERE x.status = 'ordered' AND x.stage = 'new' AND x.slot_date = msk_today()
+                AND EXISTS (SELECT 1 FROM couriers c WHERE c.on_shift AND NOT c.stale
+                               AND (c.zone_id IS NULL OR c.zone_id = x.zone_id))
+              ORDER BY x.slot_start, x.id FOR UPDATE OF x SKIP LOCKED LOOP
+        CONTINUE WHEN (d.zone_id || ':' || d.slot_id) = ANY (full_pairs);
+        pick := NULL;
         SELECT c.id INTO pick FROM couriers c
          WHERE c.on_shift AND NOT c.stale AND (c.zone_id IS NULL OR c.zone_id = d.zone_id)
            AND (SELECT count(*) FROM deliveries x
@@ -297,9 +307,12 @@ BEGIN
                        ELSE geo_distance_m(c.lat, c.lon, d.lat, d.lon) END,
                   c.id
          LIMIT 1;
-        CONTINUE WHEN pick IS NULL;
+        IF pick IS NULL THEN
+            full_pairs := full_pairs || (d.zone_id || ':' || d.slot_id);
+            CONTINUE;
+        END IF;
         IF delivery_assign(d.id, pick) >= 0 THEN n := n + 1; END IF;
-        pick := NULL;
+        EXIT WHEN n >= p_limit;
     END LOOP;
     RETURN n;
 END $$;
