@@ -97,6 +97,7 @@ static bool cr_flag(const conv_rows_t *r, int row, const char *col)
 /* The sender's couriers row, or RT_PENDING. *on_shift etc. filled when found. */
 typedef struct cr_self {
     bool exists, on_shift, stale;
+    bool on_the_way;             /* a delivery of theirs is en route: its client waits for news */
     int64_t live_message_id;
 } cr_self_t;
 
@@ -113,6 +114,7 @@ static int cr_self_get(const conv_ctx_t *ctx, conv_out_t *out, cr_self_t *me)
     me->exists = true;
     me->on_shift = cr_flag(r, 0, "on_shift");
     me->stale = cr_flag(r, 0, "stale");
+    me->on_the_way = cr_flag(r, 0, "on_the_way");
     const char *lm = conv_rows_value(r, 0, "live_message_id");
     me->live_message_id = lm ? strtoll(lm, NULL, 10) : 0;
     return RT_OK;
@@ -257,7 +259,7 @@ int conv_courier_location(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_
     const char *params[] = {cr_i64(ctx->tg_user_id, uid, sizeof uid), lat, lon, acc, head, at, period,
                             cr_i64(u->message_id, mid, sizeof mid), edited ? "true" : "false"};
     conv_sql(out, cr_sql_point, 9, params);
-    cc_poke_courier(out, ctx->tg_user_id);
+    if (me.on_the_way) cc_poke_courier(out, ctx->tg_user_id);   /* ETA, «подъезжает» */
     if (!edited) {
         conv_say(out, u->chat_id, text_get(u->live_period > 0 ? T_CR_LIVE_ON : T_CR_STATIC), NULL);
     } else if (u->message_id == me.live_message_id) {

@@ -74,7 +74,10 @@ static const conv_lookup_def_t conv_lookup_table[] = {
      "  FROM orders o WHERE o.posting_number = $1", "k", false},
     /* couriers (conv_courier*.c); schema: sql/040_couriers.sql */
     {CONV_NEED_COURIER,
-     "SELECT id, on_shift, stale, live_message_id, lat, lon FROM couriers WHERE tg_user_id = $1::bigint", "u", false},
+     "SELECT c.id, c.on_shift, c.stale, c.live_message_id, c.lat, c.lon,"
+     "       EXISTS (SELECT 1 FROM deliveries d WHERE d.courier_id = c.id AND d.status = 'ordered'"
+     "                  AND d.stage = 'en_route') AS on_the_way"
+     "  FROM couriers c WHERE c.tg_user_id = $1::bigint", "u", false},
     {CONV_NEED_COURIER_TODAY,
      "SELECT d.id, d.posting_number, d.address, d.lat, d.lon, to_char(d.slot_start, 'HH24:MI') AS t_start,"
      "       to_char(d.slot_end, 'HH24:MI') AS t_end, d.stage, d.card_gen"
