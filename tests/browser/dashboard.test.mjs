@@ -172,6 +172,11 @@ test('the summary shows the data set and draws its four charts', async () => {
     }
     const rows = await page.locator('#zones-table tbody tr[data-zone]').count();
     assert.ok(rows >= 2, `zone table rows: ${rows}`);
+    const zoneRow = (id) => page.locator(`#zones-table tr[data-zone="${id}"] td`).first().innerText();
+    assert.equal(await zoneRow(zoneIds.donetsk), String(count((o) => o.zone === 'donetsk')));
+    assert.equal(await zoneRow(zoneIds.makeevka), String(count((o) => o.zone === 'makeevka')));
+    // no couriers in this data set: the courier-load panel says so
+    await page.waitForSelector('#couriers [role=status]');
     await shot('summary');
 });
 
