@@ -293,7 +293,7 @@ export function launchBrowser() {
         executablePath: env.chromium, headless: true,
         // no background connections: the machine's network is closed and
         // the page under test is on the loopback
-        args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--no-first-run', '--disable-quic',
+        args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--no-first-run', '--disable-quic', '--lang=ru',
             '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
 }
