@@ -249,7 +249,7 @@ test('a client named <img src=x onerror=alert(1)> is shown as text', async () =>
     await shot('order-xss');
 });
 
-test('the orders list pages with «Показать ещё» and searches', async () => {
+test('the orders list pages with «Показать ещё», searches and filters by status', async () => {
     await page.goto(`${base}/#/orders`);
     await page.waitForSelector('#orders-table tbody tr[data-posting]');
     assert.equal(await page.locator('#orders-table tbody tr[data-posting]').count(), ORDERS.length);
@@ -278,6 +278,12 @@ test('the orders list pages with «Показать ещё» and searches', asyn
     await page.click('form.search button[type=submit]');
     await onlyRow(ORDERS.find((o) => o.xss).p);
     assert.match(page.url(), /q=ONERROR/);
+    // the status filter (the search cleared)
+    await page.goto(`${base}/#/orders`);
+    await page.waitForSelector('#orders-table tbody tr[data-posting]');
+    await page.selectOption('#status', 'cancelled');
+    await onlyRow(ORDERS.find((o) => o.end === 'cancelled').p);
+    assert.match(page.url(), /status=cancelled/);
 });
 
 test('a status change through the logistics webhook reaches open pages live', async () => {
