@@ -47,7 +47,7 @@ export const env = {
     chromium: process.env.CHROMIUM || '/usr/bin/chromium',
     adminDb: process.env.PLUS7_DB,
     token: '5000000000:browser-Token_x',
-    logisticsSecret: 'browser-logistics-secret',
+    logisticsSecret: 'browser-logistics-secret-0123456789abcdef',   // at least 32 characters
 };
 
 const state = {
