@@ -3,7 +3,7 @@
  * Purpose: manager and admin routes reading ONLY the rollups of
  * sql/021_dash_rollups.sql, never the raw orders (the one exception is the
  * live "waiting at pickup points" figure, read from the orders_status index
- * over the parcels that are at a pickup point now):
+ * over the facts of the parcels that are at a pickup point now):
  *   GET /api/analytics/summary   ?from&to&zone   the KPIs and the per-zone table
  *   GET /api/analytics/series    ?from&to&zone&group   points per day or hour
  *   GET /api/analytics/couriers  ?from&to&zone   courier load (empty until couriers land)
@@ -117,17 +117,16 @@ static const char an_hist_sql[] =
     " WHERE day >= $1::date AND day < $2::date AND ($3::int IS NULL OR zone_id = $3)"
     " GROUP BY metric, bucket HAVING sum(n) <> 0 ORDER BY metric, bucket";
 
+/* The parcels at pickup points now, from their facts (partial index
+ * dash_order_facts_waiting, sql/024_dash_waiting.sql). */
 static const char an_waiting_sql[] =
-    "SELECT count(*), coalesce(avg(extract(epoch FROM now() - o.pickup_arrived_at)), 0),"
-    "       count(*) FILTER (WHERE now() - o.pickup_arrived_at < interval '3 days'),"
-    "       count(*) FILTER (WHERE now() - o.pickup_arrived_at >= interval '3 days'"
-    "                          AND now() - o.pickup_arrived_at < interval '6 days'),"
-    "       count(*) FILTER (WHERE now() - o.pickup_arrived_at >= interval '6 days'"
-    "                          AND now() - o.pickup_arrived_at < interval '8 days'),"
-    "       count(*) FILTER (WHERE now() - o.pickup_arrived_at >= interval '8 days')"
-    "  FROM orders o LEFT JOIN dash_order_facts f ON f.posting_number = o.posting_number"
-    " WHERE o.status = 'at_pickup_point' AND o.pickup_arrived_at IS NOT NULL"
-    "   AND ($1::int IS NULL OR f.zone_id = $1)";
+    "SELECT count(*), coalesce(avg(extract(epoch FROM now() - pickup_at)), 0),"
+    "       count(*) FILTER (WHERE pickup_at > now() - interval '3 days'),"
+    "       count(*) FILTER (WHERE pickup_at <= now() - interval '3 days' AND pickup_at > now() - interval '6 days'),"
+    "       count(*) FILTER (WHERE pickup_at <= now() - interval '6 days' AND pickup_at > now() - interval '8 days'),"
+    "       count(*) FILTER (WHERE pickup_at <= now() - interval '8 days')"
+    "  FROM dash_order_facts"
+    " WHERE status = 'at_pickup_point' AND pickup_at IS NOT NULL AND ($1::int IS NULL OR zone_id = $1)";
 
 static const char an_broadcast_sql[] =
     "SELECT count(*), coalesce(sum(sent), 0) FROM broadcasts"
