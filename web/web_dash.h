@@ -122,5 +122,6 @@ int web_dash_session_register(void);
 int web_dash_orders_register(void);
 int web_dash_analytics_register(void);
 int web_dash_export_register(void);
+int web_dash_live_register(void);   /* plain GET /api/live: 401 / 426 */
 
 #endif

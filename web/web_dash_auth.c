@@ -73,6 +73,7 @@ int web_dash_register(const web_dash_cfg_t *cfg)
     if ((rc = web_dash_session_register()) != RT_OK) return rc;
     if ((rc = web_dash_orders_register()) != RT_OK) return rc;
     if ((rc = web_dash_analytics_register()) != RT_OK) return rc;
+    if ((rc = web_dash_live_register()) != RT_OK) return rc;
     return web_dash_export_register();
 }
 

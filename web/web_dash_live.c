@@ -14,7 +14,7 @@
  * notifications sent while it was away are lost, which pages tolerate (a
  * reconnecting page reloads what it shows).
  *
- * Exports: web_dash_live_start, web_dash_live_stop.
+ * Exports: web_dash_live_register, web_dash_live_start, web_dash_live_stop.
  * Threads: start/stop on the main thread (after web_server_start / before
  * web_server_stop); websocket callbacks on civetweb threads; the listener
  * on its own thread. g_live.mu guards the socket list; frames are written
@@ -34,6 +34,7 @@
 
 #include "rt.h"
 #include "rt_log.h"
+#include "texts.h"
 
 #define WEB_DASH_LIVE_MAX 1024
 #define WEB_DASH_LIVE_PING_MS 5000
@@ -156,6 +157,22 @@ static void *live_thread(void *arg)
     }
     PQfinish(db);
     return NULL;
+}
+
+/* GET /api/live without an Upgrade (civetweb hands upgrades to the
+ * websocket handler before any route): 401 without a session, else 426. */
+static int live_plain(web_req_t *req)
+{
+    web_dash_ctx_t c;
+    if (web_dash_begin(req, WEB_DASH_ANY, &c) != RT_OK) return RT_OK;
+    web_dash_end(&c);
+    return web_dash_error(req, 426, text_get(T_DASH_E_WEBSOCKET), NULL);
+}
+
+/* Contract: see web_dash.h. */
+int web_dash_live_register(void)
+{
+    return web_route_add("GET", "/api/live", live_plain);
 }
 
 /* Contract: see web_dash_live.h. */
