@@ -321,7 +321,9 @@ static int bc_confirm(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *o
         snprintf(who, sizeof who, text_get(T_BC_SEG_STATUS), order_status_name_ru(st));
     } else {
         const char *label = conv_rows_value(c, 0, "label");
-        esc = tg_html_escape(label ? label : arg);
+        char cut[64 * 4 + 1];   /* a zone's name, at most 64 characters here */
+        utf8_copy(cut, utf8_cut_chars(label ? label : arg, 64) + 1, label ? label : arg);
+        esc = tg_html_escape(cut);
         snprintf(who, sizeof who, text_get(T_BC_SEG_ZONE), esc ? esc : "");
     }
     free(esc);
