@@ -17,7 +17,12 @@
  * Features (tracking, the delivery form, mass messages, pickup buttons)
  * live in their own files and plug in through conv_feature_t
  * (conv_features.c lists them); this file owns commands, registration,
- * menus and dispatch.
+ * menus and dispatch. Dispatch rules: a main-menu button (also one of an
+ * older menu still on a person's screen) is never swallowed by a step — it
+ * leaves the step; a message without text (sticker, voice, photo, pin)
+ * reaches a step only if its feature takes media, else it gets a short
+ * hint and the step waits on; each role's keyboard holds only buttons that
+ * work today; a registered person never gets the guest keyboard.
  *
  * Exports: conv_role_t, conv_role_name, conv_role_parse, conv_rows_t,
  * conv_lookup_t, conv_need_kind_t, conv_ctx_t, conv_act_t, conv_out_t,

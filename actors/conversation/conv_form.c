@@ -4,7 +4,10 @@
  * Purpose: a registered client presses «🚚 Оформить доставку» (or another
  * feature calls conv_form_start with a posting, e.g. «Доставить курьером»
  * under a pickup reminder) and is walked through:
- *   1. form_posting — the posting number. The CONV_NEED_ORDER lookup makes
+ *   1. form_posting — the posting number: the person's own parcels that
+ *      can still be delivered are offered as keyboard buttons
+ *      (CONV_NEED_MY_ORDERS), or a number is typed, also inside free text
+ *      («заказ 12345678-0001-1»). The CONV_NEED_ORDER lookup makes
  *      sure it exists (fetching it from Ozon), then CONV_NEED_FORM_POSTING
  *      gives its status, phones, weight and any ordered delivery. Only the
  *      owner (phone = Ozon customer or addressee phone) may go on; a

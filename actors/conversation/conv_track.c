@@ -170,13 +170,27 @@ int conv_track_posting(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *
     return RT_OK;
 }
 
-/* "• <code>posting</code> — status" (a posting is ASCII: it is stored valid). */
-static void track_list_line(char *buf, size_t *len, const char *posting, order_status_t st)
+/* A list of postings (rows posting_number, status) under `head`: one
+ * "• <code>posting</code> — status" line and one «🔄» button each. */
+static void track_list(const conv_rows_t *r, const char *head, const char *head_arg, int64_t chat, conv_out_t *out)
 {
-    char line[128];
-    if (!posting_is_valid(posting)) return;
-    snprintf(line, sizeof line, text_get(T_TRACK_LIST_LINE), posting, order_status_name_ru(st));
-    track_add(buf, len, line, NULL);
+    char buf[TRACK_CARD_MAX];
+    size_t len = 0;
+    buf[0] = '\0';
+    track_add(buf, &len, head, head_arg);
+    cJSON *kb = tg_kb_inline_new();
+    for (int i = 0; i < r->nrows && i < 20; i++) {
+        const char *p = conv_rows_value(r, i, "posting_number");
+        order_status_t st = ORDER_NONE;
+        order_status_parse(conv_rows_value(r, i, "status"), &st);
+        if (!p || !posting_is_valid(p)) continue;
+        char line[128], data[64];
+        snprintf(line, sizeof line, text_get(T_TRACK_LIST_LINE), p, order_status_name_ru(st));
+        track_add(buf, &len, line, NULL);
+        snprintf(data, sizeof data, "t:r:%s", p);
+        tg_kb_inline_button(tg_kb_inline_row(kb), p, data);
+    }
+    conv_say(out, chat, buf, kb);
 }
 
 int conv_track_order(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *out, const char *order)
@@ -204,22 +218,7 @@ int conv_track_order(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *ou
         conv_sayf(out, u->chat_id, T_TRACK_UNAVAILABLE, order, NULL);
         return RT_OK;
     }
-    char buf[TRACK_CARD_MAX];
-    size_t len = 0;
-    buf[0] = '\0';
-    track_add(buf, &len, text_get(T_ORDER_POSTINGS_HEAD), order);
-    cJSON *kb = tg_kb_inline_new();
-    for (int i = 0; i < r->nrows && i < 20; i++) {
-        const char *p = conv_rows_value(r, i, "posting_number");
-        order_status_t st = ORDER_NONE;
-        order_status_parse(conv_rows_value(r, i, "status"), &st);
-        if (!p || !posting_is_valid(p)) continue;
-        track_list_line(buf, &len, p, st);
-        char data[64];
-        snprintf(data, sizeof data, "t:r:%s", p);
-        tg_kb_inline_button(tg_kb_inline_row(kb), p, data);
-    }
-    conv_say(out, u->chat_id, buf, kb);
+    track_list(r, text_get(T_ORDER_POSTINGS_HEAD), order, u->chat_id, out);
     return RT_OK;
 }
 
@@ -234,22 +233,7 @@ static int track_my_orders(const conv_ctx_t *ctx, const tg_update_t *u, conv_out
         conv_say(out, u->chat_id, text_get(T_MY_ORDERS_EMPTY), conv_menu_keyboard(ctx->role));
         return RT_OK;
     }
-    char buf[TRACK_CARD_MAX];
-    size_t len = 0;
-    buf[0] = '\0';
-    track_add(buf, &len, text_get(T_MY_ORDERS_HEAD), NULL);
-    cJSON *kb = tg_kb_inline_new();
-    for (int i = 0; i < r->nrows && i < 20; i++) {
-        const char *p = conv_rows_value(r, i, "posting_number");
-        order_status_t st = ORDER_NONE;
-        order_status_parse(conv_rows_value(r, i, "status"), &st);
-        if (!p) continue;
-        track_list_line(buf, &len, p, st);
-        char data[64];
-        snprintf(data, sizeof data, "t:r:%s", p);
-        tg_kb_inline_button(tg_kb_inline_row(kb), p, data);
-    }
-    conv_say(out, u->chat_id, buf, kb);
+    track_list(r, text_get(T_MY_ORDERS_HEAD), NULL, u->chat_id, out);
     return RT_OK;
 }
 

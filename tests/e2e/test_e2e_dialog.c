@@ -564,7 +564,7 @@ T_CASE_TAGGED(split_letter_input_is_answered_and_commits, "e2e")
 {
     T_START();
     const long long uid = 71050;
-    cJSON_Delete(register_person(uid, "Жанна", "+79001000801"));
+    cJSON_Delete(register_person(uid, "Жанна", "+79001000851"));
     cJSON *m = press(uid, text_get(T_BTN_TRACK));
     expect_text(m, text_get(T_TRACK_ASK));
     cJSON_Delete(m);
@@ -591,7 +591,7 @@ T_CASE_TAGGED(refused_update_is_set_aside_and_the_chat_goes_on, "e2e")
 {
     T_START();
     const long long uid = 71051;
-    cJSON_Delete(register_person(uid, "Борис", "+79001000802"));
+    cJSON_Delete(register_person(uid, "Борис", "+79001000852"));
     T_EQ_INT(e2e_sql_exec("CREATE OR REPLACE FUNCTION e2e_refuse_track() RETURNS trigger LANGUAGE plpgsql AS $f$"
                           " BEGIN IF NEW.chat_id = 71051 AND NEW.step = 'track_wait' THEN"
                           " RAISE EXCEPTION 'refused by the test' USING ERRCODE = '22021'; END IF; RETURN NEW; END $f$",
@@ -643,7 +643,7 @@ T_CASE_TAGGED(menus_and_media_in_a_step, "e2e")
 {
     T_START();
     const long long uid = 71053;
-    cJSON_Delete(register_person(uid, "Нина", "+79001000804"));
+    cJSON_Delete(register_person(uid, "Нина", "+79001000854"));
     cJSON *m = press(uid, text_get(T_BTN_TRACK));
     cJSON_Delete(m);
     cJSON *a = e2e_act(uid, "photo", NULL);
@@ -664,7 +664,7 @@ T_CASE_TAGGED(menus_and_media_in_a_step, "e2e")
     m = e2e_reply(uid, WAIT_S);
     T_CHECK(m != NULL);
     T_CHECK(!e2e_kb_contact(m));
-    T_CHECK(strstr(e2e_text(m), "+79001000804") != NULL);
+    T_CHECK(strstr(e2e_text(m), "+79001000854") != NULL);
     cJSON_Delete(m);
     m = say(uid, "где мой заказ 99999999-0001-1?");
     T_CHECK(strstr(e2e_text(m), "<code>99999999-0001-1</code>") != NULL || strstr(e2e_text(m), "99999999-0001-1") != NULL);

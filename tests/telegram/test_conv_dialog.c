@@ -535,6 +535,16 @@ T_CASE(every_menu_button_works_for_its_role)
     }
 }
 
+/* conv_step asks for exactly the lookup (kind, key) first. */
+static void expect_need(const conv_ctx_t *ctx, const tg_update_t *u, int kind, const char *key)
+{
+    conv_out_t o;
+    T_EQ_INT(conv_step(ctx, u, &o), RT_PENDING);
+    T_EQ_INT(o.needs[0].kind, kind);
+    if (key) T_EQ_STR(o.needs[0].key, key);
+    conv_out_free(&o);
+}
+
 T_CASE(numbers_are_found_in_free_text)
 {
     char n[POSTING_MAX];
@@ -557,10 +567,7 @@ T_CASE(numbers_are_found_in_free_text)
         snprintf(ctx.step, sizeof ctx.step, "%s", steps[s]);
         tg_update_t u = upd_text("заказ 12345678-0001-1");
         conv_out_t o;
-        T_EQ_INT(conv_step(&ctx, &u, &o), RT_PENDING);
-        T_EQ_INT(o.needs[0].kind, CONV_NEED_ORDER);
-        T_EQ_STR(o.needs[0].key, "12345678-0001-1");
-        conv_out_free(&o);
+        expect_need(&ctx, &u, CONV_NEED_ORDER, "12345678-0001-1");
         give_order(&ctx, "12345678-0001-1", RT_OK);
         T_EQ_INT(conv_step(&ctx, &u, &o), RT_OK);
         T_CHECK(said(&o, "<code>12345678-0001-1</code>"));   /* tap-to-copy */
@@ -574,10 +581,7 @@ T_CASE(an_order_number_lists_its_postings)
     conv_ctx_t ctx = {.role = CONV_CLIENT, .step = "menu"};
     tg_update_t u = upd_text("12345678-0001");
     conv_out_t o;
-    T_EQ_INT(conv_step(&ctx, &u, &o), RT_PENDING);
-    T_EQ_INT(o.needs[0].kind, CONV_NEED_ORDER_POSTINGS);
-    T_EQ_STR(o.needs[0].key, "12345678-0001");
-    conv_out_free(&o);
+    expect_need(&ctx, &u, CONV_NEED_ORDER_POSTINGS, "12345678-0001");
     static const char *const cols[] = {"posting_number", "status"};
     static const char *const vals[] = {"12345678-0001-1", "delivered", "12345678-0001-2", "in_transit"};
     ctx.lookups[0] = (conv_lookup_t){.kind = CONV_NEED_ORDER_POSTINGS, .key = "12345678-0001",
@@ -591,10 +595,7 @@ T_CASE(an_order_number_lists_its_postings)
     conv_out_free(&o);
     /* unknown here: its first posting is fetched */
     ctx.lookups[0].rows.nrows = 0;
-    T_EQ_INT(conv_step(&ctx, &u, &o), RT_PENDING);
-    T_EQ_INT(o.needs[0].kind, CONV_NEED_ORDER);
-    T_EQ_STR(o.needs[0].key, "12345678-0001-1");
-    conv_out_free(&o);
+    expect_need(&ctx, &u, CONV_NEED_ORDER, "12345678-0001-1");
     give_order(&ctx, "12345678-0001-1", RT_ENOTFOUND);
     T_EQ_INT(conv_step(&ctx, &u, &o), RT_OK);
     T_CHECK(said(&o, "не найден"));
@@ -608,9 +609,7 @@ T_CASE(delivery_form_offers_own_parcels)
     conv_ctx_t ctx = {.role = CONV_CLIENT, .step = "menu", .phone = "+79491234567", .tg_user_id = 77};
     tg_update_t u = upd_text(text_get(T_BTN_ORDER));
     conv_out_t o;
-    T_EQ_INT(conv_step(&ctx, &u, &o), RT_PENDING);
-    T_EQ_INT(o.needs[0].kind, CONV_NEED_MY_ORDERS);
-    conv_out_free(&o);
+    expect_need(&ctx, &u, CONV_NEED_MY_ORDERS, NULL);
     static const char *const cols[] = {"posting_number", "status"};
     static const char *const vals[] = {"11111111-0001-1", "at_pickup_point", "22222222-0001-1", "delivered",
                                        "33333333-0001-1", "in_transit"};
@@ -629,10 +628,7 @@ T_CASE(delivery_form_offers_own_parcels)
     /* pressing one goes on as if the number had been typed */
     snprintf(ctx.step, sizeof ctx.step, "form_posting");
     u = upd_text("11111111-0001-1");
-    T_EQ_INT(conv_step(&ctx, &u, &o), RT_PENDING);
-    T_EQ_INT(o.needs[0].kind, CONV_NEED_ORDER);
-    T_EQ_STR(o.needs[0].key, "11111111-0001-1");
-    conv_out_free(&o);
+    expect_need(&ctx, &u, CONV_NEED_ORDER, "11111111-0001-1");
     tg_update_free(&u);
     /* with nothing to offer, the number is asked for */
     ctx.lookups[0].rows.nrows = 0;
