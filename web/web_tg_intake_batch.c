@@ -1,4 +1,4 @@
-/* tg_intake_batch.c — leader/follower group commit (see tg_intake_batch.h).
+/* web_tg_intake_batch.c — leader/follower group commit (see web_tg_intake_batch.h).
  *
  * Every caller puts a node (on its own stack) on the pending list. If no
  * flush is running, it becomes the leader: it takes up to BATCH_MAX pending
@@ -7,9 +7,9 @@
  * until nobody leads while nodes are still pending — then it leads. So the
  * list always drains, and every node is answered by exactly one flush.
  *
- * Exports: tg_intake_batch_store. Threads: civetweb worker threads.
+ * Exports: web_tg_intake_batch_store. Threads: civetweb worker threads.
  */
-#include "tg_intake_batch.h"
+#include "web_tg_intake_batch.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -69,9 +69,9 @@ static int batch_flush(batch_node_t *const *nodes, int n)
     return rc;
 }
 
-int tg_intake_batch_store(int64_t update_id, int64_t chat_id, const char *body)
+int web_tg_intake_batch_store(int64_t update_id, int64_t chat_id, const char *body)
 {
-    rt_assert_not_worker("tg_intake_batch_store");
+    rt_assert_not_worker("web_tg_intake_batch_store");
     batch_node_t me = {NULL, update_id, chat_id, body, false, RT_EIO};
     pthread_mutex_lock(&batch_lock);
     *batch_tail = &me;

@@ -1,4 +1,4 @@
-/* tg_webhook.c — POST /telegram/webhook: store, then acknowledge.
+/* web_tg_webhook.c — POST /telegram/webhook: store, then acknowledge.
  *
  * Purpose: Telegram delivers updates here in webhook mode. The secret
  * header is checked in constant time (403, nothing stored, otherwise — the
@@ -6,16 +6,16 @@
  * otherwise, so a broken sender sees why); the update is INSERTed into
  * tg_inbox (ON CONFLICT DO NOTHING: Telegram's re-deliveries are ignored)
  * BEFORE the 200 — concurrent requests share one statement and one commit
- * (tg_intake_batch.c) — and the chat's
+ * (web_tg_intake_batch.c) — and the chat's
  * conversation actor is poked. If the database is down the answer is 503
  * and Telegram retries later: nothing is acknowledged that is not stored.
  * A poke that cannot be delivered (shutting down) is harmless: the update
  * is stored and replayed at the next start.
  *
- * Exports: tg_webhook_register.
+ * Exports: web_tg_webhook_register.
  * Threads: civetweb worker threads (blocking on the pool is allowed there).
  */
-#include "tg_webhook.h"
+#include "web_tg_webhook.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +25,7 @@
 
 #include "plus7_actors.h"
 #include "rt_log.h"
-#include "tg_intake_batch.h"
+#include "web_tg_intake_batch.h"
 #include "tg_update.h"
 #include "web_server.h"
 
@@ -58,7 +58,7 @@ static int tg_webhook_handle(web_req_t *req)
         free(body);
         return web_reply_error(req, 400, "not a Telegram Update (JSON object with integer update_id)", "body");
     }
-    rc = tg_intake_batch_store(u.update_id, u.chat_id, body);
+    rc = web_tg_intake_batch_store(u.update_id, u.chat_id, body);
     free(body);
     if (rc != RT_OK) {
         tg_update_free(&u);
@@ -69,7 +69,7 @@ static int tg_webhook_handle(web_req_t *req)
     return web_reply_json(req, 200, "{\"ok\":true}");
 }
 
-int tg_webhook_register(rt_runtime_t *rt, const char *secret)
+int web_tg_webhook_register(rt_runtime_t *rt, const char *secret)
 {
     if (!secret || !*secret) return RT_EINVAL;
     if (sodium_init() < 0) return RT_EIO;

@@ -1,20 +1,20 @@
-/* tg_intake_batch.h — group commit of webhook updates into tg_inbox.
+/* web_tg_intake_batch.h — group commit of webhook updates into tg_inbox.
  *
  * Purpose: under load, many civetweb threads store one update each; one
  * INSERT and one commit per update would make PostgreSQL the bottleneck.
- * Callers hand their update to tg_intake_batch_store, which returns only
+ * Callers hand their update to web_tg_intake_batch_store, which returns only
  * once the update is durably stored: concurrent callers are stored
  * together by whichever of them is the current leader, in ONE statement
  * (INSERT ... SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING) and one
  * commit. A lone caller stores its own update at once, so there is no
  * added latency when idle.
  *
- * Exports: tg_intake_batch_store.
+ * Exports: web_tg_intake_batch_store.
  * Threads: civetweb worker threads (blocking is allowed there; never a
  * runtime worker).
  */
-#ifndef PLUS7_TG_INTAKE_BATCH_H
-#define PLUS7_TG_INTAKE_BATCH_H
+#ifndef PLUS7_WEB_TG_INTAKE_BATCH_H
+#define PLUS7_WEB_TG_INTAKE_BATCH_H
 
 #include <stdint.h>
 
@@ -22,6 +22,6 @@
  * processed). Blocks until it is committed. RT_OK, or RT_EIO when the
  * database refused or was unreachable (the caller answers 503 and Telegram
  * delivers again later). `body` must stay valid until the call returns. */
-int tg_intake_batch_store(int64_t update_id, int64_t chat_id, const char *body);
+int web_tg_intake_batch_store(int64_t update_id, int64_t chat_id, const char *body);
 
 #endif

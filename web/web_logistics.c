@@ -1,4 +1,4 @@
-/* logistics_webhook.c — the company's logistics system reports status
+/* web_logistics.c — the company's logistics system reports status
  * events here.
  *
  * Purpose: POST /api/logistics/events with header
@@ -11,10 +11,10 @@
  * order actors then apply the events (an unknown posting is created from
  * its event) and notify; a crash after the 200 replays from the inbox.
  *
- * Exports: logistics_webhook_register.
+ * Exports: web_logistics_register.
  * Threads: civetweb worker threads.
  */
-#include "logistics_webhook.h"
+#include "web_logistics.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,7 +169,7 @@ static int logi_handle(web_req_t *req)
     return rc;
 }
 
-int logistics_webhook_register(rt_runtime_t *rt, const char *secret)
+int web_logistics_register(rt_runtime_t *rt, const char *secret)
 {
     if (!secret || !*secret) return RT_EINVAL;
     if (sodium_init() < 0) return RT_EIO;
