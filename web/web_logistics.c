@@ -3,13 +3,17 @@
  *
  * Purpose: POST /api/logistics/events with header
  *   X-Plus7-Signature: sha256=<hex HMAC-SHA256 of the raw body>
- * 401 on a bad or missing signature (checked in constant time, nothing
- * changes); 400 naming the field on bad input (the whole batch is
- * validated first, nothing changes); otherwise the batch is stored in
- * logistics_inbox in ONE statement (unnest of arrays; events idempotent by
- * id) before the 200, which lists per event "accepted" or "duplicate". The
- * order actors then apply the events (an unknown posting is created from
- * its event) and notify; a crash after the 200 replays from the inbox.
+ * 401 on a missing or malformed signature header BEFORE the body is read
+ * (the connection is closed, the body never drained), and on a wrong
+ * signature (checked in constant time over the body); nothing changes.
+ * 400 naming the field on bad input (the whole batch is validated first,
+ * nothing changes); otherwise the batch is stored in logistics_inbox in
+ * ONE statement (web_db_rows: unnest of arrays; events idempotent by id)
+ * before the 200, which lists per event "accepted" or "duplicate". The
+ * order actors are then poked (rt_send_key_bounded: a full mailbox answers
+ * 503, and the sender's retry is a duplicate that pokes again), apply the
+ * events (an unknown posting is created from its event) and notify; a
+ * crash after the 200 replays from the inbox.
  *
  * Exports: web_logistics_register.
  * Threads: civetweb worker threads.
@@ -23,30 +27,42 @@
 #include <cjson/cJSON.h>
 #include <libpq-fe.h>
 #include <sodium.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 #include "logistics_event.h"
 #include "msg_types.h"
-#include "pg_array.h"
 #include "plus7_actors.h"
-#include "rt_log.h"
-#include "web_db.h"
+#include "web_db_rows.h"
 #include "web_server.h"
 
-#define LOGI_MAX_BODY (4u << 20)
+/* LOGI_MAX_EVENTS events of at most ~1.3 KiB of fields each (comment 1000
+ * characters, pickup point 200, id, posting, status, time), JSON included. */
+#define LOGI_MAX_BODY (2u << 20)
+#define LOGI_SIG_PREFIX "sha256="
+#define LOGI_SIG_HEX (2 * crypto_auth_hmacsha256_BYTES)
 
 static rt_runtime_t *logi_rt;
 static unsigned char *logi_key;
 static size_t logi_key_len;
 
-/* "sha256=<64 hex>" against HMAC-SHA256(body): constant time in the
- * digest (sodium_memcmp); a malformed header fails before any comparison. */
-static bool logi_signature_ok(const char *hdr, const char *body, size_t len)
+/* The header's digest: "sha256=<64 hex>" -> got. false when missing or
+ * malformed (decided before the body is read). */
+static bool logi_signature_parse(const char *hdr, unsigned char got[crypto_auth_hmacsha256_BYTES])
 {
-    unsigned char mac[crypto_auth_hmacsha256_BYTES], got[crypto_auth_hmacsha256_BYTES];
-    if (!hdr || strncmp(hdr, "sha256=", 7) != 0 || strlen(hdr + 7) != 2 * sizeof got) return false;
     size_t bin_len = 0;
-    if (sodium_hex2bin(got, sizeof got, hdr + 7, 2 * sizeof got, NULL, &bin_len, NULL) != 0 || bin_len != sizeof got)
-        return false;
+    return hdr && strncmp(hdr, LOGI_SIG_PREFIX, strlen(LOGI_SIG_PREFIX)) == 0 &&
+           strlen(hdr + strlen(LOGI_SIG_PREFIX)) == LOGI_SIG_HEX &&
+           sodium_hex2bin(got, crypto_auth_hmacsha256_BYTES, hdr + strlen(LOGI_SIG_PREFIX),
+                          LOGI_SIG_HEX, NULL, &bin_len, NULL) == 0 &&
+           bin_len == crypto_auth_hmacsha256_BYTES;
+}
+
+/* HMAC-SHA256(body) against the parsed digest, in constant time. */
+static bool logi_signature_ok(const unsigned char got[crypto_auth_hmacsha256_BYTES],
+                              const char *body, size_t len)
+{
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
     crypto_auth_hmacsha256_state st;
     crypto_auth_hmacsha256_init(&st, logi_key, logi_key_len);
     crypto_auth_hmacsha256_update(&st, (const unsigned char *)body, len);
@@ -54,53 +70,29 @@ static bool logi_signature_ok(const char *hdr, const char *body, size_t len)
     return sodium_memcmp(mac, got, sizeof mac) == 0;
 }
 
-/* Store the batch; fill `inserted` (event ids newly stored). */
-static int logi_store(const logi_batch_t *b, cJSON *inserted)
+/* Store the batch by `deadline`; fill `inserted` (event ids newly stored). */
+static int logi_store(const logi_batch_t *b, uint64_t deadline, cJSON *inserted)
 {
-    pg_array_t ids, postings, statuses, ats, pickups, comments;
-    pg_array_init(&ids);
-    pg_array_init(&postings);
-    pg_array_init(&statuses);
-    pg_array_init(&ats);
-    pg_array_init(&pickups);
-    pg_array_init(&comments);
+    web_db_rows_t rows;
+    web_db_rows_init(&rows, 6);
     for (int i = 0; i < b->n; i++) {
         const logi_event_t *e = &b->events[i];
         char at[24];
         snprintf(at, sizeof at, "%lld", (long long)e->at_ms);
-        pg_array_add(&ids, e->id);
-        pg_array_add(&postings, e->posting);
-        pg_array_add(&statuses, order_status_code(e->status));
-        pg_array_add(&ats, at);
-        pg_array_add(&pickups, e->pickup_point);
-        pg_array_add(&comments, e->comment);
+        web_db_rows_add(&rows, (const char *[]){e->id, e->posting, order_status_code(e->status), at,
+                                                e->pickup_point, e->comment});
     }
-    char *p[6] = {pg_array_finish(&ids), pg_array_finish(&postings), pg_array_finish(&statuses),
-                  pg_array_finish(&ats), pg_array_finish(&pickups), pg_array_finish(&comments)};
-    int rc = RT_ENOMEM;
-    if (p[0] && p[1] && p[2] && p[3] && p[4] && p[5]) {
-        PGconn *db = web_db_acquire(2000);
-        rc = RT_EIO;
-        if (db) {
-            PGresult *r = PQexecParams(db,
-                "INSERT INTO logistics_inbox (event_id, posting_number, status, at, pickup_point, comment)"
-                " SELECT e.id, e.posting, e.status, to_timestamp(e.at::bigint / 1000.0), e.pickup, e.comment"
-                "   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])"
-                "        AS e(id, posting, status, at, pickup, comment)"
-                " ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
-                6, NULL, (const char *const *)p, NULL, NULL, 0);
-            if (PQresultStatus(r) == PGRES_TUPLES_OK) {
-                rc = RT_OK;
-                for (int i = 0; i < PQntuples(r); i++)
-                    cJSON_AddItemToArray(inserted, cJSON_CreateString(PQgetvalue(r, i, 0)));
-            } else {
-                LOG_WARN("logistics_store_failed", "error=\"%s\"", PQresultErrorMessage(r));
-            }
-            PQclear(r);
-            web_db_release(db, rc != RT_OK && PQstatus(db) != CONNECTION_OK);
-        }
-    }
-    for (int i = 0; i < 6; i++) free(p[i]);
+    PGresult *r = NULL;
+    int rc = web_db_rows_exec(&rows,
+        "INSERT INTO logistics_inbox (event_id, posting_number, status, at, pickup_point, comment)"
+        " SELECT e.id, e.posting, e.status, to_timestamp(e.at::bigint / 1000.0), e.pickup, e.comment"
+        "   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])"
+        "        AS e(id, posting, status, at, pickup, comment)"
+        " ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
+        deadline, "logistics_store_failed", &r);
+    for (int i = 0; rc == RT_OK && i < PQntuples(r); i++)
+        cJSON_AddItemToArray(inserted, cJSON_CreateString(PQgetvalue(r, i, 0)));
+    PQclear(r);
     return rc;
 }
 
@@ -113,12 +105,18 @@ static bool logi_in(const cJSON *arr, const char *id)
 
 static int logi_handle(web_req_t *req)
 {
+    unsigned char sig[crypto_auth_hmacsha256_BYTES];
+    if (!logi_signature_parse(web_req_header(req, "X-Plus7-Signature"), sig)) {
+        web_req_close(req);   /* not worth reading: refuse before the body */
+        return web_reply_error(req, 401, "bad or missing signature", "X-Plus7-Signature");
+    }
     char *body = NULL;
     size_t len = 0;
     int rc = web_read_body(req, LOGI_MAX_BODY, &body, &len);
     if (rc == RT_EFULL) return web_reply_error(req, 413, "body too large", "body");
+    if (rc == RT_ETIMEDOUT) return web_reply_error(req, 408, "body not received in time", "body");
     if (rc != RT_OK) return web_reply_error(req, 400, "could not read the body", "body");
-    if (!logi_signature_ok(web_req_header(req, "X-Plus7-Signature"), body, len)) {
+    if (!logi_signature_ok(sig, body, len)) {
         free(body);
         return web_reply_error(req, 401, "bad or missing signature", "X-Plus7-Signature");
     }
@@ -129,14 +127,14 @@ static int logi_handle(web_req_t *req)
     if (rc != RT_OK) return web_reply_error(req, 400, err.reason[0] ? err.reason : "invalid", err.field);
 
     cJSON *inserted = cJSON_CreateArray();
-    rc = logi_store(&b, inserted);
+    rc = logi_store(&b, req->deadline_ms, inserted);
     if (rc != RT_OK) {
         cJSON_Delete(inserted);
         logi_batch_free(&b);
         return web_reply_error(req, 503, "database unavailable", NULL);
     }
     cJSON *out = cJSON_CreateObject(), *results = cJSON_AddArrayToObject(out, "results");
-    int accepted = 0;
+    int accepted = 0, full = 0;
     for (int i = 0; i < b.n; i++) {
         const logi_event_t *e = &b.events[i];
         bool fresh = logi_in(inserted, e->id);
@@ -154,7 +152,7 @@ static int logi_handle(web_req_t *req)
         for (int k = 0; k < i && !poked; k++) poked = strcmp(b.events[k].posting, e->posting) == 0;
         if (!poked) {
             msg_order_poke_t v = {0};
-            rt_send_key(logi_rt, &order_kind, e->posting, msg_order_poke_new(&v));
+            full += rt_send_key_bounded(logi_rt, &order_kind, e->posting, msg_order_poke_new(&v)) == RT_EFULL;
         }
     }
     cJSON_AddNumberToObject(out, "accepted", accepted);
@@ -163,6 +161,10 @@ static int logi_handle(web_req_t *req)
     cJSON_Delete(out);
     cJSON_Delete(inserted);
     logi_batch_free(&b);
+    if (full) {   /* stored, but an order could not take its poke: the retry pokes again */
+        free(json);
+        return web_reply_error(req, 503, "busy, try again later", NULL);
+    }
     if (!json) return RT_ENOMEM;
     rc = web_reply_json(req, 200, json);
     free(json);
