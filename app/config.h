@@ -1,6 +1,6 @@
 /* config.h — plus7d configuration: one struct, loaded once, passed down.
  *
- * Purpose: every PLUS7_* setting of DESIGN.md ("Configuration") plus the
+ * Purpose: every PLUS7_* setting of docs/operations.md ("Configuration") plus the
  * service's own knobs, with defaults, read from an optional `--config FILE`
  * of KEY=value lines and from the environment. Precedence (twelve-factor):
  * built-in default < file < environment; an environment variable set to the

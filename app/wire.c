@@ -94,7 +94,7 @@ int app_wire_web(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_t er
         snprintf(err, errlen, "metrics: notify: %s", rt_strerror(rc));
         return rc;
     }
-    if (cfg->logistics_secret) {            /* no secret: the endpoint is off (DESIGN.md) */
+    if (cfg->logistics_secret) {            /* no secret: the endpoint is off (docs/operations.md) */
         rc = web_logistics_register(rt, cfg->logistics_secret);
         if (rc != RT_OK) {
             snprintf(err, errlen, "logistics webhook: %s", rt_strerror(rc));

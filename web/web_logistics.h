@@ -1,4 +1,4 @@
-/* web_logistics.h — POST /api/logistics/events (see DESIGN.md).
+/* web_logistics.h — POST /api/logistics/events (docs/openapi.yaml).
  * Exports: web_logistics_register. Threads: main thread.
  */
 #ifndef PLUS7_WEB_LOGISTICS_H

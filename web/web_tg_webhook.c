@@ -2,7 +2,7 @@
  *
  * Purpose: Telegram delivers updates here in webhook mode. The secret
  * header is checked in constant time (403, nothing stored, otherwise — the
- * contract in DESIGN.md); the body must be an Update (400 naming "body"
+ * contract in docs/operations.md); the body must be an Update (400 naming "body"
  * otherwise, so a broken sender sees why); the update is INSERTed into
  * tg_inbox (ON CONFLICT DO NOTHING: Telegram's re-deliveries are ignored)
  * BEFORE the 200 — concurrent requests share one statement and one commit
