@@ -67,95 +67,7 @@ struct cfg_def {
 #define F(field) offsetof(app_config_t, field)
 #define CFG_SECRET_MIN 32   /* PLUS7_TG_SECRET, PLUS7_LOGISTICS_SECRET */
 
-static int cfg_str(const cfg_def_t *d, const char *v, app_config_t *cfg, char *err, size_t errlen);
-static int cfg_secret(const cfg_def_t *d, const char *v, app_config_t *cfg, char *err, size_t errlen);
-static int cfg_url(const cfg_def_t *d, const char *v, app_config_t *cfg, char *err, size_t errlen);
-static int cfg_secret_url(const cfg_def_t *d, const char *v, app_config_t *cfg, char *err, size_t errlen);
-static int cfg_int(const cfg_def_t *d, const char *v, app_config_t *cfg, char *err, size_t errlen);
-static int cfg_listen(const cfg_def_t *d, const char *v, app_config_t *cfg, char *err, size_t errlen);
-static int cfg_conninfo(const cfg_def_t *d, const char *v, app_config_t *cfg, char *err, size_t errlen);
-static int cfg_level(const cfg_def_t *d, const char *v, app_config_t *cfg, char *err, size_t errlen);
-static int cfg_choice(const cfg_def_t *d, const char *v, app_config_t *cfg, char *err, size_t errlen);
-static int cfg_dir(const cfg_def_t *d, const char *v, app_config_t *cfg, char *err, size_t errlen);
-static int cfg_tg_token(const cfg_def_t *d, const char *v, app_config_t *cfg, char *err, size_t errlen);
-static int cfg_tg_secret(const cfg_def_t *d, const char *v, app_config_t *cfg, char *err, size_t errlen);
-static int cfg_digits(const cfg_def_t *d, const char *v, app_config_t *cfg, char *err, size_t errlen);
-static const char *cfg_default_threads(char *buf, size_t cap);
-static const char *cfg_default_static_dir(char *buf, size_t cap);
-
-static const cfg_choice_t cfg_tg_modes[] = {
-    {"polling", APP_TG_POLLING}, {"webhook", APP_TG_WEBHOOK}, {NULL, 0}};
-static const cfg_choice_t cfg_sms_providers[] = {
-    {"none", APP_SMS_NONE}, {"smsru", APP_SMS_SMSRU}, {NULL, 0}};
-static const cfg_choice_t cfg_crms[] = {
-    {"builtin", APP_CRM_BUILTIN}, {"bitrix24", APP_CRM_BITRIX24}, {NULL, 0}};
-
-static const cfg_def_t cfg_defs[] = {
-    {.name = "PLUS7_DB", cfg_conninfo, "dbname=plus7", NULL,
-     "libpq connection string (./dev exports its own cluster's)", F(db)},
-    {.name = "PLUS7_LISTEN", cfg_listen, "127.0.0.1:8080", NULL,
-     "HTTP address HOST:PORT (IPv4, [IPv6] or localhost)", F(listen)},
-    {.name = "PLUS7_THREADS", cfg_int, NULL, cfg_default_threads,
-     "runtime worker threads (default: number of cores)", F(threads), 1, 256},
-    {.name = "PLUS7_WEB_THREADS", cfg_int, "128", NULL,
-     "civetweb threads; must exceed Telegram max_connections + dashboard sockets",
-     F(web_threads), 4, 1024},
-    {.name = "PLUS7_WEB_CONNS_PER_ADDR", cfg_int, "64", NULL,
-     "HTTP connections one client address may hold (keep it below PLUS7_WEB_THREADS)",
-     F(web_conns_per_addr), 1, 1024},
-    {.name = "PLUS7_WEB_DB_CONNS", cfg_int, "4", NULL,
-     "synchronous PostgreSQL connections of the web layer", F(web_db_conns), 1, 64},
-    {.name = "PLUS7_PG_CONNS", cfg_int, "1", NULL,
-     "asynchronous PostgreSQL connections per runtime worker", F(pg_conns), 1, 8},
-    {.name = "PLUS7_LOG_LEVEL", cfg_level, "info", NULL, "debug, info, warn or error", F(log_level)},
-    {.name = "PLUS7_STATIC_DIR", cfg_dir, NULL, cfg_default_static_dir,
-     "dashboard files (default: web/static of the source tree, else the installed copy)",
-     F(static_dir)},
-    {.name = "PLUS7_TG_TOKEN", cfg_tg_token, NULL, NULL, "bot token (unset: Telegram off)", F(tg_token)},
-    {.name = "PLUS7_TG_API", cfg_url, "https://api.telegram.org", NULL,
-     "Bot API base; requests go to {base}/bot{token}/{method}", F(tg_api)},
-    {.name = "PLUS7_TG_MODE", cfg_choice, "polling", NULL, "polling or webhook", F(tg_mode),
-     .choices = cfg_tg_modes},
-    {.name = "PLUS7_TG_WEBHOOK_URL", cfg_url, NULL, NULL, "URL given to setWebhook (webhook mode)",
-     F(tg_webhook_url)},
-    {.name = "PLUS7_TG_SECRET", cfg_tg_secret, NULL, NULL,
-     "X-Telegram-Bot-Api-Secret-Token checked on every webhook request (webhook mode; "
-     "32..256 of A-Z a-z 0-9 _ -)", F(tg_secret), CFG_SECRET_MIN, 256},
-    {.name = "PLUS7_TG_RATE", cfg_int, "30", NULL, "overall outgoing Telegram messages per second",
-     F(tg_rate), 1, 1000},
-    {.name = "PLUS7_STORAGE_EXTEND_DAYS", cfg_int, "7", NULL,
-     "days the pickup reminder's button «Продлить хранение» adds to the storage (once per parcel)",
-     F(storage_extend_days), 1, 60},
-    {.name = "PLUS7_OZON_API", cfg_url, "https://api-seller.ozon.ru", NULL, "Ozon Seller API base",
-     F(ozon_api)},
-    {.name = "PLUS7_OZON_CLIENT_ID", cfg_digits, NULL, NULL, "Ozon Client-Id (unset: Ozon off)",
-     F(ozon_client_id)},
-    {.name = "PLUS7_OZON_API_KEY", cfg_secret, NULL, NULL, "Ozon Api-Key", F(ozon_api_key), 1},
-    {.name = "PLUS7_OZON_IMPORT_STATUSES", cfg_str, "awaiting_deliver,delivering,driver_pickup,delivered,cancelled",
-     NULL, "Ozon statuses the periodic import asks for (comma-separated)", F(ozon_import_statuses)},
-    {.name = "PLUS7_OZON_DELIVERY_METHODS", cfg_str, NULL, NULL,
-     "delivery_method ids the periodic import asks for (comma-separated; unset: all)",
-     F(ozon_delivery_methods)},
-    {.name = "PLUS7_OZON_IMPORT_INTERVAL_S", cfg_int, "300", NULL,
-     "seconds between periodic imports of Ozon postings (0: off)", F(ozon_import_interval_s), 0, 86400},
-    {.name = "PLUS7_OZON_RPS", cfg_int, "20", NULL,
-     "requests per second to the Ozon Seller API (Ozon allows 50)", F(ozon_rps), 1, 50},
-    {.name = "PLUS7_LOGISTICS_SECRET", cfg_secret, NULL, NULL,
-     "HMAC-SHA256 key of the logistics webhook, at least 32 characters (unset: endpoint off)",
-     F(logistics_secret), CFG_SECRET_MIN},
-    {.name = "PLUS7_SMS_PROVIDER", cfg_choice, "none", NULL, "none or smsru", F(sms_provider),
-     .choices = cfg_sms_providers},
-    {.name = "PLUS7_SMS_API", cfg_url, "https://sms.ru", NULL, "SMS gateway base", F(sms_api)},
-    {.name = "PLUS7_SMS_KEY", cfg_secret, NULL, NULL, "SMS gateway api_id (smsru)", F(sms_key), 1},
-    {.name = "PLUS7_SMS_SENDER", cfg_str, NULL, NULL,
-     "SMS sender name approved by SMS.ru (unset: the account's default)", F(sms_sender)},
-    {.name = "PLUS7_CRM", cfg_choice, "builtin", NULL, "builtin or bitrix24", F(crm), .choices = cfg_crms},
-    {.name = "PLUS7_BITRIX24_WEBHOOK", cfg_secret_url, NULL, NULL,
-     "Bitrix24 incoming webhook URL https://<portal>/rest/<user>/<code> (bitrix24)",
-     F(bitrix24_webhook)},
-};
-
-#define CFG_N (sizeof cfg_defs / sizeof cfg_defs[0])
+/* ---- helpers and the parsers the table names ------------------------------- */
 
 static void cfg_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -165,13 +77,6 @@ static void cfg_err(char *err, size_t errlen, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
-}
-
-static int cfg_find(const char *name)
-{
-    for (size_t i = 0; i < CFG_N; i++)
-        if (strcmp(cfg_defs[i].name, name) == 0) return (int)i;
-    return -1;
 }
 
 static char *cfg_trim(char *s)
@@ -191,72 +96,6 @@ static const char *cfg_show(const char *v, char *buf, size_t cap)
     if (strlen(v) > j) { buf[j++] = '.'; buf[j++] = '.'; buf[j++] = '.'; }
     buf[j] = '\0';
     return buf;
-}
-
-/* The raw default of d (computed by d->dflt_fn into buf if it has one),
- * or NULL when the setting is unset by default. */
-static const char *cfg_default(const cfg_def_t *d, char *buf, size_t cap)
-{
-    return d->dflt_fn ? d->dflt_fn(buf, cap) : d->dflt;
-}
-
-/* Read the KEY=value file into raw[] (replacing defaults). */
-static int cfg_read_file(const char *path, char **raw, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        cfg_err(err, errlen, "--config %s: %s", path, strerror(errno));
-        return RT_EINVAL;
-    }
-    char line[8192];
-    int lineno = 0, rc = RT_OK;
-    while (fgets(line, sizeof line, f)) {
-        lineno++;
-        size_t n = strlen(line);
-        if (n == sizeof line - 1 && line[n - 1] != '\n' && !feof(f)) {
-            cfg_err(err, errlen, "--config %s:%d: line too long", path, lineno);
-            rc = RT_EINVAL;
-            break;
-        }
-        char *s = cfg_trim(line);
-        if (*s == '\0' || *s == '#') continue;
-        if (strncmp(s, "export", 6) == 0 && isspace((unsigned char)s[6])) s = cfg_trim(s + 6);
-        char *eq = strchr(s, '=');
-        if (!eq) {
-            cfg_err(err, errlen, "--config %s:%d: expected KEY=value", path, lineno);
-            rc = RT_EINVAL;
-            break;
-        }
-        *eq = '\0';
-        char *key = cfg_trim(s), *val = cfg_trim(eq + 1);
-        int idx = cfg_find(key);
-        if (idx < 0) {
-            char shown[80];
-            cfg_err(err, errlen, "--config %s:%d: unknown setting \"%s\"", path, lineno,
-                    cfg_show(key, shown, sizeof shown));
-            rc = RT_EINVAL;
-            break;
-        }
-        size_t vl = strlen(val);
-        if (vl >= 2 && (val[0] == '"' || val[0] == '\'') && val[vl - 1] == val[0]) {
-            val[vl - 1] = '\0';
-            val++;
-        }
-        /* KEY= (empty) means "the default", as an empty environment variable does */
-        char buf[32];
-        const char *dflt = cfg_default(&cfg_defs[idx], buf, sizeof buf);
-        free(raw[idx]);
-        raw[idx] = NULL;
-        if (*val) raw[idx] = strdup(val);
-        else if (dflt) raw[idx] = strdup(dflt);
-        if ((*val || dflt) && !raw[idx]) {
-            rc = RT_ENOMEM;
-            cfg_err(err, errlen, "out of memory");
-            break;
-        }
-    }
-    fclose(f);
-    return rc;
 }
 
 static bool cfg_is_url(const char *v)
@@ -516,6 +355,155 @@ static int cfg_digits(const cfg_def_t *d, const char *v, app_config_t *cfg, char
         return RT_EINVAL;
     }
     return cfg_set_str(d, v, cfg, err, errlen);
+}
+
+/* ---- the settings ------------------------------------------------------------ */
+
+static const cfg_choice_t cfg_tg_modes[] = {
+    {"polling", APP_TG_POLLING}, {"webhook", APP_TG_WEBHOOK}, {NULL, 0}};
+static const cfg_choice_t cfg_sms_providers[] = {
+    {"none", APP_SMS_NONE}, {"smsru", APP_SMS_SMSRU}, {NULL, 0}};
+static const cfg_choice_t cfg_crms[] = {
+    {"builtin", APP_CRM_BUILTIN}, {"bitrix24", APP_CRM_BITRIX24}, {NULL, 0}};
+
+static const cfg_def_t cfg_defs[] = {
+    {.name = "PLUS7_DB", cfg_conninfo, "dbname=plus7", NULL,
+     "libpq connection string (./dev exports its own cluster's)", F(db)},
+    {.name = "PLUS7_LISTEN", cfg_listen, "127.0.0.1:8080", NULL,
+     "HTTP address HOST:PORT (IPv4, [IPv6] or localhost)", F(listen)},
+    {.name = "PLUS7_THREADS", cfg_int, NULL, cfg_default_threads,
+     "runtime worker threads (default: number of cores)", F(threads), 1, 256},
+    {.name = "PLUS7_WEB_THREADS", cfg_int, "128", NULL,
+     "civetweb threads; must exceed Telegram max_connections + dashboard sockets",
+     F(web_threads), 4, 1024},
+    {.name = "PLUS7_WEB_CONNS_PER_ADDR", cfg_int, "64", NULL,
+     "HTTP connections one client address may hold (keep it below PLUS7_WEB_THREADS)",
+     F(web_conns_per_addr), 1, 1024},
+    {.name = "PLUS7_WEB_DB_CONNS", cfg_int, "4", NULL,
+     "synchronous PostgreSQL connections of the web layer", F(web_db_conns), 1, 64},
+    {.name = "PLUS7_PG_CONNS", cfg_int, "1", NULL,
+     "asynchronous PostgreSQL connections per runtime worker", F(pg_conns), 1, 8},
+    {.name = "PLUS7_LOG_LEVEL", cfg_level, "info", NULL, "debug, info, warn or error", F(log_level)},
+    {.name = "PLUS7_STATIC_DIR", cfg_dir, NULL, cfg_default_static_dir,
+     "dashboard files (default: web/static of the source tree, else the installed copy)",
+     F(static_dir)},
+    {.name = "PLUS7_TG_TOKEN", cfg_tg_token, NULL, NULL, "bot token (unset: Telegram off)", F(tg_token)},
+    {.name = "PLUS7_TG_API", cfg_url, "https://api.telegram.org", NULL,
+     "Bot API base; requests go to {base}/bot{token}/{method}", F(tg_api)},
+    {.name = "PLUS7_TG_MODE", cfg_choice, "polling", NULL, "polling or webhook", F(tg_mode),
+     .choices = cfg_tg_modes},
+    {.name = "PLUS7_TG_WEBHOOK_URL", cfg_url, NULL, NULL, "URL given to setWebhook (webhook mode)",
+     F(tg_webhook_url)},
+    {.name = "PLUS7_TG_SECRET", cfg_tg_secret, NULL, NULL,
+     "X-Telegram-Bot-Api-Secret-Token checked on every webhook request (webhook mode; "
+     "32..256 of A-Z a-z 0-9 _ -)", F(tg_secret), CFG_SECRET_MIN, 256},
+    {.name = "PLUS7_TG_RATE", cfg_int, "30", NULL, "overall outgoing Telegram messages per second",
+     F(tg_rate), 1, 1000},
+    {.name = "PLUS7_STORAGE_EXTEND_DAYS", cfg_int, "7", NULL,
+     "days the pickup reminder's button «Продлить хранение» adds to the storage (once per parcel)",
+     F(storage_extend_days), 1, 60},
+    {.name = "PLUS7_OZON_API", cfg_url, "https://api-seller.ozon.ru", NULL, "Ozon Seller API base",
+     F(ozon_api)},
+    {.name = "PLUS7_OZON_CLIENT_ID", cfg_digits, NULL, NULL, "Ozon Client-Id (unset: Ozon off)",
+     F(ozon_client_id)},
+    {.name = "PLUS7_OZON_API_KEY", cfg_secret, NULL, NULL, "Ozon Api-Key", F(ozon_api_key), 1},
+    {.name = "PLUS7_OZON_IMPORT_STATUSES", cfg_str, "awaiting_deliver,delivering,driver_pickup,delivered,cancelled",
+     NULL, "Ozon statuses the periodic import asks for (comma-separated)", F(ozon_import_statuses)},
+    {.name = "PLUS7_OZON_DELIVERY_METHODS", cfg_str, NULL, NULL,
+     "delivery_method ids the periodic import asks for (comma-separated; unset: all)",
+     F(ozon_delivery_methods)},
+    {.name = "PLUS7_OZON_IMPORT_INTERVAL_S", cfg_int, "300", NULL,
+     "seconds between periodic imports of Ozon postings (0: off)", F(ozon_import_interval_s), 0, 86400},
+    {.name = "PLUS7_OZON_RPS", cfg_int, "20", NULL,
+     "requests per second to the Ozon Seller API (Ozon allows 50)", F(ozon_rps), 1, 50},
+    {.name = "PLUS7_LOGISTICS_SECRET", cfg_secret, NULL, NULL,
+     "HMAC-SHA256 key of the logistics webhook, at least 32 characters (unset: endpoint off)",
+     F(logistics_secret), CFG_SECRET_MIN},
+    {.name = "PLUS7_SMS_PROVIDER", cfg_choice, "none", NULL, "none or smsru", F(sms_provider),
+     .choices = cfg_sms_providers},
+    {.name = "PLUS7_SMS_API", cfg_url, "https://sms.ru", NULL, "SMS gateway base", F(sms_api)},
+    {.name = "PLUS7_SMS_KEY", cfg_secret, NULL, NULL, "SMS gateway api_id (smsru)", F(sms_key), 1},
+    {.name = "PLUS7_SMS_SENDER", cfg_str, NULL, NULL,
+     "SMS sender name approved by SMS.ru (unset: the account's default)", F(sms_sender)},
+    {.name = "PLUS7_CRM", cfg_choice, "builtin", NULL, "builtin or bitrix24", F(crm), .choices = cfg_crms},
+    {.name = "PLUS7_BITRIX24_WEBHOOK", cfg_secret_url, NULL, NULL,
+     "Bitrix24 incoming webhook URL https://<portal>/rest/<user>/<code> (bitrix24)",
+     F(bitrix24_webhook)},
+};
+
+#define CFG_N (sizeof cfg_defs / sizeof cfg_defs[0])
+
+static int cfg_find(const char *name)
+{
+    for (size_t i = 0; i < CFG_N; i++)
+        if (strcmp(cfg_defs[i].name, name) == 0) return (int)i;
+    return -1;
+}
+
+/* The raw default of d (computed by d->dflt_fn into buf if it has one),
+ * or NULL when the setting is unset by default. */
+static const char *cfg_default(const cfg_def_t *d, char *buf, size_t cap)
+{
+    return d->dflt_fn ? d->dflt_fn(buf, cap) : d->dflt;
+}
+
+/* Read the KEY=value file into raw[] (replacing defaults). */
+static int cfg_read_file(const char *path, char **raw, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        cfg_err(err, errlen, "--config %s: %s", path, strerror(errno));
+        return RT_EINVAL;
+    }
+    char line[8192];
+    int lineno = 0, rc = RT_OK;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        size_t n = strlen(line);
+        if (n == sizeof line - 1 && line[n - 1] != '\n' && !feof(f)) {
+            cfg_err(err, errlen, "--config %s:%d: line too long", path, lineno);
+            rc = RT_EINVAL;
+            break;
+        }
+        char *s = cfg_trim(line);
+        if (*s == '\0' || *s == '#') continue;
+        if (strncmp(s, "export", 6) == 0 && isspace((unsigned char)s[6])) s = cfg_trim(s + 6);
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            cfg_err(err, errlen, "--config %s:%d: expected KEY=value", path, lineno);
+            rc = RT_EINVAL;
+            break;
+        }
+        *eq = '\0';
+        char *key = cfg_trim(s), *val = cfg_trim(eq + 1);
+        int idx = cfg_find(key);
+        if (idx < 0) {
+            char shown[80];
+            cfg_err(err, errlen, "--config %s:%d: unknown setting \"%s\"", path, lineno,
+                    cfg_show(key, shown, sizeof shown));
+            rc = RT_EINVAL;
+            break;
+        }
+        size_t vl = strlen(val);
+        if (vl >= 2 && (val[0] == '"' || val[0] == '\'') && val[vl - 1] == val[0]) {
+            val[vl - 1] = '\0';
+            val++;
+        }
+        /* KEY= (empty) means "the default", as an empty environment variable does */
+        char buf[32];
+        const char *dflt = cfg_default(&cfg_defs[idx], buf, sizeof buf);
+        free(raw[idx]);
+        raw[idx] = NULL;
+        if (*val) raw[idx] = strdup(val);
+        else if (dflt) raw[idx] = strdup(dflt);
+        if ((*val || dflt) && !raw[idx]) {
+            rc = RT_ENOMEM;
+            cfg_err(err, errlen, "out of memory");
+            break;
+        }
+    }
+    fclose(f);
+    return rc;
 }
 
 /* A comma-separated list of 1..max items, each of 1..64 characters from

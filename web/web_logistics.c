@@ -112,17 +112,14 @@ static int logi_handle(web_req_t *req)
     }
     char *body = NULL;
     size_t len = 0;
-    int rc = web_read_body(req, LOGI_MAX_BODY, &body, &len);
-    if (rc == RT_EFULL) return web_reply_error(req, 413, "body too large", "body");
-    if (rc == RT_ETIMEDOUT) return web_reply_error(req, 408, "body not received in time", "body");
-    if (rc != RT_OK) return web_reply_error(req, 400, "could not read the body", "body");
+    if (!web_read_body_or_reply(req, LOGI_MAX_BODY, &body, &len)) return RT_OK;
     if (!logi_signature_ok(sig, body, len)) {
         free(body);
         return web_reply_error(req, 401, "bad or missing signature", "X-Plus7-Signature");
     }
     logi_batch_t b;
     logi_error_t err;
-    rc = logi_parse(body, len, &b, &err);
+    int rc = logi_parse(body, len, &b, &err);
     free(body);
     if (rc != RT_OK) return web_reply_error(req, 400, err.reason[0] ? err.reason : "invalid", err.field);
 

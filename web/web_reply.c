@@ -9,7 +9,8 @@
  * drain it, at the client's pace, before serving the next request).
  *
  * Exports: web_reply, web_reply_json, web_reply_error, web_req_header,
- * web_read_body, web_req_close, web_req_remaining_ms, web_status_text.
+ * web_read_body, web_read_body_or_reply, web_req_close, web_req_remaining_ms,
+ * web_status_text.
  * Threads: civetweb worker threads (one request per thread at a time).
  */
 #include "web_server.h"
@@ -218,4 +219,16 @@ int web_read_body(web_req_t *req, size_t max, char **out, size_t *len)
     *out = buf;
     *len = n;
     return RT_OK;
+}
+
+/* Contract: see web_server.h. */
+bool web_read_body_or_reply(web_req_t *req, size_t max, char **out, size_t *len)
+{
+    int rc = web_read_body(req, max, out, len);
+    if (rc == RT_OK) return true;
+    if (rc == RT_EFULL) web_reply_error(req, 413, "body too large", "body");
+    else if (rc == RT_ETIMEDOUT) web_reply_error(req, 408, "body not received in time", "body");
+    else if (rc == RT_ENOMEM) web_reply_error(req, 500, "out of memory", NULL);
+    else web_reply_error(req, 400, "could not read the body", "body");
+    return false;
 }

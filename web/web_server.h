@@ -35,7 +35,7 @@
  * Exports: web_req_t, web_handler_fn, web_route_add, web_server_opts_t,
  * web_server_start, web_server_stop, web_reply,
  * web_reply_json, web_reply_error, web_req_header, web_read_body,
- * web_req_close, web_req_remaining_ms, web_server_stats_each,
+ * web_read_body_or_reply, web_req_close, web_req_remaining_ms, web_server_stats_each,
  * web_server_inflight, web_status_text.
  *
  * Threads: web_route_add, web_server_start and web_server_stop on the main
@@ -46,6 +46,7 @@
 #ifndef PLUS7_WEB_SERVER_H
 #define PLUS7_WEB_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -127,6 +128,13 @@ const char *web_req_header(web_req_t *req, const char *name);
  * error or a body shorter than its Content-Length; RT_ENOMEM. On any error
  * the connection is marked to close (web_req_close). civetweb thread. */
 int web_read_body(web_req_t *req, size_t max, char **out, size_t *len);
+
+/* web_read_body that answers its own failures (field "body"): 413 "body
+ * too large", 408 "body not received in time", 400 "could not read the
+ * body" (500 when out of memory). true with the body in *out (the caller
+ * frees it); false once the error reply is written — the handler then
+ * returns RT_OK. civetweb thread. */
+bool web_read_body_or_reply(web_req_t *req, size_t max, char **out, size_t *len);
 
 /* Answer this request with "Connection: close" and hang up afterwards,
  * without draining an unread body (use before refusing a request whose

@@ -67,16 +67,13 @@ static int tg_webhook_handle(web_req_t *req)
         return web_reply_error(req, 403, "wrong secret token", "X-Telegram-Bot-Api-Secret-Token");
     char *body = NULL;
     size_t len = 0;
-    int rc = web_read_body(req, TG_WEBHOOK_MAX_BODY, &body, &len);
-    if (rc == RT_EFULL) return web_reply_error(req, 413, "update too large", "body");
-    if (rc == RT_ETIMEDOUT) return web_reply_error(req, 408, "body not received in time", "body");
-    if (rc != RT_OK) return web_reply_error(req, 400, "could not read the body", "body");
+    if (!web_read_body_or_reply(req, TG_WEBHOOK_MAX_BODY, &body, &len)) return RT_OK;
     tg_update_t u;
     if (tg_update_parse(body, len, &u) != RT_OK) {
         free(body);
         return web_reply_error(req, 400, "not a Telegram Update (JSON object with integer update_id)", "body");
     }
-    rc = web_tg_intake_batch_store(u.update_id, u.chat_id, body, req->deadline_ms);
+    int rc = web_tg_intake_batch_store(u.update_id, u.chat_id, body, req->deadline_ms);
     free(body);
     if (rc == RT_OK && u.chat_id) rc = tg_webhook_poke(u.chat_id, u.update_id);
     tg_update_free(&u);
