@@ -12,7 +12,7 @@
  * The socket: civetweb keeps it private, so the first request looks for
  * the descriptor whose peer is the request's remote address and port and
  * whose local port is the server port (one getpeername per open
- * descriptor, once per connection). The descriptor cannot change while
+ * descriptor listed in /proc/self/fd, once per connection). The descriptor cannot change while
  * the connection lives: the thread serving it owns it.
  *
  * Guards: active guards form a list under g_guard_mu; the guard thread
@@ -32,16 +32,16 @@
 
 #include <arpa/inet.h>
 #include <civetweb.h>
+#include <dirent.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 
 #define WEB_ADDRS_MAX 1024     /* distinct client addresses with live connections */
-#define WEB_FD_SCAN_MAX 65536
 
 typedef struct web_addr {
     char addr[48];   /* mg_request_info.remote_addr */
@@ -61,6 +61,7 @@ static pthread_mutex_t g_guard_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t g_guard_cv = PTHREAD_COND_INITIALIZER;
 static web_conn_guard_t *g_guards;             /* guarded by g_guard_mu */
 static bool g_guard_stop, g_guard_running;     /* guarded by g_guard_mu */
+static uint64_t g_guard_sleep_until = UINT64_MAX; /* guarded by g_guard_mu: the guard thread's wake-up */
 static pthread_t g_guard_thread;               /* main thread only */
 
 static void *web_conn_guard_main(void *arg)
@@ -72,11 +73,13 @@ static void *web_conn_guard_main(void *arg)
         for (web_conn_guard_t *g = g_guards; g; g = g->next)
             if (!g->fired && (!first || g->deadline_ms < first->deadline_ms)) first = g;
         if (!first) {
+            g_guard_sleep_until = UINT64_MAX;
             pthread_cond_wait(&g_guard_cv, &g_guard_mu);
         } else if (rt_now_ms() >= first->deadline_ms) {
             shutdown(first->fd, SHUT_RD);   /* the reader's mg_read returns */
             first->fired = true;
         } else {
+            g_guard_sleep_until = first->deadline_ms;
             web_wait_until(&g_guard_cv, &g_guard_mu, first->deadline_ms);
         }
     }
@@ -165,14 +168,23 @@ static bool web_conn_is(int fd, const char *addr, int rport, int lport)
     return port == lport;
 }
 
+/* The open descriptors are listed by /proc/self/fd (a few hundred: the
+ * connections, the database's, the runtime's), not probed up to the
+ * descriptor limit (65536 under systemd). */
 static int web_conn_find_fd(const struct mg_request_info *ri)
 {
-    struct rlimit rl;
-    int max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < WEB_FD_SCAN_MAX
-            ? (int)rl.rlim_cur : WEB_FD_SCAN_MAX;
-    for (int fd = 3; fd < max; fd++)
-        if (web_conn_is(fd, ri->remote_addr, ri->remote_port, ri->server_port)) return fd;
-    return -1;
+    DIR *d = opendir("/proc/self/fd");
+    if (!d) return -1;
+    int found = -1, dfd = dirfd(d);
+    struct dirent *e;
+    while (found < 0 && (e = readdir(d))) {
+        char *end;
+        long fd = strtol(e->d_name, &end, 10);
+        if (*end || end == e->d_name || fd < 3 || fd == dfd || fd > INT_MAX) continue;
+        if (web_conn_is((int)fd, ri->remote_addr, ri->remote_port, ri->server_port)) found = (int)fd;
+    }
+    closedir(d);
+    return found;
 }
 
 /* Contract: see web_conn.h. */
@@ -214,7 +226,12 @@ void web_conn_guard_begin(web_conn_guard_t *g, const struct mg_connection *c,
     pthread_mutex_lock(&g_guard_mu);
     g->next = g_guards;
     g_guards = g;
-    pthread_cond_signal(&g_guard_cv);
+    /* deadlines are mostly later than the one the thread sleeps for:
+     * wake it only when this one comes first */
+    if (deadline_ms < g_guard_sleep_until) {
+        g_guard_sleep_until = deadline_ms;
+        pthread_cond_signal(&g_guard_cv);
+    }
     pthread_mutex_unlock(&g_guard_mu);
 }
 

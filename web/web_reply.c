@@ -205,8 +205,10 @@ int web_read_body(web_req_t *req, size_t max, char **out, size_t *len)
         if (r == 0) break;
         n += (size_t)r;
         if (n > max) { rc = RT_EFULL; break; }
+        if (cl >= 0 && (long long)n == cl) break;   /* all there: no empty read */
     }
     bool fired = web_conn_guard_end(&guard);
+    if (fired) web_req_close(req);   /* its reading side is shut: no next request */
     if (rc == RT_OK && cl >= 0 && (long long)n != cl) rc = fired ? RT_ETIMEDOUT : RT_EIO;
     if (rc == RT_EIO && fired) rc = RT_ETIMEDOUT;
     if (rc != RT_OK) {
