@@ -12,8 +12,9 @@
  * The socket: civetweb keeps it private, so the first request looks for
  * the descriptor whose peer is the request's remote address and port and
  * whose local port is the server port (one getpeername per open
- * descriptor listed in /proc/self/fd, once per connection). The descriptor cannot change while
- * the connection lives: the thread serving it owns it.
+ * descriptor listed in /proc/self/fd, once per connection). The
+ * descriptor cannot change while the connection lives: the thread serving
+ * it owns it.
  *
  * Guards: active guards form a list under g_guard_mu; the guard thread
  * sleeps until the earliest deadline and shuts that socket's reading side
@@ -126,8 +127,8 @@ int web_conn_init(const struct mg_connection *c, void **conn_data)
     return 0;
 }
 
-/* Contract: see web_conn.h. civetweb holds its context lock here; we take
- * only g_addrs_mu, which is never held while calling civetweb. */
+/* Contract: see web_conn.h. civetweb may hold its own locks here; we take
+ * only g_addrs_mu, which is never held while calling into civetweb. */
 void web_conn_closed(const struct mg_connection *c)
 {
     web_conn_t *wc = mg_get_user_connection_data(c);
