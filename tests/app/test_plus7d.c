@@ -5,7 +5,7 @@
  * are removed; each case passes its own), and talks to it over loopback
  * HTTP with libcurl and to PostgreSQL with libpq. Covers: CLI (--help,
  * --version, unknown command), configuration errors (exit 2, the variable
- * named on stderr), the --config file syntax and precedence, migrations
+ * named on stderr; webhook secrets shorter than 32 characters), the --config file syntax and precedence, migrations
  * (apply, idempotent, concurrent runs), serve refusing an unmigrated or a
  * newer schema, /healthz up and down, /metrics exposition, static files
  * and path traversal, JSON 404/405, keep-alive, phone masking in logs, a
