@@ -9,10 +9,11 @@
  * init_connection, freed when civetweb closes the connection); its `addr`
  * is set when the connection is counted.
  *
- * The socket: civetweb keeps it private, so the first request looks for
- * the descriptor whose peer is the request's remote address and port and
- * whose local port is the server port (one getpeername per open
- * descriptor listed in /proc/self/fd, once per connection). The
+ * The socket: civetweb keeps it private, so the first body read of a
+ * connection looks for the descriptor whose peer is the request's remote
+ * address and port and whose local port is the server port (one
+ * getpeername per open descriptor listed in /proc/self/fd, once per
+ * connection; requests without a body never pay for it). The
  * descriptor cannot change while the connection lives: the thread serving
  * it owns it.
  *
@@ -48,6 +49,8 @@ typedef struct web_addr {
     char addr[48];   /* mg_request_info.remote_addr */
     int conns;       /* counted connections; 0 = free entry */
 } web_addr_t;
+
+#define WEB_FD_UNKNOWN (-2)   /* not looked up yet (-1: looked up, not found) */
 
 typedef struct web_conn {
     web_addr_t *addr;
@@ -121,7 +124,7 @@ int web_conn_init(const struct mg_connection *c, void **conn_data)
     web_conn_t *wc = malloc(sizeof *wc);
     if (wc) {
         wc->addr = NULL;
-        wc->fd = -1;
+        wc->fd = WEB_FD_UNKNOWN;
     }
     *conn_data = wc;
     return 0;
@@ -210,7 +213,6 @@ bool web_conn_admit(struct mg_connection *c)
     pthread_mutex_unlock(&g_addrs_mu);
     if (!ok) return false;
     wc->addr = e;
-    wc->fd = web_conn_find_fd(ri);
     return true;
 }
 
@@ -218,7 +220,8 @@ bool web_conn_admit(struct mg_connection *c)
 void web_conn_guard_begin(web_conn_guard_t *g, const struct mg_connection *c,
                           uint64_t deadline_ms)
 {
-    const web_conn_t *wc = mg_get_user_connection_data(c);
+    web_conn_t *wc = mg_get_user_connection_data(c);
+    if (wc && wc->fd == WEB_FD_UNKNOWN) wc->fd = web_conn_find_fd(mg_get_request_info(c));
     g->next = NULL;
     g->fd = wc ? wc->fd : -1;
     g->deadline_ms = deadline_ms;
