@@ -57,7 +57,7 @@ static int live_connect(const struct mg_connection *cc, void *arg)
     struct mg_connection *c = (struct mg_connection *)cc;
     const struct mg_request_info *ri = mg_get_request_info(c);
     web_req_t req = {.conn = c, .ri = ri, .method = "GET", .path = ri->local_uri, .query = ri->query_string,
-                     .route = -1};
+                     .deadline_ms = rt_now_ms() + 5000};
     web_dash_ctx_t ctx;
     if (web_dash_begin(&req, WEB_DASH_ANY, &ctx) != RT_OK) return 1;   /* answered 401/403/503 */
     web_dash_end(&ctx);
@@ -172,17 +172,16 @@ static int live_plain(web_req_t *req)
 /* Contract: see web_dash.h. */
 int web_dash_live_register(void)
 {
-    return web_route_add("GET", "/api/live", live_plain);
+    int rc = web_ws_route_add("/api/live", live_connect, live_ready, live_data, live_close, NULL);
+    return rc == RT_OK ? web_route_add("GET", "/api/live", live_plain) : rc;
 }
 
 /* Contract: see web_dash_live.h. */
 int web_dash_live_start(const char *conninfo)
 {
-    struct mg_context *ctx = web_server_context();
-    if (!ctx || !conninfo || g_live.started) return RT_EINVAL;
+    if (!conninfo || g_live.started) return RT_EINVAL;
     g_live.conninfo = strdup(conninfo);
     if (!g_live.conninfo) return RT_ENOMEM;
-    mg_set_websocket_handler(ctx, "/api/live", live_connect, live_ready, live_data, live_close, NULL);
     atomic_store_explicit(&g_live.stop, false, memory_order_relaxed);
     if (pthread_create(&g_live.thread, NULL, live_thread, NULL) != 0) {
         free(g_live.conninfo);

@@ -24,7 +24,7 @@
 #define ADMIN_UID 64003LL
 #define ADMIN_PHONE "+79490064003"
 #define XSS "<img src=x onerror=alert(1)>"
-#define LOGI_SECRET "dash-logistics-Secret_9"
+#define LOGI_SECRET "dash-logistics-Secret_9-of-32-characters"
 
 #define T_START() T_CHECK(e2e_p7_ensure() == 0)
 
