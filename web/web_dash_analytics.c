@@ -37,14 +37,6 @@ typedef struct an_hist {
     double count[4096];
 } an_hist_t;
 
-static PGresult *an_query(PGconn *db, const char *sql, int n, const char *const *p)
-{
-    PGresult *r = PQexecParams(db, sql, n, NULL, p, NULL, NULL, 0);
-    if (PQresultStatus(r) == PGRES_TUPLES_OK) return r;
-    LOG_WARN("dash_analytics_query_failed", "error=\"%s\"", PQresultErrorMessage(r));
-    PQclear(r);
-    return NULL;
-}
 
 static double an_num(PGresult *r, int row, int col)
 {
@@ -152,18 +144,18 @@ static const char an_zone_hist_sql[] =
     " GROUP BY zone_id, metric, bucket HAVING sum(n) <> 0 ORDER BY zone_id, metric, bucket";
 
 /* Contract: see web_dash.h. */
-int web_dash_summary(PGconn *db, const web_dash_query_t *q, cJSON **out)
+int web_dash_summary(web_dash_ctx_t *c, const web_dash_query_t *q, cJSON **out)
 {
     char zone[24];
     snprintf(zone, sizeof zone, "%lld", (long long)q->zone);
     const char *zp = q->zone ? zone : NULL;
     const char *p3[] = {q->from, q->to_next, zp};
-    PGresult *t = an_query(db, an_totals_sql, 3, p3);
-    PGresult *h = t ? an_query(db, an_hist_sql, 3, p3) : NULL;
-    PGresult *w = h ? an_query(db, an_waiting_sql, 1, &zp) : NULL;
-    PGresult *b = w ? an_query(db, an_broadcast_sql, 2, p3) : NULL;
-    PGresult *z = b ? an_query(db, an_zones_sql, 3, p3) : NULL;
-    PGresult *zh = z ? an_query(db, an_zone_hist_sql, 3, p3) : NULL;
+    PGresult *t = web_dash_exec(c, an_totals_sql, 3, p3);
+    PGresult *h = t ? web_dash_exec(c, an_hist_sql, 3, p3) : NULL;
+    PGresult *w = h ? web_dash_exec(c, an_waiting_sql, 1, &zp) : NULL;
+    PGresult *b = w ? web_dash_exec(c, an_broadcast_sql, 2, p3) : NULL;
+    PGresult *z = b ? web_dash_exec(c, an_zones_sql, 3, p3) : NULL;
+    PGresult *zh = z ? web_dash_exec(c, an_zone_hist_sql, 3, p3) : NULL;
     an_hist_t *hists = zh ? calloc(AN_METRICS + 1, sizeof *hists) : NULL;
     if (!hists) {
         PQclear(t), PQclear(h), PQclear(w), PQclear(b), PQclear(z), PQclear(zh);
@@ -252,8 +244,7 @@ static int an_summary(web_req_t *req)
     web_dash_query_t q;
     if (web_dash_begin(req, WEB_DASH_ANALYST, &c) != RT_OK || an_params(req, &c, &q) != RT_OK) return RT_OK;
     cJSON *o = NULL;
-    int rc = web_dash_summary(c.db, &q, &o);
-    c.broken = rc != RT_OK && PQstatus(c.db) != CONNECTION_OK;
+    int rc = web_dash_summary(&c, &q, &o);
     web_dash_end(&c);
     if (rc != RT_OK) return web_dash_error(req, 503, text_get(T_DASH_E_DB), NULL);
     return web_dash_cjson(req, 200, o);
@@ -286,8 +277,7 @@ static int an_series(web_req_t *req)
     char zone[24];
     snprintf(zone, sizeof zone, "%lld", (long long)q.zone);
     const char *p[] = {q.from, q.to_next, q.zone ? zone : NULL, q.hourly ? "1 hour" : "1 day"};
-    PGresult *r = an_query(c.db, an_series_sql, 4, p);
-    c.broken = !r && PQstatus(c.db) != CONNECTION_OK;
+    PGresult *r = web_dash_exec(&c, an_series_sql, 4, p);
     web_dash_end(&c);
     if (!r) return web_dash_error(req, 503, text_get(T_DASH_E_DB), NULL);
     static const char *const names[] = {"t", "created", "delivered", "cancelled", "returned",

@@ -45,6 +45,7 @@
 
 #define EXP_MAX_RUNNING 2   /* each export holds one of the web layer's few pooled connections */
 #define EXP_CHUNK (64 * 1024)
+#define EXP_SUMMARY_MS 30000   /* the KPI sheet's queries */
 #define EXP_MSK_OFFSET_S (3 * 3600)
 
 /* The rows, as COPY text (the database's fastest way out: a cursor's FETCH
@@ -127,12 +128,19 @@ int web_dash_export_rows(PGconn *db, const web_dash_query_t *q, web_dash_row_fn 
     if (q->zone) snprintf(zone, sizeof zone, "%lld", (long long)q->zone);
     const char *p[] = {q->from, q->to_next, zone};
     *nrows = 0;
+    /* COPY streams for minutes: blocking libpq, bounded by the 15-minute
+     * statement_timeout set below (the pool's bounded calls switch the
+     * connection to non-blocking mode; back to blocking here) */
+    if (PQsetnonblocking(db, 0) != 0) return RT_EIO;
     PGresult *r = PQexec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     bool ok = exp_ok(r);
     PQclear(r);
     if (ok) {
+        /* a million rows outlast the pool's 3 s statement_timeout: this
+         * transaction gets 15 minutes */
         r = PQexecParams(db, "SELECT set_config('plus7.export_from', $1, true), set_config('plus7.export_to', $2, true),"
-                             "       set_config('plus7.export_zone', $3, true)", 3, NULL, p, NULL, NULL, 0);
+                             "       set_config('plus7.export_zone', $3, true),"
+                             "       set_config('statement_timeout', '900000', true)", 3, NULL, p, NULL, NULL, 0);
         ok = exp_ok(r);
         PQclear(r);
     }
@@ -422,7 +430,8 @@ static int exp_xlsx_build(PGconn *db, const web_dash_query_t *q, int *fd_out, lo
     *fd_out = -1;
     *nrows = 0;
     cJSON *summary = NULL;
-    if (web_dash_summary(db, q, &summary) != RT_OK) return RT_EIO;
+    web_dash_ctx_t k = {.db = db, .deadline_ms = rt_now_ms() + EXP_SUMMARY_MS};
+    if (web_dash_summary(&k, q, &summary) != RT_OK) return RT_EIO;
     char path[512];
     snprintf(path, sizeof path, "%s/plus7-export-XXXXXX", web_dash_cfg()->tmpdir);
     int fd = mkstemp(path);

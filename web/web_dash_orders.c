@@ -40,17 +40,6 @@ static const char *ord_status_text(const char *code)
     return order_status_name_ru(st);
 }
 
-static PGresult *ord_query(web_dash_ctx_t *c, const char *sql, int n, const char *const *p)
-{
-    PGresult *r = PQexecParams(c->db, sql, n, NULL, p, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        LOG_WARN("dash_query_failed", "error=\"%s\"", PQresultErrorMessage(r));
-        c->broken = PQstatus(c->db) != CONNECTION_OK;
-        PQclear(r);
-        return NULL;
-    }
-    return r;
-}
 
 static int ord_fail(web_req_t *req, web_dash_ctx_t *c)
 {
@@ -75,7 +64,7 @@ static int zones_get(web_req_t *req)
 {
     web_dash_ctx_t c;
     if (web_dash_begin(req, WEB_DASH_ANY, &c) != RT_OK) return RT_OK;
-    PGresult *r = ord_query(&c, "SELECT id, name FROM delivery_zones ORDER BY name, id", 0, NULL);
+    PGresult *r = web_dash_exec(&c, "SELECT id, name FROM delivery_zones ORDER BY name, id", 0, NULL);
     if (!r) return ord_fail(req, &c);
     web_dash_end(&c);
     cJSON *o = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(o, "zones");
@@ -159,7 +148,7 @@ static int orders_list(web_req_t *req, web_dash_ctx_t *c)
     const char *p[] = {q.status[0] ? q.status : NULL, q.zone ? zone : NULL, q.dates_given ? q.from : NULL,
                        q.dates_given ? q.to_next : NULL, q.q[0] ? like : NULL, digits[0] ? digits : NULL,
                        q.has_after ? after : NULL, q.has_after ? q.after_posting : NULL, limit};
-    PGresult *r = ord_query(c, ord_list_sql, 9, p);
+    PGresult *r = web_dash_exec(c, ord_list_sql, 9, p);
     if (!r) return ord_fail(req, c);
     web_dash_end(c);
     cJSON *o = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(o, "orders");
@@ -266,14 +255,14 @@ static int orders_one(web_req_t *req, web_dash_ctx_t *c, const char *posting)
         return web_dash_error(req, 404, text_get(T_DASH_E_POSTING), "posting");
     }
     const char *p[] = {posting};
-    PGresult *r = ord_query(c, ord_one_sql, 1, p);
+    PGresult *r = web_dash_exec(c, ord_one_sql, 1, p);
     if (!r) return ord_fail(req, c);
     if (PQntuples(r) != 1) {
         PQclear(r);
         web_dash_end(c);
         return web_dash_error(req, 404, text_get(T_DASH_E_NO_ORDER), "posting");
     }
-    PGresult *t = ord_query(c, ord_timeline_sql, 1, p);
+    PGresult *t = web_dash_exec(c, ord_timeline_sql, 1, p);
     if (!t) {
         PQclear(r);
         return ord_fail(req, c);

@@ -24,7 +24,7 @@
 #define ADMIN_UID 64003LL
 #define ADMIN_PHONE "+79490064003"
 #define XSS "<img src=x onerror=alert(1)>"
-#define LOGI_SECRET "dash-logistics-Secret_9"
+#define LOGI_SECRET "dash-logistics-Secret_9-of-32-characters"
 
 #define T_START() T_CHECK(e2e_p7_ensure() == 0)
 
@@ -368,11 +368,17 @@ T_CASE_TAGGED(live_websocket, "db")
 {
     T_START();
     users_once();
+    dash_resp_t plain = dash_http("GET", "/api/live", NULL, NULL, NULL);
+    T_EQ_INT(plain.status, 401);
+    dash_resp_free(&plain);
     dash_ws_t ws = dash_ws_open(NULL);
     T_EQ_INT(ws.status, 401);   /* no session, no socket */
     dash_ws_close(&ws);
     char tok[65], csrf[65];
     T_EQ_INT(dash_sign_in("opr", DASH_PW, tok, csrf), 200);
+    plain = dash_http("GET", "/api/live", NULL, tok, NULL);
+    T_EQ_INT(plain.status, 426);
+    dash_resp_free(&plain);
     ws = dash_ws_open(tok);
     T_EQ_INT(ws.status, 101);
     /* a status change through the real path: webhook -> order actor's
