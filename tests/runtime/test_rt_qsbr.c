@@ -17,6 +17,9 @@
  *     threads send by key and by reference. Every accepted ping is handled
  *     exactly once; ASan/TSan see every access to reclaimed memory.
  *
+ *   qsbr_outside_senders_race_stop — outside threads send, send by key and
+ *     spawn while the runtime stops; none may touch what stop frees.
+ *
  * Threads: the litmus case runs two threads of its own; the runtime case
  * 2 workers and 2 outside senders.
  */
@@ -239,6 +242,69 @@ T_CASE(qsbr_worker_sends_while_targets_are_reclaimed)
     T_EQ_INT(rt_runtime_stop(rt, 5000), RT_OK);
     T_EQ_INT(atomic_load(&q_handled), atomic_load(&q_accepted));
     rt_runtime_free(rt);
+}
+
+/* ---- senders racing rt_runtime_stop ------------------------------------------------ */
+
+typedef struct late { rt_runtime_t *rt; rt_ref_t sink; unsigned long ok, refused, bad; } late_t;
+
+static int sink_handle(rt_actor_t *self, const rt_msg_t *m)
+{
+    (void)self;
+    (void)m;
+    return RT_OK;
+}
+static const rt_kind_t sink_kind = {.name = "qsbr_sink", .idle_age_ms = 1, .handle = sink_handle};
+
+/* Send by reference, by key and spawn until the runtime refuses all three. */
+static void *late_main(void *p)
+{
+    late_t *l = p;
+    for (unsigned i = 0;; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "l%u", i % 64);
+        int a = rt_send(l->rt, l->sink, rt_test_msg(MSG_PING, 0, i));
+        int b = rt_send_key(l->rt, &sink_kind, key, rt_test_msg(MSG_PING, 0, i));
+        rt_ref_t r;
+        int c = rt_spawn(l->rt, &sink_kind, &r);
+        if (c == RT_OK) (void)rt_send(l->rt, r, rt_test_msg(MSG_STOP, 0, 0));
+        int rcs[3] = {a, b, c};
+        for (int k = 0; k < 3; k++) {
+            if (rcs[k] == RT_OK) l->ok++;
+            else if (rcs[k] == RT_ESHUTDOWN) l->refused++;
+            else if (rcs[k] != RT_ESTALE) l->bad++;
+        }
+        if (a == RT_ESHUTDOWN && b == RT_ESHUTDOWN && c == RT_ESHUTDOWN) break;
+    }
+    return NULL;
+}
+
+/* Outside threads keep sending while the runtime stops: every send either
+ * completes before stop frees anything or is refused (ASan reports a push
+ * into a freed actor or an actor created after the final sweep as a leak). */
+T_CASE(qsbr_outside_senders_race_stop)
+{
+    unsigned seed = 7;
+    for (int cycle = 0; cycle < 40; cycle++) {
+        rt_runtime_t *rt = rt_test_new(2);
+        T_EQ_INT(rt_kind_register(rt, &sink_kind), RT_OK);
+        T_EQ_INT(rt_runtime_start(rt), RT_OK);
+        late_t l[2];
+        pthread_t th[2];
+        for (int i = 0; i < 2; i++) {
+            l[i] = (late_t){.rt = rt};
+            T_EQ_INT(rt_spawn(rt, &sink_kind, &l[i].sink), RT_OK);
+            pthread_create(&th[i], NULL, late_main, &l[i]);
+        }
+        usleep((useconds_t)(rand_r(&seed) % 3000));
+        T_EQ_INT(rt_runtime_stop(rt, cycle % 2 ? 0 : 5), RT_OK);
+        for (int i = 0; i < 2; i++) {
+            pthread_join(th[i], NULL);
+            T_EQ_INT(l[i].bad, 0);
+            T_CHECK(l[i].refused >= 3);   /* each sender saw the stop */
+        }
+        rt_runtime_free(rt);
+    }
 }
 
 T_MAIN()
