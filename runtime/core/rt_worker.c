@@ -17,13 +17,15 @@
  * Exports: rt_worker_setup, rt_worker_teardown, rt_worker_spawn_thread,
  * rt_worker_schedule, rt_worker_retire, rt_worker_cron_add/del,
  * rt_worker_place, rt_worker_kick; the public rt_worker_base/index/
- * runtime/slot/hook, rt_worker_inflight_add, rt_assert_not_worker.
+ * runtime/slot/hook, rt_worker_init_failed, rt_worker_inflight_add,
+ * rt_assert_not_worker.
  *
  * Threads: setup/teardown/spawn from the main thread; schedule, place and
  * kick from any thread; the rest on the worker itself.
  */
 #include "rt_mailbox.h"
 #include "rt_qsbr.h"
+#include "rt_clock.h"
 #include "rt_log.h"
 
 #include <errno.h>
@@ -46,20 +48,6 @@ static inline void rt_cpu_relax(void)
 #elif defined(__aarch64__)
     __asm__ __volatile__("yield");
 #endif
-}
-
-static uint64_t rt_coarse_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static uint64_t rt_fine_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 /* ---- run queue (Vyukov intrusive MPSC; nodes are rt_actor.rq) ------------- */
@@ -305,7 +293,7 @@ int rt_worker_setup(rt_runtime_t *rt, rt_worker_t *w, int index)
     w->wake_ev = event_new(w->base, w->efd, EV_READ | EV_PERSIST, rt_worker_wake_cb, w);
     w->cron_ev = event_new(w->base, -1, EV_PERSIST, rt_worker_cron_cb, w);
     if (!w->wake_ev || !w->cron_ev) return RT_ENOMEM;
-    struct timeval tv = {0, 1000000 / RT_CRON_HZ};
+    struct timeval tv = rt_clock_tv(1000 / RT_CRON_HZ);
     if (event_add(w->wake_ev, NULL) != 0 || event_add(w->cron_ev, &tv) != 0) return RT_EIO;
     return RT_OK;
 }
@@ -338,7 +326,7 @@ static uint32_t rt_worker_run_ready(rt_worker_t *w)
         if (rt_actor_run(w, a)) rt_rq_push(w, &a->rq);
         n++;
         if ((n & 31) == 0) {
-            uint64_t t = rt_fine_us();
+            uint64_t t = rt_clock_us();
             if (!t0) t0 = t;
             else if (t - t0 > 2000) break;
         }
@@ -360,7 +348,7 @@ static bool rt_worker_spin(rt_worker_t *w)
     if (spin_us <= 0) return false;
     /* relaxed: own counter (only this worker's I/O modules change it) */
     if (atomic_load_explicit(&w->inflight, memory_order_relaxed) > 0) return false;
-    uint64_t t0 = rt_fine_us();
+    uint64_t t0 = rt_clock_us();
     bool yielding = false;
     for (uint32_t i = 1;; i++) {
         /* relaxed: a hint; the sleep path re-checks with seq_cst */
@@ -374,7 +362,7 @@ static bool rt_worker_spin(rt_worker_t *w)
             rt_cpu_relax();
             if ((i & 15) != 0) continue;
         }
-        uint64_t spent = rt_fine_us() - t0;
+        uint64_t spent = rt_clock_us() - t0;
         if (spent >= (uint64_t)spin_us) return false;
         if (spent >= RT_SPIN_YIELD_US) yielding = true;
     }
@@ -387,7 +375,7 @@ static void rt_worker_final(rt_worker_t *w)
     /* let I/O issued so far (e.g. by on_passivate) complete */
     while (atomic_load_explicit(&w->inflight, memory_order_relaxed) > 0 &&
            rt_now_ms() < rt->final_deadline) {
-        struct timeval tv = {0, 10000};
+        struct timeval tv = rt_clock_tv(10);
         event_base_loopexit(w->base, &tv);
         event_base_loop(w->base, EVLOOP_ONCE);
     }
@@ -418,14 +406,14 @@ static void *rt_worker_main(void *arg)
     pthread_mutex_unlock(&rt->start_mu);
 
     uint32_t since_poll = 0;
-    uint64_t last_poll = rt_coarse_ms();
+    uint64_t last_poll = rt_clock_coarse_ms();
     for (;;) {
         rt_qsbr_quiescent(w->qs);
         if (w->batches) rt_worker_reclaim(w);
         /* acquire: pairs with the release store in rt_runtime_stop, so the
          * FINAL phase and its deadline are visible */
         if (atomic_load_explicit(&w->stop, memory_order_acquire)) break;
-        uint64_t cms = rt_coarse_ms();
+        uint64_t cms = rt_clock_coarse_ms();
         w->now = (uint32_t)(cms - rt->t0);
         uint32_t n = rt_worker_run_ready(w);
         if (w->retire_n) rt_worker_close_batch(w);
@@ -448,9 +436,9 @@ static void *rt_worker_main(void *arg)
             continue;
         }
         rt_qsbr_offline(w->qs);
-        uint64_t slept = rt_fine_us();
+        uint64_t slept = rt_clock_us();
         event_base_loop(w->base, EVLOOP_ONCE);
-        slept = rt_fine_us() - slept;
+        slept = rt_clock_us() - slept;
         /* relaxed: only suppresses needless kicks */
         atomic_store_explicit(&w->sleeping, 0, memory_order_relaxed);
         rt_qsbr_online(w->qs);
@@ -463,7 +451,7 @@ static void *rt_worker_main(void *arg)
             else w->spin_cur = w->spin_cur / 2 < base ? base : w->spin_cur / 2;
         }
         since_poll = 0;
-        last_poll = rt_coarse_ms();
+        last_poll = rt_clock_coarse_ms();
     }
     rt_worker_final(w);
     rt_qsbr_offline(w->qs);
@@ -518,6 +506,13 @@ int rt_worker_hook(rt_runtime_t *rt, int slot, rt_worker_init_fn init, rt_worker
     rt->hooks[slot].fini = fini;
     rt->hooks[slot].arg = arg;
     return RT_OK;
+}
+
+void rt_worker_init_failed(const char *reason)
+{
+    rt_worker_t *w = rt_tls_worker;
+    if (!w) return;
+    snprintf(w->init_error, sizeof w->init_error, "%s", reason && *reason ? reason : "init hook failed");
 }
 
 void rt_worker_inflight_add(int delta)

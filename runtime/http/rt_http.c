@@ -44,7 +44,8 @@ static void *http_worker_init(rt_runtime_t *rt, int worker, void *argp)
     http_hook_arg_t *a = argp;
     struct event_base *base = rt_worker_base();
     rt_http_multi_t *m = base ? rt_http_multi_new(base, &a->opt) : NULL;
-    if (!m) LOG_ERROR("http_worker_init_failed", "worker=%d", worker);
+    if (!m) rt_worker_init_failed("rt_http: cannot create the curl multi");
+    (void)worker;
     /* acq_rel: the last decrement must see every other worker's reads of
      * `a` finished before it frees it (release by them, acquire by it). */
     if (atomic_fetch_sub_explicit(&a->left, 1, memory_order_acq_rel) == 1) {

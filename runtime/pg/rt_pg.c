@@ -44,14 +44,20 @@ static void *pg_worker_init(rt_runtime_t *rt, int worker, void *arg)
     pg_worker_t *w = calloc(1, sizeof *w);
     if (!w || !base) {
         free(w);
-        LOG_ERROR("pg_worker_init_failed", "worker=%d", worker);
+        rt_worker_init_failed("rt_pg: out of memory");
         return NULL;
     }
     for (int i = 0; i < cfg->nconns; i++) {
         w->conns[i] = rt_pg_conn_new(base, cfg->conninfo, NULL);
-        if (w->conns[i]) w->nconns++;
-        else LOG_ERROR("pg_conn_new_failed", "worker=%d conn=%d", worker, i);
+        if (!w->conns[i]) {
+            /* a worker with fewer connections than configured would serve
+             * its actors' queries slower than the rest, or not at all */
+            rt_worker_init_failed("rt_pg: cannot create a connection (bad conninfo or out of memory)");
+            break;
+        }
+        w->nconns++;
     }
+    (void)worker;
     return w;
 }
 

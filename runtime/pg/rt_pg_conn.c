@@ -32,6 +32,7 @@
 #include <event2/event.h>
 #include <event2/event_struct.h>
 
+#include "rt_clock.h"
 #include "rt_log.h"
 
 /* ---- process-wide counters ----------------------------------------------------
@@ -156,18 +157,6 @@ rt_pg_conn_opts_t rt_pg_opts_default(void)
     };
 }
 
-static struct timeval ms_tv(uint32_t ms)
-{
-    return (struct timeval){.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
-}
-
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static void req_free(pg_req_t *q)
 {
     if (q->results) {
@@ -253,7 +242,7 @@ static void conn_schedule_retry(rt_pg_conn_t *c)
     if (c->backoff_ms == 0) c->backoff_ms = c->o.backoff_min_ms;
     else c->backoff_ms = c->backoff_ms * 2 > c->o.backoff_max_ms ? c->o.backoff_max_ms
                                                                  : c->backoff_ms * 2;
-    struct timeval tv = ms_tv(c->backoff_ms);
+    struct timeval tv = rt_clock_tv(c->backoff_ms);
     evtimer_add(c->ev_retry, &tv);
 }
 
@@ -397,7 +386,7 @@ static void conn_start(rt_pg_conn_t *c)
     if (!c->pg) { conn_connect_failed(c, "out of memory"); return; }
     if (PQstatus(c->pg) == CONNECTION_BAD) { conn_connect_failed(c, PQerrorMessage(c->pg)); return; }
     c->state = C_CONNECTING;
-    struct timeval tv = ms_tv(c->o.connect_timeout_ms);
+    struct timeval tv = rt_clock_tv(c->o.connect_timeout_ms);
     evtimer_add(c->ev_conn_to, &tv);
     /* libpq's first step wants the socket writable (a connect is under way). */
     conn_connect_wait(c, PGRES_POLLING_WRITING);
@@ -570,7 +559,7 @@ static void on_stall_check(evutil_socket_t fd, short what, void *arg)
 {
     rt_pg_conn_t *c = arg;
     if (c->state != C_UP) return;
-    uint64_t now = mono_ms();
+    uint64_t now = rt_clock_ms();
     bool any = false;
     for (pg_req_t *q = c->inflight.head; q; q = q->next) {
         if (!q->abandoned) continue;
@@ -581,7 +570,7 @@ static void on_stall_check(evutil_socket_t fd, short what, void *arg)
         any = true;
     }
     if (any) {
-        struct timeval tv = ms_tv(c->o.stall_ms);
+        struct timeval tv = rt_clock_tv(c->o.stall_ms);
         evtimer_add(c->ev_stall, &tv);
     }
 }
@@ -599,10 +588,10 @@ static void on_req_timeout(evutil_socket_t fd, short what, void *arg)
      * stays in `inflight`, abandoned; the caller hears now. */
     rt_pg_result_t *res = rt_pg_result_error(RT_ETIMEDOUT, NULL, "timed out waiting for the result");
     q->abandoned = true;
-    q->abandoned_at_ms = mono_ms();
+    q->abandoned_at_ms = rt_clock_ms();
     req_deliver(q, res);
     if (!evtimer_pending(c->ev_stall, NULL)) {
-        struct timeval tv = ms_tv(c->o.stall_ms);
+        struct timeval tv = rt_clock_tv(c->o.stall_ms);
         evtimer_add(c->ev_stall, &tv);
     }
 }
@@ -727,7 +716,7 @@ static int conn_submit(rt_pg_conn_t *c, int n, const rt_pg_stmt_t *stmts, bool i
     q->timeout_ms = timeout_ms;
     if (timeout_ms) {
         evtimer_assign(&q->timer, c->base, on_req_timeout, q);
-        struct timeval tv = ms_tv(timeout_ms);
+        struct timeval tv = rt_clock_tv(timeout_ms);
         evtimer_add(&q->timer, &tv);
     }
     list_push(&c->queue, q);
