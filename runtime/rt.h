@@ -210,6 +210,15 @@ int rt_send_key_bounded(rt_runtime_t *rt, const rt_kind_t *kind,
 /* Send to a live actor by reference; RT_ESTALE if it is gone. Any thread. */
 int rt_send(rt_runtime_t *rt, rt_ref_t to, rt_msg_t *m);
 
+/* For I/O modules (rt_pg, rt_http): hand the result `ptr` of a request to
+ * the actor `to` that issued it, as an urgent message of `type` with `corr`
+ * that owns ptr (ptr_free runs when the message is freed — also at once
+ * when it cannot be allocated or delivered). Returns rt_send's code, or
+ * RT_ENOMEM (logged). The actor having ended is normal (RT_ESTALE). Any
+ * thread, typically the worker whose event loop completed the request. */
+int rt_send_result(rt_runtime_t *rt, rt_ref_t to, uint16_t type, uint32_t corr, void *ptr,
+                   void (*ptr_free)(void *));
+
 /* Spawn an anonymous (keyless) actor of `kind` and return its reference.
  * Anonymous actors never passivate on idleness; they end on RT_STOP or
  * failure. Used for service actors and benchmarks. Any thread. */

@@ -8,11 +8,13 @@
  * the key is quarantined), and pushes under that mutex, which is what
  * makes "a message racing passivation is never lost" hold for keyed sends.
  *
- * Exports: rt_send, rt_send_key, rt_send_key_bounded, rt_spawn, rt_spawn_on.
+ * Exports: rt_send, rt_send_result, rt_send_key, rt_send_key_bounded,
+ * rt_spawn, rt_spawn_on.
  * Threads: any.
  */
 #include "rt_mailbox.h"
 #include "rt_qsbr.h"
+#include "rt_log.h"
 
 #include <string.h>
 
@@ -83,6 +85,25 @@ int rt_send(rt_runtime_t *rt, rt_ref_t to, rt_msg_t *m)
     rt_actor_push(a, m);
     rt_send_leave(q);
     return RT_OK;
+}
+
+int rt_send_result(rt_runtime_t *rt, rt_ref_t to, uint16_t type, uint32_t corr, void *ptr,
+                   void (*ptr_free)(void *))
+{
+    rt_msg_t *m = rt_msg_new(type, 0);
+    if (!m) {
+        LOG_ERROR("io_result_lost", "type=%u corr=%u reason=enomem", (unsigned)type, corr);
+        if (ptr_free) ptr_free(ptr);
+        return RT_ENOMEM;
+    }
+    m->flags = RT_MSG_F_URGENT;
+    m->corr = corr;
+    m->ptr = ptr;
+    m->ptr_free = ptr_free;
+    int rc = rt_send(rt, to, m);   /* frees m (and ptr) when refused */
+    if (rc != RT_OK && rc != RT_ESTALE && rc != RT_ESHUTDOWN)
+        LOG_WARN("io_result_undelivered", "type=%u corr=%u rc=%s", (unsigned)type, corr, rt_strerror(rc));
+    return rc;
 }
 
 static int rt_send_key_impl(rt_runtime_t *rt, const rt_kind_t *kind, const char *key, rt_msg_t *m,

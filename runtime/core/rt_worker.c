@@ -24,6 +24,7 @@
  * kick from any thread; the rest on the worker itself.
  */
 #include "rt_mailbox.h"
+#include "rt_mpsc.h"
 #include "rt_qsbr.h"
 #include "rt_clock.h"
 #include "rt_log.h"
@@ -50,49 +51,25 @@ static inline void rt_cpu_relax(void)
 #endif
 }
 
-/* ---- run queue (Vyukov intrusive MPSC; nodes are rt_actor.rq) ------------- */
+/* ---- run queue (rt_mpsc.h; nodes are rt_actor.rq) ------------------------- */
 
 static inline rt_actor_t *rt_rq_actor(rt_rq_node_t *n)
 {
     return (rt_actor_t *)(void *)((char *)n - offsetof(rt_actor_t, rq));
 }
 
+RT_MPSC_DEFINE(rt_rq_q, rt_rq_node_t)
+
 static inline void rt_rq_push(rt_worker_t *w, rt_rq_node_t *n)
 {
-    /* relaxed: published by the exchange's release */
-    atomic_store_explicit(&n->next, NULL, memory_order_relaxed);
-    /* seq_cst: release publishes n; the total order pairs with the
-     * worker's seq_cst store of `sleeping` + load of rq_head (Dekker) */
-    rt_rq_node_t *prev = atomic_exchange_explicit(&w->rq_head, n, memory_order_seq_cst);
-    /* release: the worker's acquire load of prev->next sees n */
-    atomic_store_explicit(&prev->next, n, memory_order_release);
+    /* seq_cst: the total order pairs with the worker's seq_cst store of
+     * `sleeping` + load of rq_head (Dekker, see rt_worker_schedule) */
+    (void)rt_rq_q_link(&w->rq_head, n, memory_order_seq_cst);
 }
 
 static inline rt_rq_node_t *rt_rq_pop(rt_worker_t *w)
 {
-    rt_rq_node_t *stub = &w->rq_stub;
-    rt_rq_node_t *tail = w->rq_tail;
-    /* acquire: pairs with the producer's release link */
-    rt_rq_node_t *next = atomic_load_explicit(&tail->next, memory_order_acquire);
-    if (tail == stub) {
-        if (!next) return NULL;
-        w->rq_tail = tail = next;
-        /* acquire: as above */
-        next = atomic_load_explicit(&next->next, memory_order_acquire);
-    }
-    if (next) {
-        w->rq_tail = next;
-        return tail;
-    }
-    /* relaxed: identity comparison */
-    if (tail != atomic_load_explicit(&w->rq_head, memory_order_relaxed)) return NULL;
-    rt_rq_push(w, stub);
-    next = atomic_load_explicit(&tail->next, memory_order_acquire);
-    if (next) {
-        w->rq_tail = next;
-        return tail;
-    }
-    return NULL;
+    return rt_rq_q_pop(&w->rq_head, &w->rq_tail, &w->rq_stub);
 }
 
 /* Nothing queued (worker only). `order` seq_cst for the sleep check. */

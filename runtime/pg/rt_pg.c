@@ -102,23 +102,8 @@ typedef struct pg_call {
 static void pg_call_done(rt_pg_result_t *res, void *arg)
 {
     pg_call_t *k = arg;
-    if (k->done) {
-        k->done(res, k->arg);
-    } else {
-        rt_msg_t *m = rt_msg_new(RT_MSG_PG_RESULT, 0);
-        if (!m) {
-            LOG_ERROR("pg_result_undeliverable", "corr=%u reason=enomem", k->corr);
-            rt_pg_result_free(res);
-        } else {
-            m->flags = RT_MSG_F_URGENT;
-            m->corr = k->corr;
-            m->ptr = res;
-            m->ptr_free = rt_pg_result_free;
-            int rc = rt_send(k->rt, k->to, m);
-            if (rc < 0)
-                LOG_DEBUG("pg_result_undeliverable", "corr=%u rc=%d", k->corr, rc);
-        }
-    }
+    if (k->done) k->done(res, k->arg);
+    else (void)rt_send_result(k->rt, k->to, RT_MSG_PG_RESULT, k->corr, res, rt_pg_result_free);
     rt_worker_inflight_add(-1);
     free(k);
 }
