@@ -42,6 +42,12 @@ void rt_log_write(int level, const char *file, int line, const char *event,
 /* Lines dropped because the ring was full. */
 unsigned long rt_log_dropped(void);
 
+/* Copy `in` (NULL = "") into `out` (n bytes, n >= 1) as the inside of a
+ * logfmt "..." value: double quotes become single quotes, control
+ * characters (newlines included) spaces, trailing spaces dropped, cut to
+ * fit. Returns out. Any thread. */
+const char *rt_log_value(const char *in, char *out, size_t n);
+
 /* Mask phone-number-like digit runs in `s` in place (keeps the first digit
  * after an optional '+' and the last four). Exposed for tests. */
 void rt_log_mask_phones(char *s, size_t len);

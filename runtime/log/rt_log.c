@@ -8,7 +8,7 @@
  * stalls nobody: when the ring is full the line is dropped and counted.
  *
  * Exports: rt_log_init, rt_log_shutdown, rt_log_set_level, rt_log_level_parse,
- * rt_log_write, rt_log_dropped, rt_log_mask_phones.
+ * rt_log_write, rt_log_dropped, rt_log_value, rt_log_mask_phones.
  *
  * Threads: rt_log_init/rt_log_shutdown on the main thread; rt_log_write,
  * rt_log_set_level, rt_log_dropped and rt_log_mask_phones on any thread. The
@@ -347,4 +347,14 @@ void rt_log_write(int level, const char *file, int line, const char *event,
     g_log.head += len;
     if (g_log.writer_waiting) pthread_cond_signal(&g_log.cv);
     pthread_mutex_unlock(&g_log.mu);
+}
+
+const char *rt_log_value(const char *in, char *out, size_t n)
+{
+    size_t j = 0;
+    for (const char *p = in ? in : ""; *p && j + 1 < n; p++)
+        out[j++] = *p == '"' ? '\'' : ((unsigned char)*p < 0x20 ? ' ' : *p);
+    while (j > 0 && out[j - 1] == ' ') j--;
+    out[j] = '\0';
+    return out;
 }

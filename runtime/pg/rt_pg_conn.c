@@ -2,18 +2,26 @@
  *
  * Purpose: see rt_pg_conn.h. The state machine:
  *
- *   DOWN --(retry timer)--> CONNECTING --(PQconnectPoll OK)--> UP
- *     ^                         |  (failed / connect timeout)     |
- *     +----- backoff <----------+---------------------------------+ (lost)
+ *   DOWN --(retry)--> [RESOLVING] --> CONNECTING --(PQconnectPoll OK)--> UP
+ *     ^                    |  (failed / connect timeout)  |                |
+ *     +-- backoff+jitter <-+------------------------------+----------------+ (lost)
+ *
+ * RESOLVING happens only when the conninfo names a host that is not a
+ * numeric address or a socket directory: the name is resolved on the
+ * resolver thread (rt_pg_resolve.h) and libpq gets `hostaddr`, so it never
+ * calls the blocking getaddrinfo on this thread.
  *
  * Requests wait in `queue` until the connection is UP; conn_pump() then
  * sends each one (its statements, then PQpipelineSync, so every request is
  * its own sync segment = its own transaction) and moves it to `inflight`.
  * conn_drain() reads results in order: statement results (each followed by
  * a NULL from PQgetResult), then PGRES_PIPELINE_SYNC, which completes the
- * head of `inflight`.
+ * head of `inflight`. Every statement is prepared once per connection
+ * (rt_pg_stmts.h) and executed by name afterwards; a request's pipeline
+ * commands (Prepare, then Execute) are planned when it is sent.
  *
- * Exports: rt_pg_conn_* and rt_pg_opts_default (rt_pg_conn.h); the
+ * Exports: rt_pg_conn_*, rt_pg_opts_default and rt_pg_backoff_jitter
+ * (rt_pg_conn.h); the
  * process-wide counters rt_pg_stats_* (rt_pg.h).
  *
  * Threads: everything runs on the thread of the connection's event_base;
@@ -21,19 +29,25 @@
  */
 #include "rt_pg_conn.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <event2/event_struct.h>
 
 #include "rt_clock.h"
+#include "rt_list.h"
 #include "rt_log.h"
+#include "rt_pg_resolve.h"
+#include "rt_pg_stmts.h"
 
 /* ---- process-wide counters ----------------------------------------------------
  * All relaxed: each is an independent statistic read by metrics; no other
@@ -71,63 +85,43 @@ typedef struct pg_stmt_copy {
     int nparams;
 } pg_stmt_copy_t;
 
+/* One pipeline command of a sent request: statement `stmt` prepared (kind
+ * CMD_PREPARE, statement `id`) or executed (CMD_EXEC, by name when id). */
+enum { CMD_EXEC = 0, CMD_PREPARE = 1 };
+typedef struct pg_cmd {
+    int16_t stmt;
+    uint8_t kind;
+    uint32_t id;                  /* prepared-statement id, 0 = unnamed */
+} pg_cmd_t;
+
 typedef struct pg_req {
-    struct pg_req *prev, *next;   /* in conn->queue or conn->inflight */
+    rt_list_node_t link;          /* in conn->queue or conn->inflight */
     rt_pg_conn_t *conn;
     rt_pg_conn_done_fn done;
     void *arg;
     pg_stmt_copy_t *stmts;        /* points into this allocation */
+    pg_cmd_t *cmds;               /* 2 * nstmts slots, in this allocation */
+    int ncmds;                    /* planned when sent */
+    uint64_t prep_failed;         /* bit i: statement i's Prepare failed (its error kept) */
     rt_pg_result_t *results;      /* nstmts slots, filled as results arrive */
     struct event timer;           /* request timeout (when timeout_ms > 0) */
     uint64_t abandoned_at_ms;     /* when it timed out in flight */
     uint32_t timeout_ms;
     unsigned flags;
     int nstmts;
-    int cur;                      /* statement whose results are arriving */
+    int cur;                      /* command whose results are arriving */
     bool cur_got;                 /* a result for `cur` arrived */
     bool is_tx;
     bool in_flight;
     bool abandoned;               /* completed by timeout; late result dropped */
 } pg_req_t;
 
-typedef struct pg_list {
-    pg_req_t *head, *tail;
-    uint32_t n;
-} pg_list_t;
-
-static void list_push(pg_list_t *l, pg_req_t *q)
+static inline pg_req_t *req_of(rt_list_node_t *n)
 {
-    q->next = NULL;
-    q->prev = l->tail;
-    if (l->tail) l->tail->next = q; else l->head = q;
-    l->tail = q;
-    l->n++;
+    return RT_LIST_ENTRY(n, pg_req_t, link);
 }
 
-static void list_remove(pg_list_t *l, pg_req_t *q)
-{
-    if (q->prev) q->prev->next = q->next; else l->head = q->next;
-    if (q->next) q->next->prev = q->prev; else l->tail = q->prev;
-    q->prev = q->next = NULL;
-    l->n--;
-}
-
-/* Put all of `src` (in order) before the head of `dst`; src becomes empty. */
-static void list_prepend_all(pg_list_t *dst, pg_list_t *src)
-{
-    if (!src->head) return;
-    if (dst->head) {
-        src->tail->next = dst->head;
-        dst->head->prev = src->tail;
-    } else {
-        dst->tail = src->tail;
-    }
-    dst->head = src->head;
-    dst->n += src->n;
-    *src = (pg_list_t){0};
-}
-
-enum { C_DOWN, C_CONNECTING, C_UP };
+enum { C_DOWN, C_RESOLVING, C_CONNECTING, C_UP };
 
 struct rt_pg_conn {
     struct event_base *base;
@@ -142,8 +136,14 @@ struct rt_pg_conn {
     struct event *ev_conn_to;  /* connect attempt timeout */
     struct event *ev_kick;     /* deferred pump after submits */
     struct event *ev_stall;    /* stalled-connection check */
+    struct event *ev_dns;      /* RESOLVING: the resolver's eventfd is readable */
+    int dns_fd;                /* eventfd, -1 unless the conninfo names a host */
+    rt_pg_resolve_t *dns;      /* RESOLVING: the lookup under way */
+    char *dns_hosts, *dns_ports; /* host / port options of the conninfo (names to resolve) */
+    rt_pg_stmts_t *stmts;      /* prepared statements of the current session */
+    uint64_t rng;              /* xorshift state for the backoff jitter */
     uint32_t backoff_ms;
-    pg_list_t queue, inflight;
+    rt_list_t queue, inflight;
     uint32_t max_depth, connects;
     uint32_t fail_streak;      /* consecutive failed connection attempts */
     bool want_write, closing;
@@ -222,12 +222,16 @@ static void conn_pump(rt_pg_conn_t *c, bool probe);
 static void conn_start(rt_pg_conn_t *c);
 static void on_io_connect(evutil_socket_t fd, short what, void *arg);
 
+/* Back to DOWN from any state. Safe on a half-built connection (any of
+ * the events may be missing when rt_pg_conn_new failed part-way). */
 static void conn_teardown(rt_pg_conn_t *c)
 {
     if (c->ev_io) { event_free(c->ev_io); c->ev_io = NULL; }
     if (c->ev_write) { event_free(c->ev_write); c->ev_write = NULL; }
-    evtimer_del(c->ev_conn_to);
-    evtimer_del(c->ev_stall);
+    if (c->ev_conn_to) evtimer_del(c->ev_conn_to);
+    if (c->ev_stall) evtimer_del(c->ev_stall);
+    if (c->dns) { rt_pg_resolve_drop(c->dns); c->dns = NULL; }
+    rt_pg_stmts_clear(c->stmts);      /* the session's statements die with it */
     if (c->pg) { PQfinish(c->pg); c->pg = NULL; }
     if (c->state == C_UP)
         atomic_fetch_sub_explicit(&g_connected, 1, memory_order_relaxed); /* statistic */
@@ -236,26 +240,30 @@ static void conn_teardown(rt_pg_conn_t *c)
     c->state = C_DOWN;
 }
 
+uint32_t rt_pg_backoff_jitter(uint32_t backoff_ms, uint64_t *rng)
+{
+    /* xorshift64: cheap, per connection, no shared state */
+    uint64_t x = *rng ? *rng : 0x9e3779b97f4a7c15ull;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    *rng = x;
+    uint32_t half = backoff_ms / 2;
+    return backoff_ms - half + (uint32_t)(x % ((uint64_t)half + 1));
+}
+
+/* Retry after the backoff (doubling from backoff_min_ms to backoff_max_ms)
+ * with "equal jitter": a random delay in [backoff/2, backoff], so the
+ * connections of all workers do not reconnect in lockstep after a restart. */
 static void conn_schedule_retry(rt_pg_conn_t *c)
 {
     if (c->closing) return;
     if (c->backoff_ms == 0) c->backoff_ms = c->o.backoff_min_ms;
     else c->backoff_ms = c->backoff_ms * 2 > c->o.backoff_max_ms ? c->o.backoff_max_ms
                                                                  : c->backoff_ms * 2;
-    struct timeval tv = rt_clock_tv(c->backoff_ms);
-    evtimer_add(c->ev_retry, &tv);
-}
-
-/* Copy a libpq message into `out` as one logfmt-safe quoted value: double
- * quotes become single quotes, control characters spaces. */
-static const char *log_clean(const char *in, char *out, size_t n)
-{
-    size_t j = 0;
-    for (const char *p = in ? in : ""; *p && j + 1 < n; p++)
-        out[j++] = *p == '"' ? '\'' : ((unsigned char)*p < 0x20 ? ' ' : *p);
-    while (j > 0 && out[j - 1] == ' ') j--;
-    out[j] = '\0';
-    return out;
+    struct timeval tv = rt_clock_tv(rt_pg_backoff_jitter(c->backoff_ms, &c->rng));
+    if (evtimer_add(c->ev_retry, &tv) != 0)
+        LOG_ERROR("pg_retry_unscheduled", "reason=event_add; the connection stays down until the next request");
 }
 
 /* A connection attempt failed (never reached UP). Logged at warn on the
@@ -266,7 +274,7 @@ static void conn_connect_failed(rt_pg_conn_t *c, const char *why)
     c->fail_streak++;
     int level = (c->fail_streak == 1 || c->fail_streak % 20 == 0) ? RT_LOG_WARN : RT_LOG_DEBUG;
     rt_log_write(level, __FILE__, __LINE__, "pg_connect_failed",
-                 "error=\"%s\" failures=%u", log_clean(why, buf, sizeof buf), c->fail_streak);
+                 "error=\"%s\" failures=%u", rt_log_value(why, buf, sizeof buf), c->fail_streak);
     conn_teardown(c);
     conn_schedule_retry(c);
 }
@@ -277,13 +285,13 @@ static void conn_lost(rt_pg_conn_t *c, const char *why)
 {
     char buf[240];
     LOG_WARN("pg_connection_lost", "error=\"%s\" inflight=%u queued=%u",
-             log_clean(why, buf, sizeof buf), c->inflight.n, c->queue.n);
+             rt_log_value(why, buf, sizeof buf), c->inflight.n, c->queue.n);
     conn_teardown(c);
-    pg_list_t lost = c->inflight, again = {0}, failed = {0};
-    c->inflight = (pg_list_t){0};
+    rt_list_t lost = c->inflight, again = {0}, failed = {0};
+    c->inflight = (rt_list_t){0};
     while (lost.head) {
-        pg_req_t *q = lost.head;
-        list_remove(&lost, q);
+        pg_req_t *q = req_of(lost.head);
+        rt_list_remove(&lost, &q->link);
         q->in_flight = false;
         if (q->abandoned) { req_free(q); continue; }
         if (q->flags & RT_PG_IDEMPOTENT) {
@@ -295,16 +303,18 @@ static void conn_lost(rt_pg_conn_t *c, const char *why)
             }
             q->cur = 0;
             q->cur_got = false;
-            list_push(&again, q);
+            q->ncmds = 0;             /* planned again on the next session */
+            q->prep_failed = 0;
+            rt_list_push_back(&again, &q->link);
         } else {
-            list_push(&failed, q);
+            rt_list_push_back(&failed, &q->link);
         }
     }
-    list_prepend_all(&c->queue, &again);
+    rt_list_prepend_all(&c->queue, &again);
     conn_schedule_retry(c);
     while (failed.head) {
-        pg_req_t *q = failed.head;
-        list_remove(&failed, q);
+        pg_req_t *q = req_of(failed.head);
+        rt_list_remove(&failed, &q->link);
         req_fail(q, RT_EIO, "connection lost while the request was in flight");
     }
 }
@@ -312,7 +322,7 @@ static void conn_lost(rt_pg_conn_t *c, const char *why)
 static void notice_quiet(void *arg, const char *message)
 {
     char buf[240];
-    LOG_DEBUG("pg_notice", "text=\"%s\"", log_clean(message, buf, sizeof buf));
+    LOG_DEBUG("pg_notice", "text=\"%s\"", rt_log_value(message, buf, sizeof buf));
 }
 
 static void on_io_up_read(evutil_socket_t fd, short what, void *arg);
@@ -375,21 +385,103 @@ static void on_io_connect(evutil_socket_t fd, short what, void *arg)
 static void on_connect_timeout(evutil_socket_t fd, short what, void *arg)
 {
     rt_pg_conn_t *c = arg;
-    if (c->state == C_CONNECTING) conn_connect_failed(c, "connect timeout");
+    if (c->state == C_RESOLVING) conn_connect_failed(c, "connect timeout (host name lookup)");
+    else if (c->state == C_CONNECTING) conn_connect_failed(c, "connect timeout");
 }
 
-static void conn_start(rt_pg_conn_t *c)
+/* Start libpq's non-blocking connect. `host`, `hostaddr` and `port`
+ * (NULL = as in the conninfo) override the conninfo's values: after a
+ * lookup they carry the resolved addresses, so libpq does no DNS itself. */
+static void conn_connect(rt_pg_conn_t *c, const char *host, const char *hostaddr, const char *port)
 {
-    static const char *const kw[] = {"dbname", "fallback_application_name", NULL};
-    const char *vals[] = {c->conninfo, "plus7", NULL};
+    const char *kw[6] = {"dbname", "fallback_application_name"};
+    const char *vals[6] = {c->conninfo, "plus7"};
+    int n = 2;
+    if (host) { kw[n] = "host"; vals[n++] = host; }
+    if (hostaddr) { kw[n] = "hostaddr"; vals[n++] = hostaddr; }
+    if (port) { kw[n] = "port"; vals[n++] = port; }
+    kw[n] = vals[n] = NULL;
     c->pg = PQconnectStartParams(kw, vals, 1);
     if (!c->pg) { conn_connect_failed(c, "out of memory"); return; }
     if (PQstatus(c->pg) == CONNECTION_BAD) { conn_connect_failed(c, PQerrorMessage(c->pg)); return; }
     c->state = C_CONNECTING;
-    struct timeval tv = rt_clock_tv(c->o.connect_timeout_ms);
-    evtimer_add(c->ev_conn_to, &tv);
     /* libpq's first step wants the socket writable (a connect is under way). */
     conn_connect_wait(c, PGRES_POLLING_WRITING);
+}
+
+/* Entry `i` of a comma-separated list into out (empty when absent). */
+static void csv_item(const char *list, int i, char *out, size_t n)
+{
+    const char *p = list;
+    for (; i > 0 && p; i--) {
+        p = strchr(p, ',');
+        if (p) p++;
+    }
+    size_t len = p ? strcspn(p, ",") : 0;
+    if (len >= n) len = n - 1;
+    memcpy(out, p ? p : "", len);
+    out[len] = '\0';
+}
+
+/* Append `item` to a comma list in buf (cap bytes); false when it does not fit. */
+static bool csv_add(char *buf, size_t cap, const char *item)
+{
+    size_t used = strlen(buf), len = strlen(item);
+    if (used + len + 2 > cap) return false;
+    if (used) buf[used++] = ',';
+    memcpy(buf + used, item, len + 1);
+    return true;
+}
+
+/* The resolver finished: connect to every address it found, in order,
+ * each with the host name it came from (for TLS and .pgpass) and its port. */
+static void on_dns(evutil_socket_t fd, short what, void *arg)
+{
+    rt_pg_conn_t *c = arg;
+    uint64_t v;
+    while (read(fd, &v, sizeof v) == (ssize_t)sizeof v) {}
+    if (c->state != C_RESOLVING || !c->dns) return;
+    int n = 0;
+    const char *const *addr = NULL;
+    const int *hidx = NULL;
+    const char *err = NULL;
+    int rc = rt_pg_resolve_result(c->dns, &n, &addr, &hidx, &err);
+    if (rc == RT_PENDING) return;
+    if (rc != RT_OK) {
+        char why[200];
+        snprintf(why, sizeof why, "%s", err && *err ? err : "host name lookup failed");
+        conn_connect_failed(c, why);
+        return;
+    }
+    bool per_host_port = c->dns_ports && strchr(c->dns_ports, ',');
+    char hosts[2048] = "", addrs[1024] = "", ports[512] = "", item[256];
+    bool fit = true;
+    for (int i = 0; i < n && fit; i++) {
+        csv_item(c->dns_hosts, hidx[i], item, sizeof item);
+        fit = csv_add(hosts, sizeof hosts, item) && csv_add(addrs, sizeof addrs, addr[i]);
+        if (fit && per_host_port) {
+            csv_item(c->dns_ports, hidx[i], item, sizeof item);
+            fit = csv_add(ports, sizeof ports, item);
+        }
+    }
+    rt_pg_resolve_drop(c->dns);
+    c->dns = NULL;
+    if (!fit) { conn_connect_failed(c, "too many resolved addresses"); return; }
+    conn_connect(c, hosts, addrs, per_host_port ? ports : NULL);
+}
+
+static void conn_start(rt_pg_conn_t *c)
+{
+    struct timeval tv = rt_clock_tv(c->o.connect_timeout_ms);
+    if (evtimer_add(c->ev_conn_to, &tv) != 0) { conn_connect_failed(c, "event_add failed"); return; }
+    if (c->dns_fd < 0) {
+        conn_connect(c, NULL, NULL, NULL);
+        return;
+    }
+    /* the connect timeout also bounds the lookup */
+    c->state = C_RESOLVING;
+    c->dns = rt_pg_resolve_start(c->dns_hosts, c->dns_fd);
+    if (!c->dns) conn_connect_failed(c, "out of memory");
 }
 
 static void on_retry(evutil_socket_t fd, short what, void *arg)
@@ -405,8 +497,12 @@ static void conn_flush(rt_pg_conn_t *c)
     if (r < 0) { conn_lost(c, PQerrorMessage(c->pg)); return; }
     if (r == 1) {
         if (!c->want_write) {
+            if (event_add(c->ev_write, NULL) != 0) {
+                /* nobody would flush the rest: the requests would hang */
+                conn_lost(c, "event_add failed for the write event");
+                return;
+            }
             c->want_write = true;
-            event_add(c->ev_write, NULL);
         }
     } else {
         c->want_write = false;
@@ -432,6 +528,34 @@ static bool conn_probe_closed(rt_pg_conn_t *c)
     return c->state != C_UP;
 }
 
+/* Queue the pipeline commands of one request: each statement is executed
+ * by name when this session has prepared it, prepared first (its own
+ * pipeline command, then executed by name) on its first use, or sent
+ * unnamed while its Prepare is still in flight or the cache is full. The
+ * plan is kept in q->cmds so that conn_drain knows which result is which.
+ * False when libpq refused a command (the connection is broken). */
+static bool req_send(rt_pg_conn_t *c, pg_req_t *q)
+{
+    q->ncmds = 0;
+    for (int i = 0; i < q->nstmts; i++) {
+        const pg_stmt_copy_t *st = &q->stmts[i];
+        uint32_t id = 0;
+        char name[16];
+        int plan = rt_pg_stmts_plan(c->stmts, st->sql, &id);
+        if (plan == RT_PG_PLAN_PREPARE) {
+            q->cmds[q->ncmds++] = (pg_cmd_t){.stmt = (int16_t)i, .kind = CMD_PREPARE, .id = id};
+            if (!PQsendPrepare(c->pg, rt_pg_stmts_name(id, name), st->sql, st->nparams, NULL))
+                return false;
+        }
+        q->cmds[q->ncmds++] = (pg_cmd_t){.stmt = (int16_t)i, .kind = CMD_EXEC, .id = id};
+        int ok = id ? PQsendQueryPrepared(c->pg, rt_pg_stmts_name(id, name), st->nparams,
+                                          st->params, NULL, NULL, 0)
+                    : PQsendQueryParams(c->pg, st->sql, st->nparams, NULL, st->params, NULL, NULL, 0);
+        if (!ok) return false;
+    }
+    return true;
+}
+
 /* Send queued requests (up to max_inflight in flight). With `probe`, first
  * read whatever the socket holds: a connection the server has closed (e.g.
  * a restart) is then noticed before new requests are written into it, so
@@ -446,19 +570,15 @@ static void conn_pump(rt_pg_conn_t *c, bool probe)
     if (c->state != C_UP) return;
     bool sent = false;
     while (c->queue.head && c->inflight.n < c->o.max_inflight) {
-        pg_req_t *q = c->queue.head;
-        list_remove(&c->queue, q);
-        list_push(&c->inflight, q);      /* a partial send counts as in flight */
+        pg_req_t *q = req_of(c->queue.head);
+        rt_list_remove(&c->queue, &q->link);
+        rt_list_push_back(&c->inflight, &q->link);      /* a partial send counts as in flight */
         q->in_flight = true;
         sent = true;
-        for (int i = 0; i < q->nstmts; i++) {
-            const pg_stmt_copy_t *s = &q->stmts[i];
-            if (!PQsendQueryParams(c->pg, s->sql, s->nparams, NULL, s->params, NULL, NULL, 0)) {
-                conn_lost(c, PQerrorMessage(c->pg));
-                return;
-            }
+        if (!req_send(c, q) || !PQpipelineSync(c->pg)) {
+            conn_lost(c, PQerrorMessage(c->pg));
+            return;
         }
-        if (!PQpipelineSync(c->pg)) { conn_lost(c, PQerrorMessage(c->pg)); return; }
         if (c->inflight.n > c->max_depth) c->max_depth = c->inflight.n;
     }
     if (sent) conn_flush(c);
@@ -475,12 +595,31 @@ static void conn_kick(rt_pg_conn_t *c)
         event_active(c->ev_kick, EV_TIMEOUT, 0);
 }
 
-/* Store one statement result into the head request's current slot. */
-static void req_store(pg_req_t *q, const PGresult *pr)
+/* Store one command's result. A Prepare's outcome settles the statement
+ * cache (and a failed Prepare's error becomes its statement's result: the
+ * Execute behind it is then skipped by the server, PIPELINE_ABORTED, and
+ * must not overwrite it). An Execute by name that finds its statement gone
+ * or stale (26000, 0A000) makes the cache forget it. */
+static void req_store(rt_pg_conn_t *c, pg_req_t *q, const PGresult *pr)
 {
     q->cur_got = true;
-    if (q->abandoned || q->cur >= q->nstmts) return;
-    rt_pg_result_t *slot = &q->results[q->cur];
+    if (q->cur >= q->ncmds) return;
+    const pg_cmd_t *cmd = &q->cmds[q->cur];
+    const char *sql = q->stmts[cmd->stmt].sql;
+    ExecStatusType st = PQresultStatus(pr);
+    bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY;
+    if (cmd->kind == CMD_PREPARE) {
+        rt_pg_stmts_settle(c->stmts, sql, cmd->id, ok);
+        if (ok || st == PGRES_PIPELINE_ABORTED) return;
+        q->prep_failed |= 1ull << cmd->stmt;
+    } else if (cmd->id && !ok) {
+        const char *code = PQresultErrorField(pr, PG_DIAG_SQLSTATE);
+        if (code && (strcmp(code, "26000") == 0 || strcmp(code, "0A000") == 0))
+            rt_pg_stmts_settle(c->stmts, sql, cmd->id, false);
+    }
+    if (cmd->kind == CMD_EXEC && (q->prep_failed >> cmd->stmt & 1)) return;
+    if (q->abandoned) return;
+    rt_pg_result_t *slot = &q->results[cmd->stmt];
     rt_pg_result_clear(slot);
     rt_pg_result_t *tmp = rt_pg_result_from_pg(pr);
     if (tmp) {
@@ -501,7 +640,7 @@ static void conn_drain(rt_pg_conn_t *c)
     while ((n = PQnotifies(c->pg))) PQfreemem(n);
     bool idle_null = false;
     while (c->state == C_UP && c->inflight.head && !PQisBusy(c->pg)) {
-        pg_req_t *q = c->inflight.head;
+        pg_req_t *q = req_of(c->inflight.head);
         PGresult *pr = PQgetResult(c->pg);
         if (!pr) {
             /* End of one statement's results. A NULL with nothing before it
@@ -519,18 +658,18 @@ static void conn_drain(rt_pg_conn_t *c)
         ExecStatusType st = PQresultStatus(pr);
         if (st == PGRES_PIPELINE_SYNC) {
             PQclear(pr);
-            list_remove(&c->inflight, q);
+            rt_list_remove(&c->inflight, &q->link);
             q->in_flight = false;
             req_finish(q);
             continue;
         }
-        if (q->cur >= q->nstmts || st == PGRES_COPY_IN || st == PGRES_COPY_OUT ||
+        if (q->cur >= q->ncmds || st == PGRES_COPY_IN || st == PGRES_COPY_OUT ||
             st == PGRES_COPY_BOTH) {
             PQclear(pr);
             conn_lost(c, "protocol desynchronised (unexpected result)");
             return;
         }
-        req_store(q, pr);
+        req_store(c, q, pr);
         PQclear(pr);
     }
     if (c->state == C_UP && PQstatus(c->pg) == CONNECTION_BAD)
@@ -561,9 +700,9 @@ static void on_stall_check(evutil_socket_t fd, short what, void *arg)
     if (c->state != C_UP) return;
     uint64_t now = rt_clock_ms();
     bool any = false;
-    for (pg_req_t *q = c->inflight.head; q; q = q->next) {
+    for (pg_req_t *q = req_of(c->inflight.head); q; q = req_of(q->link.next)) {
         if (!q->abandoned) continue;
-        if (q == c->inflight.head && now - q->abandoned_at_ms >= c->o.stall_ms) {
+        if (&q->link == c->inflight.head && now - q->abandoned_at_ms >= c->o.stall_ms) {
             conn_lost(c, "stalled: a timed-out request still blocks the pipeline");
             return;
         }
@@ -571,7 +710,7 @@ static void on_stall_check(evutil_socket_t fd, short what, void *arg)
     }
     if (any) {
         struct timeval tv = rt_clock_tv(c->o.stall_ms);
-        evtimer_add(c->ev_stall, &tv);
+        if (evtimer_add(c->ev_stall, &tv) != 0) conn_lost(c, "event_add failed for the stall check");
     }
 }
 
@@ -580,7 +719,7 @@ static void on_req_timeout(evutil_socket_t fd, short what, void *arg)
     pg_req_t *q = arg;
     rt_pg_conn_t *c = q->conn;
     if (!q->in_flight) {
-        list_remove(&c->queue, q);
+        rt_list_remove(&c->queue, &q->link);
         req_fail(q, RT_ETIMEDOUT, "timed out before it could be sent");
         return;
     }
@@ -592,11 +731,66 @@ static void on_req_timeout(evutil_socket_t fd, short what, void *arg)
     req_deliver(q, res);
     if (!evtimer_pending(c->ev_stall, NULL)) {
         struct timeval tv = rt_clock_tv(c->o.stall_ms);
-        evtimer_add(c->ev_stall, &tv);
+        if (evtimer_add(c->ev_stall, &tv) != 0) conn_lost(c, "event_add failed for the stall check");
     }
 }
 
 /* ---- public API -------------------------------------------------------------------- */
+
+/* True when `h` is a host that libpq would look up: not empty, not a
+ * socket directory ('/' or '@'), not a numeric IPv4/IPv6 address. */
+static bool host_needs_lookup(const char *h, size_t len)
+{
+    char buf[256];
+    if (len == 0 || h[0] == '/' || h[0] == '@' || len >= sizeof buf) return false;
+    memcpy(buf, h, len);
+    buf[len] = '\0';
+    unsigned char a[16];
+    return inet_pton(AF_INET, buf, a) != 1 && inet_pton(AF_INET6, buf, a) != 1;
+}
+
+/* Parse the conninfo (a string libpq cannot parse is refused here, so a
+ * runtime with such a configuration fails to start rather than retrying
+ * for ever) and decide whether connecting needs a host-name lookup: when
+ * `host` lists names and `hostaddr` is not given. Mixed lists (a name and
+ * a socket directory) are left to libpq, as are conninfos without names. */
+static int conn_parse(rt_pg_conn_t *c)
+{
+    char *err = NULL;
+    PQconninfoOption *opts = PQconninfoParse(c->conninfo, &err);
+    if (!opts) {
+        char buf[200];
+        LOG_ERROR("pg_conninfo_invalid", "error=\"%s\"", rt_log_value(err ? err : "out of memory", buf, sizeof buf));
+        PQfreemem(err);
+        return RT_EINVAL;
+    }
+    const char *host = NULL, *hostaddr = NULL, *port = NULL;
+    for (PQconninfoOption *o = opts; o->keyword; o++) {
+        if (!o->val || !*o->val) continue;
+        if (strcmp(o->keyword, "host") == 0) host = o->val;
+        else if (strcmp(o->keyword, "hostaddr") == 0) hostaddr = o->val;
+        else if (strcmp(o->keyword, "port") == 0) port = o->val;
+    }
+    bool names = false, paths = false;
+    for (const char *p = host; p && *p;) {
+        size_t len = strcspn(p, ",");
+        if (host_needs_lookup(p, len)) names = true;
+        else if (len == 0 || p[0] == '/' || p[0] == '@') paths = true;
+        p += len;
+        if (*p == ',') p++;
+    }
+    int rc = RT_OK;
+    if (host && names && !paths && !hostaddr) {
+        c->dns_hosts = strdup(host);
+        c->dns_ports = port ? strdup(port) : NULL;
+        c->dns_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        c->ev_dns = c->dns_fd >= 0 ? event_new(c->base, c->dns_fd, EV_READ | EV_PERSIST, on_dns, c) : NULL;
+        if (!c->dns_hosts || (port && !c->dns_ports) || !c->ev_dns || event_add(c->ev_dns, NULL) != 0)
+            rc = RT_ENOMEM;
+    }
+    PQconninfoFree(opts);
+    return rc;
+}
 
 rt_pg_conn_t *rt_pg_conn_new(struct event_base *base, const char *conninfo,
                              const rt_pg_conn_opts_t *opts)
@@ -614,17 +808,20 @@ rt_pg_conn_t *rt_pg_conn_new(struct event_base *base, const char *conninfo,
     if (!c->o.max_inflight) c->o.max_inflight = d.max_inflight;
     if (!c->o.max_queue) c->o.max_queue = d.max_queue;
     if (!c->o.stall_ms) c->o.stall_ms = d.stall_ms;
+    c->dns_fd = -1;
+    c->rng = (uint64_t)(uintptr_t)c ^ rt_clock_us();
     c->conninfo = strdup(conninfo);
+    c->stmts = rt_pg_stmts_new();
     c->ev_retry = evtimer_new(base, on_retry, c);
     c->ev_conn_to = evtimer_new(base, on_connect_timeout, c);
     c->ev_kick = event_new(base, -1, 0, on_kick, c);
     c->ev_stall = evtimer_new(base, on_stall_check, c);
-    if (!c->conninfo || !c->ev_retry || !c->ev_conn_to || !c->ev_kick || !c->ev_stall) {
-        rt_pg_conn_free(c);
+    struct timeval now = {0, 0};
+    if (!c->conninfo || !c->stmts || !c->ev_retry || !c->ev_conn_to || !c->ev_kick ||
+        !c->ev_stall || conn_parse(c) != RT_OK || evtimer_add(c->ev_retry, &now) != 0) {
+        rt_pg_conn_free(c);  /* safe on a half-built connection */
         return NULL;
     }
-    struct timeval now = {0, 0};
-    evtimer_add(c->ev_retry, &now);      /* first attempt from the loop */
     return c;
 }
 
@@ -633,12 +830,12 @@ void rt_pg_conn_free(rt_pg_conn_t *c)
     if (!c) return;
     c->closing = true;
     conn_teardown(c);
-    pg_list_t all = c->inflight;
-    c->inflight = (pg_list_t){0};
-    list_prepend_all(&c->queue, &all);  /* in flight first, then queued */
+    rt_list_t all = c->inflight;
+    c->inflight = (rt_list_t){0};
+    rt_list_prepend_all(&c->queue, &all);  /* in flight first, then queued */
     while (c->queue.head) {
-        pg_req_t *q = c->queue.head;
-        list_remove(&c->queue, q);
+        pg_req_t *q = req_of(c->queue.head);
+        rt_list_remove(&c->queue, &q->link);
         if (q->abandoned) req_free(q);
         else req_fail(q, RT_ESHUTDOWN, "connection closed");
     }
@@ -646,12 +843,17 @@ void rt_pg_conn_free(rt_pg_conn_t *c)
     if (c->ev_conn_to) event_free(c->ev_conn_to);
     if (c->ev_kick) event_free(c->ev_kick);
     if (c->ev_stall) event_free(c->ev_stall);
+    if (c->ev_dns) event_free(c->ev_dns);
+    if (c->dns_fd >= 0) close(c->dns_fd);   /* after conn_teardown dropped the lookup */
+    rt_pg_stmts_free(c->stmts);
+    free(c->dns_hosts);
+    free(c->dns_ports);
     free(c->conninfo);
     free(c);
 }
 
 /* Build a request holding copies of the statements in one allocation:
- * [pg_req_t][pg_stmt_copy_t x n][param pointers][text]. */
+ * [pg_req_t][pg_stmt_copy_t x n][pg_cmd_t x 2n][param pointers][text]. */
 static pg_req_t *req_new(int n, const rt_pg_stmt_t *stmts)
 {
     size_t nptr = 0, text = 0;
@@ -662,7 +864,7 @@ static pg_req_t *req_new(int n, const rt_pg_stmt_t *stmts)
             if (stmts[i].params[p]) text += strlen(stmts[i].params[p]) + 1;
     }
     size_t bytes = sizeof(pg_req_t) + (size_t)n * sizeof(pg_stmt_copy_t) +
-                   nptr * sizeof(char *) + text;
+                   2 * (size_t)n * sizeof(pg_cmd_t) + nptr * sizeof(char *) + text;
     char *mem = malloc(bytes);
     if (!mem) return NULL;
     pg_req_t *q = (pg_req_t *)mem;
@@ -675,7 +877,8 @@ static pg_req_t *req_new(int n, const rt_pg_stmt_t *stmts)
     }
     q->nstmts = n;
     q->stmts = (pg_stmt_copy_t *)(mem + sizeof *q);
-    const char **ptrs = (const char **)(q->stmts + n);
+    q->cmds = (pg_cmd_t *)(q->stmts + n);
+    const char **ptrs = (const char **)(q->cmds + 2 * n);
     char *t = (char *)(ptrs + nptr);
     for (int i = 0; i < n; i++) {
         size_t len = strlen(stmts[i].sql) + 1;
@@ -717,9 +920,12 @@ static int conn_submit(rt_pg_conn_t *c, int n, const rt_pg_stmt_t *stmts, bool i
     if (timeout_ms) {
         evtimer_assign(&q->timer, c->base, on_req_timeout, q);
         struct timeval tv = rt_clock_tv(timeout_ms);
-        evtimer_add(&q->timer, &tv);
+        if (evtimer_add(&q->timer, &tv) != 0) {
+            req_free(q);
+            return RT_ENOMEM;
+        }
     }
-    list_push(&c->queue, q);
+    rt_list_push_back(&c->queue, &q->link);
     atomic_fetch_add_explicit(&g_inflight, 1, memory_order_relaxed); /* statistic */
     conn_kick(c);
     return RT_OK;
@@ -750,3 +956,5 @@ uint32_t rt_pg_conn_pending(const rt_pg_conn_t *c)
 uint32_t rt_pg_conn_max_depth(const rt_pg_conn_t *c) { return c ? c->max_depth : 0; }
 
 uint32_t rt_pg_conn_connects(const rt_pg_conn_t *c) { return c ? c->connects : 0; }
+
+uint32_t rt_pg_conn_prepared(const rt_pg_conn_t *c) { return c ? rt_pg_stmts_count(c->stmts) : 0; }
