@@ -17,22 +17,6 @@
 
 #include "pg_test_util.h"
 
-/* A completion slot: the callback stores the result here. */
-typedef struct slot {
-    rt_pg_result_t *res;
-    int calls;
-} slot_t;
-
-static void slot_done(rt_pg_result_t *res, void *arg)
-{
-    slot_t *s = arg;
-    s->calls++;
-    if (s->res) rt_pg_result_free(s->res);
-    s->res = res;
-}
-
-static bool slot_filled(void *arg) { return ((slot_t *)arg)->calls > 0; }
-
 typedef struct fixture {
     struct event_base *base;
     rt_pg_conn_t *c;

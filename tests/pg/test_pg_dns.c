@@ -135,18 +135,6 @@ static int lk_getaddrinfo(const char *node, const char *service, const struct ad
     return getaddrinfo("127.0.0.1", service, hints, res);
 }
 
-typedef struct slot { rt_pg_result_t *res; int calls; } slot_t;
-
-static void slot_done(rt_pg_result_t *res, void *arg)
-{
-    slot_t *s = arg;
-    s->calls++;
-    if (s->res) rt_pg_result_free(s->res);
-    s->res = res;
-}
-
-static bool slot_filled(void *arg) { return ((slot_t *)arg)->calls > 0; }
-
 static void lk_setup(void)
 {
     lk_main = pthread_self();
