@@ -58,20 +58,26 @@ static inline void rt_send_fill_from(rt_msg_t *m)
     if (cur && rt_ref_is_none(m->from)) m->from = rt_self_ref(cur);
 }
 
-int rt_send(rt_runtime_t *rt, rt_ref_t to, rt_msg_t *m)
+/* The common start of a send of m: RT_EINVAL unless `args_ok`, then
+ * rt_send_enter; on refusal m is dropped with the code. On RT_OK the caller
+ * holds *q (rt_send_leave) and m->from is filled in. */
+static inline int rt_send_begin(rt_runtime_t *rt, bool args_ok, rt_msg_t *m, rt_qsbr_rec_t **q)
 {
-    if (!m) return RT_EINVAL;
-    if (!rt) {
-        rt_msg_drop(m, RT_EINVAL);
-        return RT_EINVAL;
-    }
-    rt_qsbr_rec_t *q;
-    int rc = rt_send_enter(rt, rt_worker_of(rt), &q);
+    int rc = args_ok ? rt_send_enter(rt, rt_worker_of(rt), q) : RT_EINVAL;
     if (rc) {
         rt_msg_drop(m, rc);
         return rc;
     }
     rt_send_fill_from(m);
+    return RT_OK;
+}
+
+int rt_send(rt_runtime_t *rt, rt_ref_t to, rt_msg_t *m)
+{
+    if (!m) return RT_EINVAL;
+    rt_qsbr_rec_t *q;
+    int rc = rt_send_begin(rt, rt != NULL, m, &q);
+    if (rc) return rc;
     rt_slot_t *e = rt_slot_entry(rt, to.slot);
     /* acquire: pairs with rt_slot_set's release; the actor is initialised */
     rt_actor_t *a = e ? atomic_load_explicit(&e->actor, memory_order_acquire) : NULL;
@@ -111,17 +117,9 @@ static int rt_send_key_impl(rt_runtime_t *rt, const rt_kind_t *kind, const char 
 {
     if (!m) return RT_EINVAL;
     size_t n = key ? strnlen(key, RT_KEY_MAX + 1) : 0;
-    if (!rt || !kind || !kind->handle || !key || n > RT_KEY_MAX) {
-        rt_msg_drop(m, RT_EINVAL);
-        return RT_EINVAL;
-    }
     rt_qsbr_rec_t *q;
-    int rc = rt_send_enter(rt, rt_worker_of(rt), &q);
-    if (rc) {
-        rt_msg_drop(m, rc);
-        return rc;
-    }
-    rt_send_fill_from(m);
+    int rc = rt_send_begin(rt, rt && kind && kind->handle && key && n <= RT_KEY_MAX, m, &q);
+    if (rc) return rc;
     int kidx = rt_kind_index(rt, kind);
     uint32_t h = rt_dir_hash(kind, key, n);
     rt_dir_shard_t *sh = rt_dir_shard(rt, h);
