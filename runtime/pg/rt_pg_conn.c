@@ -6,12 +6,9 @@
  *     ^                    |  (failed / connect timeout)  |                |
  *     +-- backoff+jitter <-+------------------------------+----------------+ (lost)
  *
- * RESOLVING happens only when the conninfo names a host that is not a
- * numeric address or a socket directory: the name is resolved on the
- * resolver thread (rt_pg_resolve.h) and libpq gets `hostaddr`, so it never
- * calls the blocking getaddrinfo on this thread.
- *
- * Requests wait in `queue` until the connection is UP; conn_pump() then
+ * Getting to UP is rt_pg_connect.c (conninfo, host-name lookup off this
+ * thread, libpq's connect, backoff with jitter). This file is the UP half:
+ * requests wait in `queue` until the connection is UP; conn_pump() then
  * sends each one (its statements, then PQpipelineSync, so every request is
  * its own sync segment = its own transaction) and moves it to `inflight`.
  * conn_drain() reads results in order: statement results (each followed by
@@ -20,34 +17,23 @@
  * (rt_pg_stmts.h) and executed by name afterwards; a request's pipeline
  * commands (Prepare, then Execute) are planned when it is sent.
  *
- * Exports: rt_pg_conn_*, rt_pg_opts_default and rt_pg_backoff_jitter
- * (rt_pg_conn.h); the
- * process-wide counters rt_pg_stats_* (rt_pg.h).
+ * Exports: rt_pg_conn_* and rt_pg_opts_default (rt_pg_conn.h);
+ * rt_pg_conn_up, rt_pg_conn_teardown (rt_pg_conn_int.h); the process-wide
+ * counters rt_pg_stats_* (rt_pg.h).
  *
  * Threads: everything runs on the thread of the connection's event_base;
  * only the rt_pg_stats_* counters are read from other threads.
  */
-#include "rt_pg_conn.h"
+#include "rt_pg_conn_int.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdatomic.h>
-#include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <unistd.h>
-
-#include <event2/event.h>
-#include <event2/event_struct.h>
 
 #include "rt_clock.h"
-#include "rt_list.h"
 #include "rt_log.h"
-#include "rt_pg_resolve.h"
-#include "rt_pg_stmts.h"
 
 /* ---- process-wide counters ----------------------------------------------------
  * All relaxed: each is an independent statistic read by metrics; no other
@@ -76,78 +62,6 @@ int rt_pg_stats_connected(void)
 {
     return atomic_load_explicit(&g_connected, memory_order_relaxed); /* statistic only */
 }
-
-/* ---- requests ------------------------------------------------------------------ */
-
-typedef struct pg_stmt_copy {
-    const char *sql;
-    const char *const *params;
-    int nparams;
-} pg_stmt_copy_t;
-
-/* One pipeline command of a sent request: statement `stmt` prepared (kind
- * CMD_PREPARE, statement `id`) or executed (CMD_EXEC, by name when id). */
-enum { CMD_EXEC = 0, CMD_PREPARE = 1 };
-typedef struct pg_cmd {
-    int16_t stmt;
-    uint8_t kind;
-    uint32_t id;                  /* prepared-statement id, 0 = unnamed */
-} pg_cmd_t;
-
-typedef struct pg_req {
-    rt_list_node_t link;          /* in conn->queue or conn->inflight */
-    rt_pg_conn_t *conn;
-    rt_pg_conn_done_fn done;
-    void *arg;
-    pg_stmt_copy_t *stmts;        /* points into this allocation */
-    pg_cmd_t *cmds;               /* 2 * nstmts slots, in this allocation */
-    int ncmds;                    /* planned when sent */
-    uint64_t prep_failed;         /* bit i: statement i's Prepare failed (its error kept) */
-    rt_pg_result_t *results;      /* nstmts slots, filled as results arrive */
-    struct event timer;           /* request timeout (when timeout_ms > 0) */
-    uint64_t abandoned_at_ms;     /* when it timed out in flight */
-    uint32_t timeout_ms;
-    unsigned flags;
-    int nstmts;
-    int cur;                      /* command whose results are arriving */
-    bool cur_got;                 /* a result for `cur` arrived */
-    bool is_tx;
-    bool in_flight;
-    bool abandoned;               /* completed by timeout; late result dropped */
-} pg_req_t;
-
-static inline pg_req_t *req_of(rt_list_node_t *n)
-{
-    return RT_LIST_ENTRY(n, pg_req_t, link);
-}
-
-enum { C_DOWN, C_RESOLVING, C_CONNECTING, C_UP };
-
-struct rt_pg_conn {
-    struct event_base *base;
-    char *conninfo;
-    rt_pg_conn_opts_t o;
-    PGconn *pg;
-    int state;
-    int fd;
-    struct event *ev_io;       /* CONNECTING: one-shot poll; UP: persistent read */
-    struct event *ev_write;    /* UP: one-shot, armed while PQflush returns 1 */
-    struct event *ev_retry;    /* reconnect after backoff */
-    struct event *ev_conn_to;  /* connect attempt timeout */
-    struct event *ev_kick;     /* deferred pump after submits */
-    struct event *ev_stall;    /* stalled-connection check */
-    struct event *ev_dns;      /* RESOLVING: the resolver's eventfd is readable */
-    int dns_fd;                /* eventfd, -1 unless the conninfo names a host */
-    rt_pg_resolve_t *dns;      /* RESOLVING: the lookup under way */
-    char *dns_hosts, *dns_ports; /* host / port options of the conninfo (names to resolve) */
-    rt_pg_stmts_t *stmts;      /* prepared statements of the current session */
-    uint64_t rng;              /* xorshift state for the backoff jitter */
-    uint32_t backoff_ms;
-    rt_list_t queue, inflight;
-    uint32_t max_depth, connects;
-    uint32_t fail_streak;      /* consecutive failed connection attempts */
-    bool want_write, closing;
-};
 
 rt_pg_conn_opts_t rt_pg_opts_default(void)
 {
@@ -219,12 +133,10 @@ static void req_finish(pg_req_t *q)
 /* ---- connection plumbing ---------------------------------------------------------- */
 
 static void conn_pump(rt_pg_conn_t *c, bool probe);
-static void conn_start(rt_pg_conn_t *c);
-static void on_io_connect(evutil_socket_t fd, short what, void *arg);
 
 /* Back to DOWN from any state. Safe on a half-built connection (any of
  * the events may be missing when rt_pg_conn_new failed part-way). */
-static void conn_teardown(rt_pg_conn_t *c)
+void rt_pg_conn_teardown(rt_pg_conn_t *c)
 {
     if (c->ev_io) { event_free(c->ev_io); c->ev_io = NULL; }
     if (c->ev_write) { event_free(c->ev_write); c->ev_write = NULL; }
@@ -240,45 +152,6 @@ static void conn_teardown(rt_pg_conn_t *c)
     c->state = C_DOWN;
 }
 
-uint32_t rt_pg_backoff_jitter(uint32_t backoff_ms, uint64_t *rng)
-{
-    /* xorshift64: cheap, per connection, no shared state */
-    uint64_t x = *rng ? *rng : 0x9e3779b97f4a7c15ull;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    *rng = x;
-    uint32_t half = backoff_ms / 2;
-    return backoff_ms - half + (uint32_t)(x % ((uint64_t)half + 1));
-}
-
-/* Retry after the backoff (doubling from backoff_min_ms to backoff_max_ms)
- * with "equal jitter": a random delay in [backoff/2, backoff], so the
- * connections of all workers do not reconnect in lockstep after a restart. */
-static void conn_schedule_retry(rt_pg_conn_t *c)
-{
-    if (c->closing) return;
-    if (c->backoff_ms == 0) c->backoff_ms = c->o.backoff_min_ms;
-    else c->backoff_ms = c->backoff_ms * 2 > c->o.backoff_max_ms ? c->o.backoff_max_ms
-                                                                 : c->backoff_ms * 2;
-    struct timeval tv = rt_clock_tv(rt_pg_backoff_jitter(c->backoff_ms, &c->rng));
-    if (evtimer_add(c->ev_retry, &tv) != 0)
-        LOG_ERROR("pg_retry_unscheduled", "reason=event_add; the connection stays down until the next request");
-}
-
-/* A connection attempt failed (never reached UP). Logged at warn on the
- * first failure of a streak and every 20th after, debug otherwise. */
-static void conn_connect_failed(rt_pg_conn_t *c, const char *why)
-{
-    char buf[240];
-    c->fail_streak++;
-    int level = (c->fail_streak == 1 || c->fail_streak % 20 == 0) ? RT_LOG_WARN : RT_LOG_DEBUG;
-    rt_log_write(level, __FILE__, __LINE__, "pg_connect_failed",
-                 "error=\"%s\" failures=%u", rt_log_value(why, buf, sizeof buf), c->fail_streak);
-    conn_teardown(c);
-    conn_schedule_retry(c);
-}
-
 /* An UP connection broke: fail (or re-queue) what was in flight, keep the
  * queue, reconnect after the backoff. */
 static void conn_lost(rt_pg_conn_t *c, const char *why)
@@ -286,7 +159,7 @@ static void conn_lost(rt_pg_conn_t *c, const char *why)
     char buf[240];
     LOG_WARN("pg_connection_lost", "error=\"%s\" inflight=%u queued=%u",
              rt_log_value(why, buf, sizeof buf), c->inflight.n, c->queue.n);
-    conn_teardown(c);
+    rt_pg_conn_teardown(c);
     rt_list_t lost = c->inflight, again = {0}, failed = {0};
     c->inflight = (rt_list_t){0};
     while (lost.head) {
@@ -311,7 +184,7 @@ static void conn_lost(rt_pg_conn_t *c, const char *why)
         }
     }
     rt_list_prepend_all(&c->queue, &again);
-    conn_schedule_retry(c);
+    rt_pg_connect_retry(c);
     while (failed.head) {
         pg_req_t *q = req_of(failed.head);
         rt_list_remove(&failed, &q->link);
@@ -328,20 +201,20 @@ static void notice_quiet(void *arg, const char *message)
 static void on_io_up_read(evutil_socket_t fd, short what, void *arg);
 static void on_io_up_write(evutil_socket_t fd, short what, void *arg);
 
-static void conn_up(rt_pg_conn_t *c)
+void rt_pg_conn_up(rt_pg_conn_t *c)
 {
     evtimer_del(c->ev_conn_to);
     if (c->ev_io) { event_free(c->ev_io); c->ev_io = NULL; }
     c->fd = PQsocket(c->pg);
     if (PQsetnonblocking(c->pg, 1) != 0 || PQenterPipelineMode(c->pg) != 1) {
-        conn_connect_failed(c, PQerrorMessage(c->pg));
+        rt_pg_connect_failed(c, PQerrorMessage(c->pg));
         return;
     }
     PQsetNoticeProcessor(c->pg, notice_quiet, NULL);
     c->ev_io = event_new(c->base, c->fd, EV_READ | EV_PERSIST, on_io_up_read, c);
     c->ev_write = event_new(c->base, c->fd, EV_WRITE, on_io_up_write, c);
     if (!c->ev_io || !c->ev_write || event_add(c->ev_io, NULL) != 0) {
-        conn_connect_failed(c, "event allocation failed");
+        rt_pg_connect_failed(c, "event allocation failed");
         return;
     }
     c->state = C_UP;
@@ -351,143 +224,6 @@ static void conn_up(rt_pg_conn_t *c)
     atomic_fetch_add_explicit(&g_connected, 1, memory_order_relaxed); /* statistic */
     LOG_INFO("pg_connected", "connects=%u queued=%u", c->connects, c->queue.n);
     conn_pump(c, false);
-}
-
-/* Wait for the socket direction PQconnectPoll asked for. */
-static void conn_connect_wait(rt_pg_conn_t *c, PostgresPollingStatusType st)
-{
-    int fd = PQsocket(c->pg);
-    if (fd < 0) { conn_connect_failed(c, "no socket"); return; }
-    if (c->ev_io) event_free(c->ev_io);
-    c->fd = fd;
-    c->ev_io = event_new(c->base, fd, st == PGRES_POLLING_READING ? EV_READ : EV_WRITE,
-                         on_io_connect, c);
-    if (!c->ev_io || event_add(c->ev_io, NULL) != 0)
-        conn_connect_failed(c, "event allocation failed");
-}
-
-static void conn_connect_step(rt_pg_conn_t *c)
-{
-    PostgresPollingStatusType st = PQconnectPoll(c->pg);
-    switch (st) {
-    case PGRES_POLLING_OK: conn_up(c); break;
-    case PGRES_POLLING_READING:
-    case PGRES_POLLING_WRITING: conn_connect_wait(c, st); break;
-    default: conn_connect_failed(c, PQerrorMessage(c->pg)); break;
-    }
-}
-
-static void on_io_connect(evutil_socket_t fd, short what, void *arg)
-{
-    conn_connect_step(arg);
-}
-
-static void on_connect_timeout(evutil_socket_t fd, short what, void *arg)
-{
-    rt_pg_conn_t *c = arg;
-    if (c->state == C_RESOLVING) conn_connect_failed(c, "connect timeout (host name lookup)");
-    else if (c->state == C_CONNECTING) conn_connect_failed(c, "connect timeout");
-}
-
-/* Start libpq's non-blocking connect. `host`, `hostaddr` and `port`
- * (NULL = as in the conninfo) override the conninfo's values: after a
- * lookup they carry the resolved addresses, so libpq does no DNS itself. */
-static void conn_connect(rt_pg_conn_t *c, const char *host, const char *hostaddr, const char *port)
-{
-    const char *kw[6] = {"dbname", "fallback_application_name"};
-    const char *vals[6] = {c->conninfo, "plus7"};
-    int n = 2;
-    if (host) { kw[n] = "host"; vals[n++] = host; }
-    if (hostaddr) { kw[n] = "hostaddr"; vals[n++] = hostaddr; }
-    if (port) { kw[n] = "port"; vals[n++] = port; }
-    kw[n] = vals[n] = NULL;
-    c->pg = PQconnectStartParams(kw, vals, 1);
-    if (!c->pg) { conn_connect_failed(c, "out of memory"); return; }
-    if (PQstatus(c->pg) == CONNECTION_BAD) { conn_connect_failed(c, PQerrorMessage(c->pg)); return; }
-    c->state = C_CONNECTING;
-    /* libpq's first step wants the socket writable (a connect is under way). */
-    conn_connect_wait(c, PGRES_POLLING_WRITING);
-}
-
-/* Entry `i` of a comma-separated list into out (empty when absent). */
-static void csv_item(const char *list, int i, char *out, size_t n)
-{
-    const char *p = list;
-    for (; i > 0 && p; i--) {
-        p = strchr(p, ',');
-        if (p) p++;
-    }
-    size_t len = p ? strcspn(p, ",") : 0;
-    if (len >= n) len = n - 1;
-    memcpy(out, p ? p : "", len);
-    out[len] = '\0';
-}
-
-/* Append `item` to a comma list in buf (cap bytes); false when it does not fit. */
-static bool csv_add(char *buf, size_t cap, const char *item)
-{
-    size_t used = strlen(buf), len = strlen(item);
-    if (used + len + 2 > cap) return false;
-    if (used) buf[used++] = ',';
-    memcpy(buf + used, item, len + 1);
-    return true;
-}
-
-/* The resolver finished: connect to every address it found, in order,
- * each with the host name it came from (for TLS and .pgpass) and its port. */
-static void on_dns(evutil_socket_t fd, short what, void *arg)
-{
-    rt_pg_conn_t *c = arg;
-    uint64_t v;
-    while (read(fd, &v, sizeof v) == (ssize_t)sizeof v) {}
-    if (c->state != C_RESOLVING || !c->dns) return;
-    int n = 0;
-    const char *const *addr = NULL;
-    const int *hidx = NULL;
-    const char *err = NULL;
-    int rc = rt_pg_resolve_result(c->dns, &n, &addr, &hidx, &err);
-    if (rc == RT_PENDING) return;
-    if (rc != RT_OK) {
-        char why[200];
-        snprintf(why, sizeof why, "%s", err && *err ? err : "host name lookup failed");
-        conn_connect_failed(c, why);
-        return;
-    }
-    bool per_host_port = c->dns_ports && strchr(c->dns_ports, ',');
-    char hosts[2048] = "", addrs[1024] = "", ports[512] = "", item[256];
-    bool fit = true;
-    for (int i = 0; i < n && fit; i++) {
-        csv_item(c->dns_hosts, hidx[i], item, sizeof item);
-        fit = csv_add(hosts, sizeof hosts, item) && csv_add(addrs, sizeof addrs, addr[i]);
-        if (fit && per_host_port) {
-            csv_item(c->dns_ports, hidx[i], item, sizeof item);
-            fit = csv_add(ports, sizeof ports, item);
-        }
-    }
-    rt_pg_resolve_drop(c->dns);
-    c->dns = NULL;
-    if (!fit) { conn_connect_failed(c, "too many resolved addresses"); return; }
-    conn_connect(c, hosts, addrs, per_host_port ? ports : NULL);
-}
-
-static void conn_start(rt_pg_conn_t *c)
-{
-    struct timeval tv = rt_clock_tv(c->o.connect_timeout_ms);
-    if (evtimer_add(c->ev_conn_to, &tv) != 0) { conn_connect_failed(c, "event_add failed"); return; }
-    if (c->dns_fd < 0) {
-        conn_connect(c, NULL, NULL, NULL);
-        return;
-    }
-    /* the connect timeout also bounds the lookup */
-    c->state = C_RESOLVING;
-    c->dns = rt_pg_resolve_start(c->dns_hosts, c->dns_fd);
-    if (!c->dns) conn_connect_failed(c, "out of memory");
-}
-
-static void on_retry(evutil_socket_t fd, short what, void *arg)
-{
-    rt_pg_conn_t *c = arg;
-    if (c->state == C_DOWN && !c->closing) conn_start(c);
 }
 
 /* Push buffered output; arm EV_WRITE while libpq still holds some. */
@@ -737,61 +473,6 @@ static void on_req_timeout(evutil_socket_t fd, short what, void *arg)
 
 /* ---- public API -------------------------------------------------------------------- */
 
-/* True when `h` is a host that libpq would look up: not empty, not a
- * socket directory ('/' or '@'), not a numeric IPv4/IPv6 address. */
-static bool host_needs_lookup(const char *h, size_t len)
-{
-    char buf[256];
-    if (len == 0 || h[0] == '/' || h[0] == '@' || len >= sizeof buf) return false;
-    memcpy(buf, h, len);
-    buf[len] = '\0';
-    unsigned char a[16];
-    return inet_pton(AF_INET, buf, a) != 1 && inet_pton(AF_INET6, buf, a) != 1;
-}
-
-/* Parse the conninfo (a string libpq cannot parse is refused here, so a
- * runtime with such a configuration fails to start rather than retrying
- * for ever) and decide whether connecting needs a host-name lookup: when
- * `host` lists names and `hostaddr` is not given. Mixed lists (a name and
- * a socket directory) are left to libpq, as are conninfos without names. */
-static int conn_parse(rt_pg_conn_t *c)
-{
-    char *err = NULL;
-    PQconninfoOption *opts = PQconninfoParse(c->conninfo, &err);
-    if (!opts) {
-        char buf[200];
-        LOG_ERROR("pg_conninfo_invalid", "error=\"%s\"", rt_log_value(err ? err : "out of memory", buf, sizeof buf));
-        PQfreemem(err);
-        return RT_EINVAL;
-    }
-    const char *host = NULL, *hostaddr = NULL, *port = NULL;
-    for (PQconninfoOption *o = opts; o->keyword; o++) {
-        if (!o->val || !*o->val) continue;
-        if (strcmp(o->keyword, "host") == 0) host = o->val;
-        else if (strcmp(o->keyword, "hostaddr") == 0) hostaddr = o->val;
-        else if (strcmp(o->keyword, "port") == 0) port = o->val;
-    }
-    bool names = false, paths = false;
-    for (const char *p = host; p && *p;) {
-        size_t len = strcspn(p, ",");
-        if (host_needs_lookup(p, len)) names = true;
-        else if (len == 0 || p[0] == '/' || p[0] == '@') paths = true;
-        p += len;
-        if (*p == ',') p++;
-    }
-    int rc = RT_OK;
-    if (host && names && !paths && !hostaddr) {
-        c->dns_hosts = strdup(host);
-        c->dns_ports = port ? strdup(port) : NULL;
-        c->dns_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        c->ev_dns = c->dns_fd >= 0 ? event_new(c->base, c->dns_fd, EV_READ | EV_PERSIST, on_dns, c) : NULL;
-        if (!c->dns_hosts || (port && !c->dns_ports) || !c->ev_dns || event_add(c->ev_dns, NULL) != 0)
-            rc = RT_ENOMEM;
-    }
-    PQconninfoFree(opts);
-    return rc;
-}
-
 rt_pg_conn_t *rt_pg_conn_new(struct event_base *base, const char *conninfo,
                              const rt_pg_conn_opts_t *opts)
 {
@@ -809,16 +490,11 @@ rt_pg_conn_t *rt_pg_conn_new(struct event_base *base, const char *conninfo,
     if (!c->o.max_queue) c->o.max_queue = d.max_queue;
     if (!c->o.stall_ms) c->o.stall_ms = d.stall_ms;
     c->dns_fd = -1;
-    c->rng = (uint64_t)(uintptr_t)c ^ rt_clock_us();
     c->conninfo = strdup(conninfo);
     c->stmts = rt_pg_stmts_new();
-    c->ev_retry = evtimer_new(base, on_retry, c);
-    c->ev_conn_to = evtimer_new(base, on_connect_timeout, c);
     c->ev_kick = event_new(base, -1, 0, on_kick, c);
     c->ev_stall = evtimer_new(base, on_stall_check, c);
-    struct timeval now = {0, 0};
-    if (!c->conninfo || !c->stmts || !c->ev_retry || !c->ev_conn_to || !c->ev_kick ||
-        !c->ev_stall || conn_parse(c) != RT_OK || evtimer_add(c->ev_retry, &now) != 0) {
+    if (!c->conninfo || !c->stmts || !c->ev_kick || !c->ev_stall || rt_pg_connect_init(c) != RT_OK) {
         rt_pg_conn_free(c);  /* safe on a half-built connection */
         return NULL;
     }
@@ -829,7 +505,7 @@ void rt_pg_conn_free(rt_pg_conn_t *c)
 {
     if (!c) return;
     c->closing = true;
-    conn_teardown(c);
+    rt_pg_conn_teardown(c);
     rt_list_t all = c->inflight;
     c->inflight = (rt_list_t){0};
     rt_list_prepend_all(&c->queue, &all);  /* in flight first, then queued */
@@ -839,15 +515,10 @@ void rt_pg_conn_free(rt_pg_conn_t *c)
         if (q->abandoned) req_free(q);
         else req_fail(q, RT_ESHUTDOWN, "connection closed");
     }
-    if (c->ev_retry) event_free(c->ev_retry);
-    if (c->ev_conn_to) event_free(c->ev_conn_to);
+    rt_pg_connect_fini(c);
     if (c->ev_kick) event_free(c->ev_kick);
     if (c->ev_stall) event_free(c->ev_stall);
-    if (c->ev_dns) event_free(c->ev_dns);
-    if (c->dns_fd >= 0) close(c->dns_fd);   /* after conn_teardown dropped the lookup */
     rt_pg_stmts_free(c->stmts);
-    free(c->dns_hosts);
-    free(c->dns_ports);
     free(c->conninfo);
     free(c);
 }
