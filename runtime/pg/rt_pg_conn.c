@@ -158,7 +158,7 @@ static void conn_lost(rt_pg_conn_t *c, const char *why)
 {
     char buf[240];
     LOG_WARN("pg_connection_lost", "error=\"%s\" inflight=%u queued=%u",
-             rt_log_value(why, buf, sizeof buf), c->inflight.n, c->queue.n);
+             rt_log_value(buf, sizeof buf, why), c->inflight.n, c->queue.n);
     rt_pg_conn_teardown(c);
     rt_list_t lost = c->inflight, again = {0}, failed = {0};
     c->inflight = (rt_list_t){0};
@@ -195,7 +195,7 @@ static void conn_lost(rt_pg_conn_t *c, const char *why)
 static void notice_quiet(void *arg, const char *message)
 {
     char buf[240];
-    LOG_DEBUG("pg_notice", "text=\"%s\"", rt_log_value(message, buf, sizeof buf));
+    LOG_DEBUG("pg_notice", "text=\"%s\"", rt_log_value(buf, sizeof buf, message));
 }
 
 static void on_io_up_read(evutil_socket_t fd, short what, void *arg);

@@ -63,7 +63,7 @@ void rt_pg_connect_failed(rt_pg_conn_t *c, const char *why)
     c->fail_streak++;
     int level = (c->fail_streak == 1 || c->fail_streak % 20 == 0) ? RT_LOG_WARN : RT_LOG_DEBUG;
     rt_log_write(level, __FILE__, __LINE__, "pg_connect_failed",
-                 "error=\"%s\" failures=%u", rt_log_value(why, buf, sizeof buf), c->fail_streak);
+                 "error=\"%s\" failures=%u", rt_log_value(buf, sizeof buf, why), c->fail_streak);
     rt_pg_conn_teardown(c);
     rt_pg_connect_retry(c);
 }
@@ -228,7 +228,7 @@ static int conn_parse(rt_pg_conn_t *c)
     PQconninfoOption *opts = PQconninfoParse(c->conninfo, &err);
     if (!opts) {
         char buf[200];
-        LOG_ERROR("pg_conninfo_invalid", "error=\"%s\"", rt_log_value(err ? err : "out of memory", buf, sizeof buf));
+        LOG_ERROR("pg_conninfo_invalid", "error=\"%s\"", rt_log_value(buf, sizeof buf, err ? err : "out of memory"));
         PQfreemem(err);
         return RT_EINVAL;
     }
