@@ -42,8 +42,8 @@
 # BENCH_ONLY (subset of: webhook broadcast).
 #
 # Node.js: when `node` or `npm` is missing the script installs Debian's
-# nodejs and npm (as root or through sudo); grammY comes from the committed
-# bench/telegram/package-lock.json (npm ci). Without Node the grammY figures
+# nodejs and npm (as root or through sudo); grammY, @grammyjs/storage-psql
+# and pg come from the committed bench/telegram/package-lock.json (npm ci). Without Node the grammY figures
 # are skipped with a JSON "note" and the script exits 1.
 # BENCH_TG_NODE_INSTALL=0 forbids the installation.
 #
