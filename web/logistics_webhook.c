@@ -57,7 +57,9 @@ static bool logi_signature_ok(const char *hdr, const char *body, size_t len)
 /* Store the batch; fill `inserted` (event ids newly stored). */
 static int logi_store(const logi_batch_t *b, cJSON *inserted)
 {
-    pg_array_t ids, postings, statuses, ats, pickups, comments;
+    pg_array_t ids, postings, statuses, ats, pickups, comments, rphones, rnames;
+    pg_array_init(&rphones);
+    pg_array_init(&rnames);
     pg_array_init(&ids);
     pg_array_init(&postings);
     pg_array_init(&statuses);
@@ -74,21 +76,26 @@ static int logi_store(const logi_batch_t *b, cJSON *inserted)
         pg_array_add(&ats, at);
         pg_array_add(&pickups, e->pickup_point);
         pg_array_add(&comments, e->comment);
+        pg_array_add(&rphones, e->recipient_phone[0] ? e->recipient_phone : NULL);
+        pg_array_add(&rnames, e->recipient_name);
     }
-    char *p[6] = {pg_array_finish(&ids), pg_array_finish(&postings), pg_array_finish(&statuses),
-                  pg_array_finish(&ats), pg_array_finish(&pickups), pg_array_finish(&comments)};
+    char *p[8] = {pg_array_finish(&ids), pg_array_finish(&postings), pg_array_finish(&statuses),
+                  pg_array_finish(&ats), pg_array_finish(&pickups), pg_array_finish(&comments),
+                  pg_array_finish(&rphones), pg_array_finish(&rnames)};
     int rc = RT_ENOMEM;
-    if (p[0] && p[1] && p[2] && p[3] && p[4] && p[5]) {
+    if (p[0] && p[1] && p[2] && p[3] && p[4] && p[5] && p[6] && p[7]) {
         PGconn *db = web_db_acquire(2000);
         rc = RT_EIO;
         if (db) {
             PGresult *r = PQexecParams(db,
-                "INSERT INTO logistics_inbox (event_id, posting_number, status, at, pickup_point, comment)"
-                " SELECT e.id, e.posting, e.status, to_timestamp(e.at::bigint / 1000.0), e.pickup, e.comment"
-                "   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])"
-                "        AS e(id, posting, status, at, pickup, comment)"
+                "INSERT INTO logistics_inbox (event_id, posting_number, status, at, pickup_point, comment,"
+                "                             recipient_phone, recipient_name)"
+                " SELECT e.id, e.posting, e.status, to_timestamp(e.at::bigint / 1000.0), e.pickup, e.comment,"
+                "        e.rphone, e.rname"
+                "   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
+                "               $7::text[], $8::text[]) AS e(id, posting, status, at, pickup, comment, rphone, rname)"
                 " ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
-                6, NULL, (const char *const *)p, NULL, NULL, 0);
+                8, NULL, (const char *const *)p, NULL, NULL, 0);
             if (PQresultStatus(r) == PGRES_TUPLES_OK) {
                 rc = RT_OK;
                 for (int i = 0; i < PQntuples(r); i++)
@@ -100,7 +107,7 @@ static int logi_store(const logi_batch_t *b, cJSON *inserted)
             web_db_release(db, rc != RT_OK && PQstatus(db) != CONNECTION_OK);
         }
     }
-    for (int i = 0; i < 6; i++) free(p[i]);
+    for (int i = 0; i < 8; i++) free(p[i]);
     return rc;
 }
 

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "conv_dialog.h"
+#include "conv_watch.h"
 #include "order_status.h"
 #include "posting.h"
 #include "rt.h"
@@ -37,13 +38,6 @@ static void track_add(char *buf, size_t *len, const char *fmt, const char *arg)
     if (n > 0) *len += (size_t)n < room ? (size_t)n : room - 1;
 }
 
-static bool track_is_owner(const conv_ctx_t *ctx, const conv_rows_t *o)
-{
-    const char *cp = conv_rows_value(o, 0, "customer_phone"), *ap = conv_rows_value(o, 0, "addressee_phone");
-    const char *by = conv_rows_value(o, 0, "ordered_by");
-    if (ctx->phone[0] && ((cp && strcmp(cp, ctx->phone) == 0) || (ap && strcmp(ap, ctx->phone) == 0))) return true;
-    return by && ctx->tg_user_id && strtoll(by, NULL, 10) == ctx->tg_user_id;
-}
 
 static void track_time(const char *ms, char *out, size_t outsz)
 {
@@ -63,7 +57,8 @@ static void track_card(const conv_ctx_t *ctx, const conv_rows_t *o, const char *
     track_add(buf, &len, text_get(T_TRACK_STATUS), order_status_name_ru(st));
     track_time(conv_rows_value(o, 0, "status_at_ms"), when, sizeof when);
     if (when[0]) track_add(buf, &len, text_get(T_TRACK_SINCE), when);
-    bool owner = track_is_owner(ctx, o);
+    conv_owner_t who = conv_order_owner(ctx, o);
+    bool owner = who == CONV_OWNER_YES;
     if (owner) {
         const char *v;
         if ((v = conv_rows_value(o, 0, "pickup_point")) && *v && st == ORDER_AT_PICKUP_POINT) {
@@ -108,7 +103,8 @@ static void track_card(const conv_ctx_t *ctx, const conv_rows_t *o, const char *
     track_add(buf, &len, text_get(T_TRACK_SUBSCRIBED), NULL);
     if (!owner) {
         track_add(buf, &len, "\n", NULL);
-        track_add(buf, &len, text_get(T_TRACK_OWNER_HINT), NULL);
+        if (who == CONV_OWNER_UNKNOWN) track_add(buf, &len, text_get(T_OWNER_UNKNOWN), posting);
+        else track_add(buf, &len, text_get(T_TRACK_OWNER_HINT), NULL);
     }
 }
 
@@ -135,13 +131,13 @@ int conv_track_posting(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *
     char data[64];
     snprintf(data, sizeof data, "t:r:%s", posting);
     tg_kb_inline_button(tg_kb_inline_row(kb), text_get(T_BTN_REFRESH), data);
+    conv_watch_buttons(kb, posting, conv_order_owner(ctx, o));
     conv_say(out, chat, card, kb);
     free(card);
     char chat_s[24];
     snprintf(chat_s, sizeof chat_s, "%lld", (long long)chat);
     const char *params[] = {posting, chat_s};
-    conv_sql(out, "INSERT INTO order_subscribers (posting_number, chat_id) VALUES ($1, $2)"
-                  " ON CONFLICT DO NOTHING", 2, params);
+    conv_sql(out, CONV_WATCH_SQL_TRACK, 2, params);
     return RT_OK;
 }
 
