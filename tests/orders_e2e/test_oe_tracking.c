@@ -130,7 +130,12 @@ static const char *expected_card(const char *posting, const char *status_ru, int
     ADD("\n\n%s", text_get(T_TRACK_HISTORY));
     for (int i = 0; i < nhist; i++) ADD("\n• %s — %s", msk(hist_at[i]), hist_ru[i]);
     ADD("\n\n%s", text_get(T_TRACK_SUBSCRIBED));
-    if (!owner) ADD("\n%s", text_get(T_TRACK_OWNER_HINT));
+    if (!owner) {   /* no recipient phone known anywhere: said plainly, with an operator to ask */
+        bool known = e2e_sql_int("SELECT count(*) FROM orders WHERE posting_number = $1 AND"
+                                 " coalesce(customer_phone, addressee_phone, recipient_phone) IS NOT NULL",
+                                 posting, NULL) == 1;
+        ADD("\n%s", known ? text_get(T_TRACK_OWNER_HINT) : oe_fmt1(T_OWNER_UNKNOWN, posting));
+    }
 #undef ADD
     return buf;
 }
