@@ -1,12 +1,13 @@
 /* notify_policy.c — when and how a notification may go out (see
  * notify_policy.h).
  * Exports: notify_policy_set, notify_window_next_h, notify_window_next, notify_window_open,
- * notify_sms_event_in, notify_sms_event_on, notify_pickup_start.
+ * notify_sms_event_in, notify_sms_event_on, notify_pickup_start, notify_now_ms.
  * Threads: any.
  */
 #include "notify_policy.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "rt.h"
 
@@ -86,6 +87,13 @@ bool notify_sms_event_in(const char *event, const char *list)
 bool notify_sms_event_on(const char *event)
 {
     return notify_sms_event_in(event, np_sms_events ? np_sms_events : NP_SMS_DEFAULT);
+}
+
+int64_t notify_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int64_t notify_pickup_start(int64_t arrived_ms, int64_t now_ms, int storage_days)

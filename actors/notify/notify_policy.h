@@ -13,7 +13,7 @@
  *     already past.
  *
  * Exports: notify_policy_set, notify_window_next_h, notify_window_next, notify_window_open, notify_sms_event_on,
- * notify_pickup_start.
+ * notify_pickup_start, notify_now_ms.
  * Threads: any; notify_policy_set on the main thread before the workers
  * start (plus7_actors_register), read-only afterwards.
  */
@@ -47,6 +47,9 @@ bool notify_window_open(int64_t t_ms);
  * or the list is "all". */
 bool notify_sms_event_in(const char *event, const char *list);
 bool notify_sms_event_on(const char *event);
+
+/* The wall clock in Unix milliseconds (CLOCK_REALTIME). */
+int64_t notify_now_ms(void);
 
 /* The moment the storage of a parcel that arrived at `arrived_ms` counts
  * from, learnt at `now_ms`: arrived_ms, unless arrived_ms + storage_days

@@ -66,16 +66,10 @@ static const char NF_SQL_SMS_DEFER[] =
     " WHERE status = 'pending' AND channel = 'sms'"
     "   AND (next_attempt_at IS NULL OR next_attempt_at < to_timestamp($1::bigint / 1000.0))";
 
-static int64_t nf_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static bool nf_sms_defer(rt_actor_t *self, nf_state_t *st)
 {
-    int64_t now = nf_now_ms(), open = notify_window_next(now);
+    int64_t now = notify_now_ms(), open = notify_window_next(now);
     if (open == now) return false;
     char at[24];
     snprintf(at, sizeof at, "%lld", (long long)open);

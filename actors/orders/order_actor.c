@@ -84,12 +84,6 @@ static void order_state_free(void *p)
 
 static void ord_next(rt_actor_t *self, order_state_t *st);
 
-static int64_t ord_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- after a commit ------------------------------------------------------------- */
 
@@ -115,7 +109,7 @@ static bool ord_has_action(const order_state_t *st, const char *action)
 static void ord_set_reminders(rt_actor_t *self, int64_t storage_until)
 {
     const plus7_actors_cfg_t *cfg = plus7_actors_cfg();
-    int64_t start = storage_until - cfg->storage_days * ORD_DAY_MS, now = ord_now_ms();
+    int64_t start = storage_until - cfg->storage_days * ORD_DAY_MS, now = notify_now_ms();
     for (int i = 0; i < 4 && cfg->pickup_remind_days[i] > 0; i++) {
         char name[32], data[16];
         snprintf(name, sizeof name, "pickup_%d", i);
@@ -213,27 +207,27 @@ static void ord_on_events(rt_actor_t *self, order_state_t *st, const rt_pg_resul
     const char *posting = rt_self_key(self);
     bool exists = st->exists;
     order_status_t cur = st->status;
-    int64_t now = ord_now_ms();
+    int64_t now = notify_now_ms();
     for (int i = 0; i < r->nrows; i++) {
         const char *eid = rt_pg_value(r, i, 0), *code = rt_pg_value(r, i, 1);
-        const char *pickup = rt_pg_is_null(r, i, 3) ? NULL : rt_pg_value(r, i, 3);
-        const char *comment = rt_pg_is_null(r, i, 4) ? NULL : rt_pg_value(r, i, 4);
+        const char *pickup = rt_pg_value(r, i, 3), *comment = rt_pg_value(r, i, 4);   /* NULL = absent */
         int64_t at = 0;
         rt_pg_get_i64(r, i, 2, &at);
         order_status_t to = ORDER_NONE;
         order_status_parse(code, &to);
         const char *result;
+        ord_change_opt_t opt = {.pickup = pickup, .event_id = eid, .comment = comment,
+                                .recipient_phone = rt_pg_value(r, i, 5), .recipient_name = rt_pg_value(r, i, 6)};
         if (!exists || order_status_advances(cur, to)) {
-            ord_tx_change(&tx, posting, to, at, now, "logistics", pickup, eid, comment);
+            ord_tx_change(&tx, posting, to, at, now, "logistics", &opt);
             result = exists ? "applied" : "created";
             exists = true;
             cur = to;
         } else {
             ord_tx_history(&tx, posting, code, "logistics", at, eid, comment);
+            ord_tx_recipient(&tx, posting, opt.recipient_phone, opt.recipient_name);   /* still the recipient */
             result = to == cur ? "repeated" : "stale";
         }
-        ord_tx_recipient(&tx, posting, rt_pg_is_null(r, i, 5) ? NULL : rt_pg_value(r, i, 5),
-                         rt_pg_is_null(r, i, 6) ? NULL : rt_pg_value(r, i, 6));
         const char **p = ord_tx_add(&tx, "UPDATE logistics_inbox SET processed_at = now(), result = $2 WHERE event_id = $1", 2);
         if (p) {
             p[0] = eid;
@@ -244,7 +238,10 @@ static void ord_on_events(rt_actor_t *self, order_state_t *st, const rt_pg_resul
     st->batch_rows = r->nrows;
     int rc = tx.overflow ? RT_EFULL : rt_pg_tx(self, ORD_CORR_APPLY, tx.n, tx.stmts);
     ord_tx_free(&tx);
-    if (rc != RT_OK) ord_retry_events(self, st, NULL);
+    if (rc != RT_OK) {
+        LOG_WARN("order_events_not_applied", "posting=%s error=%s", rt_self_key(self), rt_strerror(rc));
+        ord_retry_events(self, st, NULL);
+    }
 }
 
 static void ord_on_applied(rt_actor_t *self, order_state_t *st, const rt_pg_result_t *r)
@@ -337,10 +334,10 @@ static void ord_apply_ozon(rt_actor_t *self, order_state_t *st)
     ord_tx_init(&tx);
     const char *posting = rt_self_key(self);
     order_status_t mapped = order_status_from_ozon(op.status);
-    int64_t now = ord_now_ms();
+    int64_t now = notify_now_ms();
     if (!st->exists && mapped == ORDER_NONE) mapped = ORDER_CREATED;
     if (!st->exists || order_status_advances(st->status, mapped))
-        ord_tx_change(&tx, posting, mapped, now, now, "ozon", NULL, NULL, NULL);
+        ord_tx_change(&tx, posting, mapped, now, now, "ozon", NULL);
     const char **p = ord_tx_add(&tx,
         "UPDATE orders SET ozon_status = $2, ozon_synced_at = now(), tpl_integration_type = $3,"
         " available_actions = $4, customer_name = $5, customer_phone = $6, addressee_name = $7,"
@@ -366,6 +363,7 @@ static void ord_apply_ozon(rt_actor_t *self, order_state_t *st)
     ord_tx_free(&tx);
     ozon_posting_free(&op);
     if (rc != RT_OK) {
+        LOG_WARN("order_ozon_not_applied", "posting=%s error=%s", rt_self_key(self), rt_strerror(rc));
         ord_answer_waiters(self, st, RT_EIO);
         return;
     }
@@ -391,7 +389,7 @@ static void ord_on_reminder(rt_actor_t *self, order_state_t *st, const rt_msg_t 
 {
     msg_rt_reminder_t v;
     if (msg_rt_reminder_decode(m, &v) != RT_OK) return;
-    int64_t now = ord_now_ms();
+    int64_t now = notify_now_ms();
     if (st->status != ORDER_AT_PICKUP_POINT || (st->storage_until_ms > 0 && st->storage_until_ms <= now)) {
         rt_reminder_ack(self, m);   /* collected meanwhile, or the storage is over: nothing to say */
         return;

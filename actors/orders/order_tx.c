@@ -29,7 +29,7 @@ void ord_tx_free(ord_tx_t *tx)
 
 const char **ord_tx_add(ord_tx_t *tx, const char *sql, int nparams)
 {
-    if (tx->n >= RT_PG_TX_MAX || nparams > 8) {
+    if (tx->n >= RT_PG_TX_MAX || nparams > ORD_TX_PARAMS) {
         tx->overflow = true;
         return NULL;
     }
@@ -166,8 +166,9 @@ static const char ord_sql_upsert[] =
     " WHERE order_status_advances(orders.status, EXCLUDED.status)";
 
 void ord_tx_change(ord_tx_t *tx, const char *posting, order_status_t to, int64_t at_ms, int64_t now_ms,
-                   const char *source, const char *pickup, const char *event_id, const char *comment)
+                   const char *source, const ord_change_opt_t *opt)
 {
+    const char *pickup = opt ? opt->pickup : NULL;
     int days = plus7_actors_cfg()->storage_days;
     int64_t storage = 0;
     if (to == ORDER_AT_PICKUP_POINT) storage = notify_pickup_start(at_ms, now_ms, days) + days * ORD_DAY_MS;
@@ -180,7 +181,9 @@ void ord_tx_change(ord_tx_t *tx, const char *posting, order_status_t to, int64_t
     p[3] = source;
     p[4] = pickup;
     p[5] = storage ? ord_tx_i64(tx, storage) : NULL;
-    ord_history(tx, posting, order_status_code(to), source, at_s, event_id, comment, true);
+    if (opt) ord_tx_recipient(tx, posting, opt->recipient_phone, opt->recipient_name);
+    ord_history(tx, posting, order_status_code(to), source, at_s, opt ? opt->event_id : NULL, opt ? opt->comment : NULL,
+                true);
     ord_tx_notify(tx, posting, order_status_code(to), to, ord_vars(tx, posting, to, pickup, storage), false);
 }
 

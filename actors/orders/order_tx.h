@@ -37,10 +37,11 @@
 #include "rt_pg.h"
 
 #define ORD_DAY_MS (24LL * 3600 * 1000)
+#define ORD_TX_PARAMS 12   /* parameters of one statement at most (the Ozon refresh has 11) */
 
 typedef struct ord_tx {
     rt_pg_stmt_t stmts[RT_PG_TX_MAX];
-    const char *params[RT_PG_TX_MAX][8];
+    const char *params[RT_PG_TX_MAX][ORD_TX_PARAMS];
     char *owned[RT_PG_TX_MAX * 3];
     int n, nowned;
     bool overflow;
@@ -49,19 +50,26 @@ typedef struct ord_tx {
 void ord_tx_init(ord_tx_t *tx);
 void ord_tx_free(ord_tx_t *tx);
 
-/* A new statement with nparams (<= 8) parameters; the parameter slots to
+/* A new statement with nparams (<= ORD_TX_PARAMS) parameters; the parameter slots to
  * fill, or NULL (and overflow) when the transaction is full. */
 const char **ord_tx_add(ord_tx_t *tx, const char *sql, int nparams);
 
 /* v as decimal text, owned by tx (NULL on ENOMEM). */
 const char *ord_tx_i64(ord_tx_t *tx, int64_t v);
 
-/* A status change to `to` at `at_ms` from `source` ("logistics", "ozon"),
- * with an optional pickup point, event id and comment; `now_ms` decides
- * the storage deadline of an arrival at the pickup point (never in the
- * past: notify_pickup_start). */
+/* The optional parts of a status change. */
+typedef struct ord_change_opt {
+    const char *pickup, *event_id, *comment;   /* NULL when absent */
+    const char *recipient_phone, *recipient_name;   /* a logistics event's recipient, NULL when absent */
+} ord_change_opt_t;
+
+/* A status change to `to` at `at_ms` from `source` ("logistics", "ozon");
+ * `now_ms` decides the storage deadline of an arrival at the pickup point
+ * (never in the past: notify_pickup_start). The recipient is stored before
+ * the notifications are queued, so the event that names an owner already
+ * reaches them. */
 void ord_tx_change(ord_tx_t *tx, const char *posting, order_status_t to, int64_t at_ms, int64_t now_ms,
-                   const char *source, const char *pickup, const char *event_id, const char *comment);
+                   const char *source, const ord_change_opt_t *opt);
 
 /* A history row of an event that changed nothing (stale or repeated). */
 void ord_tx_history(ord_tx_t *tx, const char *posting, const char *status, const char *source, int64_t at_ms,

@@ -90,6 +90,17 @@ static bool ow_has_text(const char *params, text_id_t id)
     return r;
 }
 
+/* Run the dialog (or, with form, the delivery form's start) on a text or
+ * a button press; the update is freed, `out` is the caller's to free. */
+static int ow_run(const conv_ctx_t *c, const char *text, const char *callback, bool form, conv_out_t *out)
+{
+    tg_update_t u = ow_update(text, callback);
+    memset(out, 0, sizeof *out);
+    int rc = form ? conv_form_start(c, &u, out, POSTING) : conv_step(c, &u, out);
+    tg_update_free(&u);
+    return rc;
+}
+
 static const char *ow_sql(const conv_out_t *out, const char *needle)
 {
     for (int i = 0; i < out->nacts; i++)
@@ -102,15 +113,13 @@ T_CASE(recipient_named_by_logistics_owns_the_parcel)
     ow_order_t o;
     conv_ctx_t c = ow_ctx("+79491234567", &o, NULL, NULL, "+79491234567");
     T_EQ_INT(conv_order_owner(&c, &c.lookups[0].rows), CONV_OWNER_YES);
-    tg_update_t u = ow_update(POSTING, NULL);
     conv_out_t out;
-    T_EQ_INT(conv_step(&c, &u, &out), RT_OK);
+    T_EQ_INT(ow_run(&c, POSTING, NULL, false, &out), RT_OK);
     T_CHECK(strstr(ow_sent(&out), "ПВЗ Донецк") != NULL);       /* the owner's details */
     T_CHECK(strstr(ow_sent(&out), "w:off:" POSTING) != NULL);   /* and a way to stop following */
     T_CHECK(strstr(ow_sent(&out), "w:ask:") == NULL);
     T_CHECK(ow_sql(&out, "muted = false") != NULL);             /* tracking again un-mutes */
     conv_out_free(&out);
-    tg_update_free(&u);
 }
 
 T_CASE(no_phone_known_says_so_and_offers_an_operator)
@@ -118,73 +127,58 @@ T_CASE(no_phone_known_says_so_and_offers_an_operator)
     ow_order_t o;
     conv_ctx_t c = ow_ctx("+79491234567", &o, NULL, NULL, NULL);
     T_EQ_INT(conv_order_owner(&c, &c.lookups[0].rows), CONV_OWNER_UNKNOWN);
-    tg_update_t u = ow_update(POSTING, NULL);
     conv_out_t out;
-    T_EQ_INT(conv_step(&c, &u, &out), RT_OK);
+    T_EQ_INT(ow_run(&c, POSTING, NULL, false, &out), RT_OK);
     const char *sent = ow_sent(&out);
     T_CHECK(strstr(sent, "ПВЗ Донецк") == NULL);
     T_CHECK(ow_has_text(sent, T_OWNER_UNKNOWN));
     T_CHECK(!ow_has_text(sent, T_TRACK_OWNER_HINT));
     T_CHECK(strstr(sent, "w:ask:" POSTING) != NULL);
     conv_out_free(&out);
-    tg_update_free(&u);
     /* another person's phone is known: the usual hint, no operator button */
     conv_ctx_t c2 = ow_ctx("+79491234567", &o, "+79490000000", NULL, NULL);
     T_EQ_INT(conv_order_owner(&c2, &c2.lookups[0].rows), CONV_OWNER_NO);
-    u = ow_update(POSTING, NULL);
-    T_EQ_INT(conv_step(&c2, &u, &out), RT_OK);
+    T_EQ_INT(ow_run(&c2, POSTING, NULL, false, &out), RT_OK);
     T_CHECK(strstr(ow_sent(&out), "w:ask:") == NULL);
     T_CHECK(!ow_has_text(ow_sent(&out), T_OWNER_UNKNOWN));
     conv_out_free(&out);
-    tg_update_free(&u);
 }
 
 T_CASE(unwatch_and_ask_buttons)
 {
     ow_order_t o;
     conv_ctx_t c = ow_ctx("+79491234567", &o, NULL, NULL, NULL);
-    tg_update_t u = ow_update(NULL, "w:off:" POSTING);
     conv_out_t out;
-    T_EQ_INT(conv_step(&c, &u, &out), RT_OK);
+    T_EQ_INT(ow_run(&c, NULL, "w:off:" POSTING, false, &out), RT_OK);
     T_CHECK(ow_sql(&out, "muted = true") != NULL);
     T_CHECK(ow_has_text(ow_sent(&out), T_WATCH_OFF));
     conv_out_free(&out);
-    tg_update_free(&u);
-    u = ow_update(NULL, "w:ask:" POSTING);
-    T_EQ_INT(conv_step(&c, &u, &out), RT_OK);
+    T_EQ_INT(ow_run(&c, NULL, "w:ask:" POSTING, false, &out), RT_OK);
     T_CHECK(ow_sql(&out, "order_owner_requests") != NULL);
     T_CHECK(ow_has_text(ow_sent(&out), T_WATCH_ASKED));
     conv_out_free(&out);
-    tg_update_free(&u);
-    u = ow_update(NULL, "w:off:не-номер");   /* a forged button: a short answer, nothing changes */
-    T_EQ_INT(conv_step(&c, &u, &out), RT_OK);
+    /* a forged button: a short answer, nothing changes */
+    T_EQ_INT(ow_run(&c, NULL, "w:off:не-номер", false, &out), RT_OK);
     T_CHECK(ow_sql(&out, "order_subscribers") == NULL);
     conv_out_free(&out);
-    tg_update_free(&u);
 }
 
 T_CASE(form_without_a_known_phone_offers_an_operator)
 {
     ow_order_t o;
     conv_ctx_t c = ow_ctx("+79491234567", &o, NULL, NULL, NULL);
-    tg_update_t u = ow_update(NULL, "pk:cur:" POSTING);
     conv_out_t out;
-    memset(&out, 0, sizeof out);
-    T_EQ_INT(conv_form_start(&c, &u, &out, POSTING), RT_OK);
+    T_EQ_INT(ow_run(&c, NULL, "pk:cur:" POSTING, true, &out), RT_OK);
     T_CHECK(ow_has_text(ow_sent(&out), T_OWNER_UNKNOWN));
     T_CHECK(!ow_has_text(ow_sent(&out), T_FORM_NOT_OWNER));   /* never «ваш номер не совпадает» */
     T_CHECK(strstr(ow_sent(&out), "w:ask:" POSTING) != NULL);
     conv_out_free(&out);
-    tg_update_free(&u);
     /* the recipient's phone is theirs: the form goes on to the address */
     conv_ctx_t c2 = ow_ctx("+79491234567", &o, NULL, NULL, "+79491234567");
-    u = ow_update(NULL, "pk:cur:" POSTING);
-    memset(&out, 0, sizeof out);
-    T_EQ_INT(conv_form_start(&c2, &u, &out, POSTING), RT_OK);
+    T_EQ_INT(ow_run(&c2, NULL, "pk:cur:" POSTING, true, &out), RT_OK);
     T_CHECK(!ow_has_text(ow_sent(&out), T_OWNER_UNKNOWN) && !ow_has_text(ow_sent(&out), T_FORM_NOT_OWNER));
     T_CHECK(strstr(ow_sent(&out), "Куда доставить") != NULL);
     conv_out_free(&out);
-    tg_update_free(&u);
 }
 
 T_MAIN()

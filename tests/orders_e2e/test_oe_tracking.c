@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "e2e_harness.h"
+#include "oe_owner.h"
 #include "oe_util.h"
 #include "tgsim_harness.h"
 
@@ -36,17 +37,7 @@
 static int64_t t0;
 
 /* "DD.MM.YYYY HH:MM" in Moscow time (UTC+3), as the bot shows times. */
-static const char *msk(int64_t t)
-{
-    static char bufs[8][32];
-    static int next;
-    char *b = bufs[next++ % 8];
-    time_t tt = (time_t)(t + 3 * 3600);
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(b, sizeof bufs[0], "%d.%m.%Y %H:%M", &tm);
-    return b;
-}
+static const char *msk(int64_t t) { return oe_msk(t); }
 
 static void send_events(const char *tag, const char *posting, const char *const *statuses, const int64_t *ats, int n,
                         const char *pickup)
