@@ -189,7 +189,7 @@ static void ord_fetch_events(rt_actor_t *self, order_state_t *st)
                     "SELECT event_id, status, (extract(epoch FROM at) * 1000)::bigint, pickup_point, comment,"
                     "       recipient_phone, recipient_name"
                     "  FROM logistics_inbox WHERE posting_number = $1 AND processed_at IS NULL"
-                    " ORDER BY at, event_id LIMIT 8", 1, params) != RT_OK)
+                    " ORDER BY at, event_id LIMIT 8", 1, params) != RT_OK)   /* LIMIT = ORD_BATCH */
         ord_retry_events(self, st, NULL);
 }
 
@@ -204,11 +204,12 @@ static void ord_on_events(rt_actor_t *self, order_state_t *st, const rt_pg_resul
     }
     ord_tx_t tx;
     ord_tx_init(&tx);
+    ord_change_t changes[ORD_BATCH];
     const char *posting = rt_self_key(self);
     bool exists = st->exists;
     order_status_t cur = st->status;
     int64_t now = notify_now_ms();
-    for (int i = 0; i < r->nrows; i++) {
+    for (int i = 0; i < r->nrows && i < ORD_BATCH; i++) {
         const char *eid = rt_pg_value(r, i, 0), *code = rt_pg_value(r, i, 1);
         const char *pickup = rt_pg_value(r, i, 3), *comment = rt_pg_value(r, i, 4);   /* NULL = absent */
         int64_t at = 0;
@@ -216,16 +217,20 @@ static void ord_on_events(rt_actor_t *self, order_state_t *st, const rt_pg_resul
         order_status_t to = ORDER_NONE;
         order_status_parse(code, &to);
         const char *result;
-        ord_change_opt_t opt = {.pickup = pickup, .event_id = eid, .comment = comment,
-                                .recipient_phone = rt_pg_value(r, i, 5), .recipient_name = rt_pg_value(r, i, 6)};
+        const char *rphone = rt_pg_value(r, i, 5), *rname = rt_pg_value(r, i, 6);
         if (!exists || order_status_advances(cur, to)) {
-            ord_tx_change(&tx, posting, to, at, now, "logistics", &opt);
+            ord_change_t *ch = &changes[i];
+            *ch = (ord_change_t){.to = to, .at_ms = at, .source = "logistics", .pickup = pickup, .event_id = eid,
+                                 .comment = comment};
+            ord_tx_change(&tx, ch, posting, now);
+            ord_tx_recipient(&tx, posting, rphone, rname);   /* before the notifications: the owner hears */
+            ord_tx_announce(&tx, ch, posting);
             result = exists ? "applied" : "created";
             exists = true;
             cur = to;
         } else {
             ord_tx_history(&tx, posting, code, "logistics", at, eid, comment);
-            ord_tx_recipient(&tx, posting, opt.recipient_phone, opt.recipient_name);   /* still the recipient */
+            ord_tx_recipient(&tx, posting, rphone, rname);   /* still the recipient */
             result = to == cur ? "repeated" : "stale";
         }
         const char **p = ord_tx_add(&tx, "UPDATE logistics_inbox SET processed_at = now(), result = $2 WHERE event_id = $1", 2);
@@ -336,8 +341,9 @@ static void ord_apply_ozon(rt_actor_t *self, order_state_t *st)
     order_status_t mapped = order_status_from_ozon(op.status);
     int64_t now = notify_now_ms();
     if (!st->exists && mapped == ORDER_NONE) mapped = ORDER_CREATED;
-    if (!st->exists || order_status_advances(st->status, mapped))
-        ord_tx_change(&tx, posting, mapped, now, now, "ozon", NULL);
+    ord_change_t ch = {.to = mapped, .at_ms = now, .source = "ozon"};
+    bool change = !st->exists || order_status_advances(st->status, mapped);
+    if (change) ord_tx_change(&tx, &ch, posting, now);
     const char **p = ord_tx_add(&tx,
         "UPDATE orders SET ozon_status = $2, ozon_synced_at = now(), tpl_integration_type = $3,"
         " available_actions = $4, customer_name = $5, customer_phone = $6, addressee_name = $7,"
@@ -356,6 +362,7 @@ static void ord_apply_ozon(rt_actor_t *self, order_state_t *st)
         p[9] = op.items;
         p[10] = op.weight_g ? ord_tx_i64(&tx, op.weight_g) : NULL;
     }
+    if (change) ord_tx_announce(&tx, &ch, posting);   /* after the phones: the owner hears */
     ord_tx_readback(&tx, posting);
     snprintf(st->tpl, sizeof st->tpl, "%s", op.tpl_integration_type);
     snprintf(st->actions, sizeof st->actions, "%s", op.available_actions);

@@ -165,26 +165,27 @@ static const char ord_sql_upsert[] =
     "   updated_at = now()"
     " WHERE order_status_advances(orders.status, EXCLUDED.status)";
 
-void ord_tx_change(ord_tx_t *tx, const char *posting, order_status_t to, int64_t at_ms, int64_t now_ms,
-                   const char *source, const ord_change_opt_t *opt)
+void ord_tx_change(ord_tx_t *tx, ord_change_t *ch, const char *posting, int64_t now_ms)
 {
-    const char *pickup = opt ? opt->pickup : NULL;
     int days = plus7_actors_cfg()->storage_days;
-    int64_t storage = 0;
-    if (to == ORDER_AT_PICKUP_POINT) storage = notify_pickup_start(at_ms, now_ms, days) + days * ORD_DAY_MS;
-    const char *at_s = ord_tx_i64(tx, at_ms);
+    ch->storage_ms = 0;
+    if (ch->to == ORDER_AT_PICKUP_POINT) ch->storage_ms = notify_pickup_start(ch->at_ms, now_ms, days) + days * ORD_DAY_MS;
+    ch->at_s = ord_tx_i64(tx, ch->at_ms);
     const char **p = ord_tx_add(tx, ord_sql_upsert, 6);
     if (!p) return;
     p[0] = posting;
-    p[1] = order_status_code(to);
-    p[2] = at_s;
-    p[3] = source;
-    p[4] = pickup;
-    p[5] = storage ? ord_tx_i64(tx, storage) : NULL;
-    if (opt) ord_tx_recipient(tx, posting, opt->recipient_phone, opt->recipient_name);
-    ord_history(tx, posting, order_status_code(to), source, at_s, opt ? opt->event_id : NULL, opt ? opt->comment : NULL,
-                true);
-    ord_tx_notify(tx, posting, order_status_code(to), to, ord_vars(tx, posting, to, pickup, storage), false);
+    p[1] = order_status_code(ch->to);
+    p[2] = ch->at_s;
+    p[3] = ch->source;
+    p[4] = ch->pickup;
+    p[5] = ch->storage_ms ? ord_tx_i64(tx, ch->storage_ms) : NULL;
+}
+
+void ord_tx_announce(ord_tx_t *tx, const ord_change_t *ch, const char *posting)
+{
+    const char *code = order_status_code(ch->to);
+    ord_history(tx, posting, code, ch->source, ch->at_s, ch->event_id, ch->comment, true);
+    ord_tx_notify(tx, posting, code, ch->to, ord_vars(tx, posting, ch->to, ch->pickup, ch->storage_ms), false);
 }
 
 void ord_tx_recipient(ord_tx_t *tx, const char *posting, const char *phone, const char *name)

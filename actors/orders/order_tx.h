@@ -22,8 +22,8 @@
  * ord_tx_t and freed by ord_tx_free. A full transaction (RT_PG_TX_MAX)
  * drops further statements and sets `overflow`.
  *
- * Exports: ord_tx_t, ord_tx_init, ord_tx_free, ord_tx_i64, ord_tx_change,
- * ord_tx_history, ord_tx_notify, ord_tx_recipient, ord_tx_readback,
+ * Exports: ord_tx_t, ord_change_t, ord_tx_init, ord_tx_free, ord_tx_i64, ord_tx_change,
+ * ord_tx_announce, ord_tx_history, ord_tx_notify, ord_tx_recipient, ord_tx_readback,
  * ord_tx_add, ORD_DAY_MS.
  * Threads: the order actor's worker (pure statement building).
  */
@@ -57,19 +57,27 @@ const char **ord_tx_add(ord_tx_t *tx, const char *sql, int nparams);
 /* v as decimal text, owned by tx (NULL on ENOMEM). */
 const char *ord_tx_i64(ord_tx_t *tx, int64_t v);
 
-/* The optional parts of a status change. */
-typedef struct ord_change_opt {
-    const char *pickup, *event_id, *comment;   /* NULL when absent */
-    const char *recipient_phone, *recipient_name;   /* a logistics event's recipient, NULL when absent */
-} ord_change_opt_t;
+/* A status change being built: the upsert is issued first; the caller
+ * may then store what decides who owns the parcel (Ozon's phones, the
+ * logistics recipient) before ord_tx_announce queues its history row and
+ * notifications, so they already reach the owner the same data names. */
+typedef struct ord_change {
+    order_status_t to;
+    const char *at_s;          /* at_ms as text (owned by the tx) */
+    int64_t at_ms, storage_ms; /* storage_ms: the deadline of an arrival, else 0 */
+    const char *source, *pickup, *event_id, *comment;   /* NULL when absent */
+} ord_change_t;
 
-/* A status change to `to` at `at_ms` from `source` ("logistics", "ozon");
- * `now_ms` decides the storage deadline of an arrival at the pickup point
- * (never in the past: notify_pickup_start). The recipient is stored before
- * the notifications are queued, so the event that names an owner already
- * reaches them. */
-void ord_tx_change(ord_tx_t *tx, const char *posting, order_status_t to, int64_t at_ms, int64_t now_ms,
-                   const char *source, const ord_change_opt_t *opt);
+/* Issue the upsert of a change to `to` at `at_ms` from `source`
+ * ("logistics", "ozon") with an optional pickup point, event id and
+ * comment (kept in *ch, which must outlive the tx); `now_ms` decides the
+ * storage deadline of an arrival at the pickup point (never in the past:
+ * notify_pickup_start). */
+void ord_tx_change(ord_tx_t *tx, ord_change_t *ch, const char *posting, int64_t now_ms);
+
+/* The history row (applied when the guard let the change through) and the
+ * notifications of the change *ch. */
+void ord_tx_announce(ord_tx_t *tx, const ord_change_t *ch, const char *posting);
 
 /* A history row of an event that changed nothing (stale or repeated). */
 void ord_tx_history(ord_tx_t *tx, const char *posting, const char *status, const char *source, int64_t at_ms,
