@@ -429,37 +429,6 @@ T_CASE(sms_only_for_chosen_events)
     T_EQ_INT(sms_count(phone), 1);
 }
 
-/* Outside PLUS7_NOTIFY_HOURS no SMS goes out: the row waits for the
- * opening hour (Moscow time); with the window open it is sent. */
-T_CASE(sms_waits_for_the_notify_hours)
-{
-    NEED_READY();
-    int h = (int)e2e_sql_int("SELECT extract(hour FROM now() AT TIME ZONE 'Europe/Moscow')::int", NULL);
-    char hours[16], from[8];
-    int open_h = h < 22 ? h + 1 : 0;   /* a one-hour window that does not hold the current hour */
-    snprintf(hours, sizeof hours, "%d-%d", open_h, open_h + 1);
-    snprintf(from, sizeof from, "%d", open_h);
-    T_EQ_INT(e2e_p7_stop(NULL), 0);
-    e2e_p7_setenv("PLUS7_NOTIFY_HOURS", hours);
-    T_EQ_INT(e2e_p7_start(), 0);
-    const char *p = "55500008-0001-1", *phone = "+79490000008";
-    T_EQ_INT(ozon_order(p, phone), 0);
-    T_EQ_INT(post_event("n8-e1", p, "in_transit", NULL), 200);
-    /* the pipeline saw the row and moved it to the opening hour */
-    T_CHECK(e2e_sql_until(WAIT_S, from, "SELECT extract(hour FROM next_attempt_at AT TIME ZONE 'Europe/Moscow')::int"
-                                        "  FROM notify_outbox WHERE posting_number = $1 AND channel = 'sms'", p, NULL));
-    T_EQ_STR(e2e_sqls("SELECT status || ':' || attempts || ':' || (next_attempt_at > now())::text FROM notify_outbox"
-                      " WHERE posting_number = $1", p, NULL), "pending:0:true");
-    T_EQ_INT(sms_count(phone), 0);
-    T_EQ_INT(e2e_p7_stop(NULL), 0);
-    e2e_p7_setenv("PLUS7_NOTIFY_HOURS", "0-24");
-    T_EQ_INT(e2e_p7_start(), 0);
-    T_EQ_INT(e2e_sql_exec("UPDATE notify_outbox SET next_attempt_at = now() WHERE posting_number = $1", p, NULL), 0);
-    cJSON *s = sms_wait(phone, 1, 30000);
-    T_CHECK(s != NULL);
-    cJSON_Delete(s);
-}
-
 T_CASE(ozon_customer_without_telegram_gets_sms)
 {
     NEED_READY();
@@ -579,6 +548,37 @@ T_CASE(metrics_count_notifications)
     const char *e = strstr(b, "\nplus7_sms_failed_total ");
     T_CHECK(e && atoi(e + 24) >= 2);
     tgh_resp_free(&r);
+}
+
+/* Outside PLUS7_NOTIFY_HOURS no SMS goes out: the row waits for the
+ * opening hour (Moscow time); with the window open it is sent. */
+T_CASE(sms_waits_for_the_notify_hours)
+{
+    NEED_READY();
+    int h = (int)e2e_sql_int("SELECT extract(hour FROM now() AT TIME ZONE 'Europe/Moscow')::int", NULL);
+    char hours[16], from[8];
+    int open_h = h < 22 ? h + 1 : 0;   /* a one-hour window that does not hold the current hour */
+    snprintf(hours, sizeof hours, "%d-%d", open_h, open_h + 1);
+    snprintf(from, sizeof from, "%d", open_h);
+    T_EQ_INT(e2e_p7_stop(NULL), 0);
+    e2e_p7_setenv("PLUS7_NOTIFY_HOURS", hours);
+    T_EQ_INT(e2e_p7_start(), 0);
+    const char *p = "55500008-0001-1", *phone = "+79490000008";
+    T_EQ_INT(ozon_order(p, phone), 0);
+    T_EQ_INT(post_event("n8-e1", p, "in_transit", NULL), 200);
+    /* the pipeline saw the row and moved it to the opening hour */
+    T_CHECK(e2e_sql_until(WAIT_S, from, "SELECT extract(hour FROM next_attempt_at AT TIME ZONE 'Europe/Moscow')::int"
+                                        "  FROM notify_outbox WHERE posting_number = $1 AND channel = 'sms'", p, NULL));
+    T_EQ_STR(e2e_sqls("SELECT status || ':' || attempts || ':' || (next_attempt_at > now())::text FROM notify_outbox"
+                      " WHERE posting_number = $1", p, NULL), "pending:0:true");
+    T_EQ_INT(sms_count(phone), 0);
+    T_EQ_INT(e2e_p7_stop(NULL), 0);
+    e2e_p7_setenv("PLUS7_NOTIFY_HOURS", "0-24");
+    T_EQ_INT(e2e_p7_start(), 0);
+    T_EQ_INT(e2e_sql_exec("UPDATE notify_outbox SET next_attempt_at = now() WHERE posting_number = $1", p, NULL), 0);
+    cJSON *s = sms_wait(phone, 1, 30000);
+    T_CHECK(s != NULL);
+    cJSON_Delete(s);
 }
 
 /* Many notifications in flight, plus7d killed with SIGKILL part-way: after
