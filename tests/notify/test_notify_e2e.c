@@ -366,6 +366,30 @@ T_CASE(watcher_unsubscribes_with_one_press)
     T_EQ_INT(e2e_bot_count(WATCHER_UID), before);
 }
 
+/* The recipient the logistics system names owns the parcel even when they
+ * register only afterwards: before, an SMS reaches their phone; after,
+ * the next change reaches them in Telegram with the owner's details. */
+T_CASE(recipient_who_registers_later_is_the_owner)
+{
+    NEED_READY();
+    const char *p = "55500009-0001-1", *phone = "+79490000009";
+    const long long uid = 700500009;
+    T_EQ_INT(post_event_to("n9-e1", p, "in_transit", "+7 (949) 000-00-09"), 200);
+    cJSON *s = sms_wait(phone, 1, 30000);
+    T_CHECK(s != NULL);
+    T_EQ_STR(sms_text(s, 0), "+7Доставка: заказ 55500009-0001-1 в пути.");
+    cJSON_Delete(s);
+    T_EQ_INT(person(uid, "Зоя", phone), 0);
+    T_EQ_INT(post_event("n9-e2", p, "at_pickup_point", "ПВЗ Мелитополь"), 200);
+    cJSON *m = e2e_reply(uid, WAIT_S);
+    T_CHECK(m != NULL);
+    T_CHECK(m && strstr(e2e_text(m), "прибыл в пункт выдачи ПВЗ Мелитополь") != NULL);
+    T_CHECK(m && strstr(e2e_text(m), "Заберите его до ") != NULL);
+    cJSON_Delete(m);
+    /* registered now: Telegram, not SMS (decided in the transaction that queued the message above) */
+    T_EQ_INT(e2e_sql_int("SELECT count(*) FROM notify_outbox WHERE posting_number = $1 AND channel = 'sms'", p, NULL), 1);
+}
+
 T_CASE(blocked_person_gets_sms_instead)
 {
     NEED_READY();
