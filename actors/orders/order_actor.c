@@ -224,7 +224,7 @@ static void ord_on_events(rt_actor_t *self, order_state_t *st, const rt_pg_resul
                                  .comment = comment};
             ord_tx_change(&tx, ch, posting, now);
             ord_tx_recipient(&tx, posting, rphone, rname);   /* before the notifications: the owner hears */
-            ord_tx_announce(&tx, ch, posting);
+            ord_tx_announce(&tx, ch, posting, true);
             result = exists ? "applied" : "created";
             exists = true;
             cur = to;
@@ -362,7 +362,10 @@ static void ord_apply_ozon(rt_actor_t *self, order_state_t *st)
         p[9] = op.items;
         p[10] = op.weight_g ? ord_tx_i64(&tx, op.weight_g) : NULL;
     }
-    if (change) ord_tx_announce(&tx, &ch, posting);   /* after the phones: the owner hears */
+    /* after the phones, so the owner hears; a posting Ozon tells us of for the
+     * first time (someone tracks it, the import finds it) is where it starts,
+     * not news: recorded, not announced */
+    if (change) ord_tx_announce(&tx, &ch, posting, st->exists);
     ord_tx_readback(&tx, posting);
     snprintf(st->tpl, sizeof st->tpl, "%s", op.tpl_integration_type);
     snprintf(st->actions, sizeof st->actions, "%s", op.available_actions);

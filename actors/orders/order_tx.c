@@ -181,11 +181,11 @@ void ord_tx_change(ord_tx_t *tx, ord_change_t *ch, const char *posting, int64_t 
     p[5] = ch->storage_ms ? ord_tx_i64(tx, ch->storage_ms) : NULL;
 }
 
-void ord_tx_announce(ord_tx_t *tx, const ord_change_t *ch, const char *posting)
+void ord_tx_announce(ord_tx_t *tx, const ord_change_t *ch, const char *posting, bool notify)
 {
     const char *code = order_status_code(ch->to);
     ord_history(tx, posting, code, ch->source, ch->at_s, ch->event_id, ch->comment, true);
-    ord_tx_notify(tx, posting, code, ch->to, ord_vars(tx, posting, ch->to, ch->pickup, ch->storage_ms), false);
+    if (notify) ord_tx_notify(tx, posting, code, ch->to, ord_vars(tx, posting, ch->to, ch->pickup, ch->storage_ms), false);
 }
 
 void ord_tx_recipient(ord_tx_t *tx, const char *posting, const char *phone, const char *name)

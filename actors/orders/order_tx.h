@@ -75,9 +75,9 @@ typedef struct ord_change {
  * notify_pickup_start). */
 void ord_tx_change(ord_tx_t *tx, ord_change_t *ch, const char *posting, int64_t now_ms);
 
-/* The history row (applied when the guard let the change through) and the
- * notifications of the change *ch. */
-void ord_tx_announce(ord_tx_t *tx, const ord_change_t *ch, const char *posting);
+/* The history row (applied when the guard let the change through) and,
+ * when `notify`, the notifications of the change *ch. */
+void ord_tx_announce(ord_tx_t *tx, const ord_change_t *ch, const char *posting, bool notify);
 
 /* A history row of an event that changed nothing (stale or repeated). */
 void ord_tx_history(ord_tx_t *tx, const char *posting, const char *status, const char *source, int64_t at_ms,
