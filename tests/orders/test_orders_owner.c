@@ -65,7 +65,9 @@ static conv_ctx_t ow_ctx(const char *my_phone, ow_order_t *o, const char *cp, co
         snprintf(c.lookups[i].key, sizeof c.lookups[i].key, "%s", POSTING);
         c.lookups[i].rows = (conv_rows_t){RT_OK, 1, 8, o->cols, o->vals};
     }
-    c.nlookups = 2;
+    c.lookups[2].kind = CONV_NEED_MY_ORDERS;   /* the form's parcel buttons: none */
+    c.lookups[2].rows = (conv_rows_t){RT_OK, 0, 0, NULL, NULL};
+    c.nlookups = 3;
     return c;
 }
 
