@@ -180,13 +180,10 @@ static int cmd_user_run(const app_config_t *cfg, int argc, char **argv)
 {
     if (argc < 1)
         return app_fail(APP_EXIT_USAGE, "user: usage: plus7d user add LOGIN ROLE | passwd LOGIN | list | disable LOGIN");
-    PGconn *db = PQconnectdb(cfg->db);
-    if (PQstatus(db) != CONNECTION_OK) {
-        int rc = app_fail(APP_EXIT_RUNTIME, "user: database: %s", PQerrorMessage(db));
-        PQfinish(db);
-        return rc;
-    }
-    int rc = user_run_db(db, argv[0], argc - 1, argv + 1);
+    int rc = APP_EXIT_RUNTIME;
+    PGconn *db = app_db_connect(cfg->db, "user", &rc);
+    if (!db) return rc;
+    rc = user_run_db(db, argv[0], argc - 1, argv + 1);
     PQfinish(db);
     return rc;
 }

@@ -25,7 +25,6 @@
 #include "rt.h"
 #include "rt_log.h"
 #include "texts.h"
-#include "web_buf.h"
 #include "web_db.h"
 #include "web_pq.h"
 
@@ -135,17 +134,10 @@ int web_dash_cjson(web_req_t *req, int status, cJSON *body)
 /* Contract: see web_dash.h. */
 int web_dash_error(web_req_t *req, int status, const char *error, const char *field)
 {
-    web_buf_t b = WEB_BUF_INIT;
-    web_buf_append(&b, "{\"error\":\"", 10);
-    web_buf_json_str(&b, error ? error : "error");
-    if (field) {
-        web_buf_append(&b, "\",\"field\":\"", 11);
-        web_buf_json_str(&b, field);
-    }
-    web_buf_append(&b, "\"}", 2);
-    int rc = b.oom ? RT_ENOMEM : web_reply(req, status, "application/json", g_headers, b.p, b.len);
-    web_buf_free(&b);
-    return rc;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "error", error ? error : "error");
+    if (field) cJSON_AddStringToObject(o, "field", field);
+    return web_dash_cjson(req, status, o);
 }
 
 /* The plus7_session cookie's value if it is 64 hex characters. */

@@ -54,7 +54,7 @@
  * set with set_config($1...) — still parameters, never SQL text. */
 static const char exp_rows_sql[] =
     "COPY (SELECT o.posting_number, o.status, coalesce(z.name, ''),"
-    "        coalesce(o.addressee_name, o.customer_name, ''), coalesce(o.addressee_phone, o.customer_phone, ''),"
+    "        coalesce(o.recipient_name, o.addressee_name, o.customer_name, ''), coalesce(o.recipient_phone, o.addressee_phone, o.customer_phone, ''),"
     "        coalesce(d.address, o.ozon_address, ''),"
     "        CASE WHEN d.id IS NOT NULL THEN to_char(d.slot_date, 'YYYY-MM-DD') || ' ' ||"
     "             to_char(d.slot_start, 'HH24:MI') || '-' || to_char(d.slot_end, 'HH24:MI') ELSE '' END,"

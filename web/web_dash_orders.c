@@ -110,7 +110,7 @@ static void ord_like_escape(const char *s, char *out, size_t cap)
 
 static const char ord_list_sql[] =
     "SELECT o.posting_number, o.status, f.zone_id, z.name,"
-    "       coalesce(o.addressee_name, o.customer_name), coalesce(o.addressee_phone, o.customer_phone),"
+    "       coalesce(o.recipient_name, o.addressee_name, o.customer_name), coalesce(o.recipient_phone, o.addressee_phone, o.customer_phone),"
     "       dash_ts(o.created_at), dash_ts(o.updated_at),"
     "       (extract(epoch FROM o.created_at) * 1000000)::bigint"
     "  FROM orders o"
@@ -123,8 +123,10 @@ static const char ord_list_sql[] =
     "   AND ($5::text IS NULL OR o.posting_number LIKE $5 || '%'"
     "        OR lower(o.addressee_name) LIKE '%' || lower($5) || '%'"
     "        OR lower(o.customer_name) LIKE '%' || lower($5) || '%'"
+    "        OR lower(o.recipient_name) LIKE '%' || lower($5) || '%'"
     "        OR ($6::text IS NOT NULL AND (regexp_replace(coalesce(o.addressee_phone, ''), '\\D', '', 'g') LIKE '%' || $6 || '%'"
-    "            OR regexp_replace(coalesce(o.customer_phone, ''), '\\D', '', 'g') LIKE '%' || $6 || '%')))"
+    "            OR regexp_replace(coalesce(o.customer_phone, ''), '\\D', '', 'g') LIKE '%' || $6 || '%'"
+    "            OR regexp_replace(coalesce(o.recipient_phone, ''), '\\D', '', 'g') LIKE '%' || $6 || '%')))"
     "   AND ($7::bigint IS NULL OR o.created_at < to_timestamp($7::bigint / 1000000.0)"
     "        OR (o.created_at = to_timestamp($7::bigint / 1000000.0) AND o.posting_number > $8))"
     " ORDER BY o.created_at DESC, o.posting_number"
@@ -180,7 +182,7 @@ static int orders_list(web_req_t *req, web_dash_ctx_t *c)
 
 static const char ord_one_sql[] =
     "SELECT o.posting_number, o.status, f.zone_id, z.name,"
-    "       coalesce(o.addressee_name, o.customer_name), coalesce(o.addressee_phone, o.customer_phone),"
+    "       coalesce(o.recipient_name, o.addressee_name, o.customer_name), coalesce(o.recipient_phone, o.addressee_phone, o.customer_phone),"
     "       coalesce(d.address, o.ozon_address),"
     "       CASE WHEN d.id IS NOT NULL THEN to_char(d.slot_date, 'YYYY-MM-DD') || ' ' ||"
     "            to_char(d.slot_start, 'HH24:MI') || '–' || to_char(d.slot_end, 'HH24:MI') END,"
