@@ -32,6 +32,28 @@
 #define USER_PW_MIN 12
 #define USER_PW_MAX 1024
 
+/* A new account and its audit row. */
+static const char user_sql_add[] =
+    "WITH u AS (INSERT INTO staff_users (login, role, password_hash) VALUES ($1, $2, $3) RETURNING id)"
+    " INSERT INTO audit_log (actor, action, object_type, object_id, details)"
+    " SELECT 'system', 'staff_user_added', 'staff_user', u.id::text,"
+    "        jsonb_build_object('login', $1::text, 'role', $2::text) FROM u";
+
+/* A new password ($2) or, with $2 NULL, disabling; either ends the
+ * account's sessions; audited as $3. */
+static const char user_sql_change[] =
+    "WITH u AS (UPDATE staff_users SET password_hash = coalesce($2, password_hash),"
+    " disabled_at = CASE WHEN $2 IS NULL THEN coalesce(disabled_at, now()) ELSE disabled_at END,"
+    " updated_at = now() WHERE login = $1 RETURNING id),"
+    " s AS (DELETE FROM staff_sessions WHERE user_id IN (SELECT id FROM u))"
+    " INSERT INTO audit_log (actor, action, object_type, object_id, details)"
+    " SELECT 'system', $3, 'staff_user', u.id::text, jsonb_build_object('login', $1::text) FROM u RETURNING id";
+
+static const char user_sql_list[] =
+    "SELECT login, role, CASE WHEN disabled_at IS NOT NULL THEN 'disabled' WHEN password_hash IS NULL THEN 'bot-only'"
+    " ELSE 'active' END, to_char(created_at AT TIME ZONE 'Europe/Moscow', 'YYYY-MM-DD HH24:MI')"
+    " FROM staff_users ORDER BY login";
+
 static bool user_login_ok(const char *s)
 {
     size_t n = strlen(s);
@@ -123,11 +145,7 @@ static int user_run_db(PGconn *db, const char *verb, int argc, char **argv)
             return app_fail(APP_EXIT_USAGE, "user: unknown role \"%s\" (operator, manager, admin)", argv[1]);
         if ((rc = user_hash(hash)) != RT_OK) return rc;
         const char *p[] = {argv[0], argv[1], hash};
-        rc = user_exec(db,
-            "WITH u AS (INSERT INTO staff_users (login, role, password_hash) VALUES ($1, $2, $3) RETURNING id)"
-            " INSERT INTO audit_log (actor, action, object_type, object_id, details)"
-            " SELECT 'system', 'staff_user_added', 'staff_user', u.id::text,"
-            "        jsonb_build_object('login', $1::text, 'role', $2::text) FROM u", 3, p, &r);
+        rc = user_exec(db, user_sql_add, 3, p, &r);
         if (rc != RT_OK) return rc;
         printf("user %s (%s) added\n", argv[0], argv[1]);
     } else if (strcmp(verb, "passwd") == 0 || strcmp(verb, "disable") == 0) {
@@ -135,15 +153,7 @@ static int user_run_db(PGconn *db, const char *verb, int argc, char **argv)
         if (argc != 1) return app_fail(APP_EXIT_USAGE, "user: usage: plus7d user %s LOGIN", verb);
         if (pw && (rc = user_hash(hash)) != RT_OK) return rc;
         const char *p[] = {argv[0], pw ? hash : NULL, pw ? "staff_password_set" : "staff_user_disabled"};
-        rc = user_exec(db,
-            "WITH u AS (UPDATE staff_users SET password_hash = coalesce($2, password_hash),"
-            "                  disabled_at = CASE WHEN $2 IS NULL THEN coalesce(disabled_at, now()) ELSE disabled_at END,"
-            "                  updated_at = now()"
-            "            WHERE login = $1 RETURNING id),"
-            "     s AS (DELETE FROM staff_sessions WHERE user_id IN (SELECT id FROM u))"
-            " INSERT INTO audit_log (actor, action, object_type, object_id, details)"
-            " SELECT 'system', $3, 'staff_user', u.id::text, jsonb_build_object('login', $1::text) FROM u"
-            " RETURNING id", 3, p, &r);
+        rc = user_exec(db, user_sql_change, 3, p, &r);
         if (rc != RT_OK) return rc;
         if (PQntuples(r) != 1) {
             PQclear(r);
@@ -153,11 +163,7 @@ static int user_run_db(PGconn *db, const char *verb, int argc, char **argv)
                argv[0]);
     } else if (strcmp(verb, "list") == 0) {
         if (argc != 0) return app_fail(APP_EXIT_USAGE, "user: usage: plus7d user list");
-        rc = user_exec(db,
-            "SELECT login, role, CASE WHEN disabled_at IS NOT NULL THEN 'disabled'"
-            "                         WHEN password_hash IS NULL THEN 'bot-only' ELSE 'active' END,"
-            "       to_char(created_at AT TIME ZONE 'Europe/Moscow', 'YYYY-MM-DD HH24:MI')"
-            "  FROM staff_users ORDER BY login", 0, NULL, &r);
+        rc = user_exec(db, user_sql_list, 0, NULL, &r);
         if (rc != RT_OK) return rc;
         printf("%-32s %-9s %-9s %s\n", "LOGIN", "ROLE", "STATE", "CREATED (MSK)");
         for (int i = 0; i < PQntuples(r); i++)
@@ -174,13 +180,10 @@ static int cmd_user_run(const app_config_t *cfg, int argc, char **argv)
 {
     if (argc < 1)
         return app_fail(APP_EXIT_USAGE, "user: usage: plus7d user add LOGIN ROLE | passwd LOGIN | list | disable LOGIN");
-    PGconn *db = PQconnectdb(cfg->db);
-    if (PQstatus(db) != CONNECTION_OK) {
-        int rc = app_fail(APP_EXIT_RUNTIME, "user: database: %s", PQerrorMessage(db));
-        PQfinish(db);
-        return rc;
-    }
-    int rc = user_run_db(db, argv[0], argc - 1, argv + 1);
+    int rc = APP_EXIT_RUNTIME;
+    PGconn *db = app_db_connect(cfg->db, "user", &rc);
+    if (!db) return rc;
+    rc = user_run_db(db, argv[0], argc - 1, argv + 1);
     PQfinish(db);
     return rc;
 }

@@ -1,6 +1,6 @@
 /* config.h — plus7d configuration: one struct, loaded once, passed down.
  *
- * Purpose: every PLUS7_* setting of DESIGN.md ("Configuration") plus the
+ * Purpose: every PLUS7_* setting of docs/operations.md ("Configuration") plus the
  * service's own knobs, with defaults, read from an optional `--config FILE`
  * of KEY=value lines and from the environment. Precedence (twelve-factor):
  * built-in default < file < environment; an environment variable set to the
@@ -33,6 +33,7 @@ typedef struct app_config {
     char *listen_civetweb;    /* same, in civetweb listening_ports syntax */
     int threads;              /* PLUS7_THREADS: runtime workers */
     int web_threads;          /* PLUS7_WEB_THREADS: civetweb num_threads */
+    int web_conns_per_addr;   /* PLUS7_WEB_CONNS_PER_ADDR: HTTP connections per client address */
     int web_db_conns;         /* PLUS7_WEB_DB_CONNS: web layer's sync pool */
     int pg_conns;             /* PLUS7_PG_CONNS: async connections per worker */
     int log_level;            /* PLUS7_LOG_LEVEL as RT_LOG_* */
@@ -68,6 +69,14 @@ typedef struct app_config {
 
     app_crm_t crm;            /* PLUS7_CRM */
     char *bitrix24_webhook;   /* PLUS7_BITRIX24_WEBHOOK, no trailing '/' */
+
+    /* pickup reminders and SMS (issue 7 item 8; parsed by config_notify) */
+    int storage_days;         /* PLUS7_STORAGE_DAYS: days a parcel waits at the pickup point */
+    char *remind_days_s;      /* PLUS7_REMIND_DAYS as given ("3,6") */
+    int remind_days[4];       /* the same, ascending, 0-terminated */
+    char *notify_hours_s;     /* PLUS7_NOTIFY_HOURS as given ("10-20") */
+    int notify_from_h, notify_to_h; /* reminders and SMS only in [from, to) Moscow hours */
+    char *sms_events;         /* PLUS7_SMS_EVENTS: events that may go out by SMS ("all" = every one) */
 
     char *public_url;         /* PLUS7_PUBLIC_URL, no trailing '/' */
     int report_hour;          /* PLUS7_REPORT_HOUR: daily report hour (Moscow), -1 = off */

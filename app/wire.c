@@ -10,19 +10,20 @@
 #include "wire.h"
 
 #include "conv_dashlink.h"
+#include "conv_stats.h"
+#include "msg_types.h"
+#include "notify_stats.h"
+#include "ozon_stats.h"
 #include "plus7_actors.h"
 #include "rt_log.h"
 #include "rt_reminder.h"
-#include "logistics_webhook.h"
-#include "notify_stats.h"
-#include "ozon_stats.h"
-#include "web_builtin.h"
 #include "web_dash.h"
 #include "web_dash_live.h"
 #include "web_dash_report.h"
-#include "msg_types.h"
 #include "tg_gateway.h"
-#include "tg_webhook.h"
+#include "web_builtin.h"
+#include "web_logistics.h"
+#include "web_tg_webhook.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +70,11 @@ int app_wire_runtime(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_
         .sms_api = cfg->sms_api,
         .sms_key = cfg->sms_key,
         .sms_sender = cfg->sms_sender,
+        .storage_days = cfg->storage_days,
+        .pickup_remind_days = {cfg->remind_days[0], cfg->remind_days[1], cfg->remind_days[2], cfg->remind_days[3]},
+        .notify_from_h = cfg->notify_from_h,
+        .notify_to_h = cfg->notify_to_h,
+        .sms_events = cfg->sms_events,
     };
     conv_dashlink_set_public_url(cfg->public_url);   /* «🖥 Войти в панель» links */
     int rc = plus7_actors_register(rt, &ac);
@@ -89,7 +95,7 @@ int app_wire_web(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_t er
 {
     int rc = RT_OK;
     if (cfg->tg_mode == APP_TG_WEBHOOK) {   /* config.c made sure the secret is set */
-        rc = tg_webhook_register(rt, cfg->tg_secret);
+        rc = web_tg_webhook_register(rt, cfg->tg_secret);
         if (rc != RT_OK) {
             snprintf(err, errlen, "telegram webhook: %s", rt_strerror(rc));
             return rc;
@@ -112,6 +118,11 @@ int app_wire_web(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_t er
         snprintf(err, errlen, "metrics: notify: %s", rt_strerror(rc));
         return rc;
     }
+    rc = web_metrics_source_add(conv_metrics_render);   /* plus7_conv_* */
+    if (rc != RT_OK) {
+        snprintf(err, errlen, "metrics: conversation: %s", rt_strerror(rc));
+        return rc;
+    }
     web_dash_cfg_t dc = {.public_url = cfg->public_url, .report_hour = cfg->report_hour};
     if ((rc = web_dash_register(&dc)) != RT_OK) {   /* the dashboard API */
         snprintf(err, errlen, "dashboard: %s", rt_strerror(rc));
@@ -127,8 +138,8 @@ int app_wire_web(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_t er
         snprintf(err, errlen, "dashboard: couriers: %s", rt_strerror(rc));
         return rc;
     }
-    if (cfg->logistics_secret) {            /* no secret: the endpoint is off (DESIGN.md) */
-        rc = logistics_webhook_register(rt, cfg->logistics_secret);
+    if (cfg->logistics_secret) {            /* no secret: the endpoint is off (docs/operations.md) */
+        rc = web_logistics_register(rt, cfg->logistics_secret);
         if (rc != RT_OK) {
             snprintf(err, errlen, "logistics webhook: %s", rt_strerror(rc));
             return rc;

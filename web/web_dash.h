@@ -22,7 +22,7 @@
  *
  * Exports: web_dash_cfg_t, web_dash_role_t, WEB_DASH_* masks,
  * web_dash_session_t, web_dash_ctx_t, web_dash_register, web_dash_begin,
- * web_dash_end, web_dash_json, web_dash_cjson, web_dash_error,
+ * web_dash_end, web_dash_exec, web_dash_json, web_dash_cjson, web_dash_error,
  * web_dash_headers, web_dash_cfg, web_dash_sha256_hex, web_dash_random_hex,
  * web_dash_client_address, and each file's register function.
  * Threads: web_dash_register on the main thread before web_server_start;
@@ -65,7 +65,8 @@ typedef struct web_dash_session {
 
 typedef struct web_dash_ctx {
     PGconn *db;                 /* borrowed from web_db until web_dash_end */
-    bool broken;                /* set by a handler after a connection-level error */
+    bool broken;                /* set by web_dash_exec after a timeout or a broken connection */
+    uint64_t deadline_ms;       /* rt_now_ms() time every statement must finish by */
     web_dash_session_t s;
 } web_dash_ctx_t;
 
@@ -86,6 +87,13 @@ int web_dash_begin(web_req_t *req, unsigned roles, web_dash_ctx_t *c);
 
 /* Give the connection back (idempotent). */
 void web_dash_end(web_dash_ctx_t *c);
+
+/* Run `sql` with n text parameters on c->db within the time left until
+ * c->deadline_ms (web_pq_exec: non-blocking, bounded). Returns the result
+ * when its status is PGRES_TUPLES_OK or PGRES_COMMAND_OK (caller
+ * PQclears); NULL otherwise, logged, with c->broken set after a timeout or
+ * a lost connection (web_dash_end then closes it). Any non-worker thread. */
+PGresult *web_dash_exec(web_dash_ctx_t *c, const char *sql, int n, const char *const *p);
 
 /* The security headers every dashboard response carries ("Name: value\r\n"
  * lines, no-store caching included). */
@@ -115,7 +123,7 @@ const char *web_dash_client_address(web_req_t *req);
  * query, built from the rollups on `db`. RT_OK with *out (caller deletes)
  * or RT_EIO (logged). Also the exports' sheet of KPIs and the daily report. */
 struct web_dash_query;
-int web_dash_summary(PGconn *db, const struct web_dash_query *q, cJSON **out);
+int web_dash_summary(web_dash_ctx_t *c, const struct web_dash_query *q, cJSON **out);
 
 /* The couriers' routes (web_dash_couriers.c), registered apart because
  * they need the Bot API (proof photos) and a way to wake the courier
@@ -138,5 +146,6 @@ int web_dash_session_register(void);
 int web_dash_orders_register(void);
 int web_dash_analytics_register(void);
 int web_dash_export_register(void);
+int web_dash_live_register(void);   /* plain GET /api/live: 401 / 426 */
 
 #endif

@@ -3,7 +3,7 @@
  * Purpose: manager and admin routes reading ONLY the rollups of
  * sql/021_dash_rollups.sql, never the raw orders (the one exception is the
  * live "waiting at pickup points" figure, read from the orders_status index
- * over the parcels that are at a pickup point now):
+ * over the facts of the parcels that are at a pickup point now):
  *   GET /api/analytics/summary   ?from&to&zone   the KPIs and the per-zone table
  *   GET /api/analytics/series    ?from&to&zone&group   points per day or hour
  *   GET /api/analytics/couriers  ?from&to&zone   courier load (empty until couriers land)
@@ -37,14 +37,6 @@ typedef struct an_hist {
     double count[4096];
 } an_hist_t;
 
-static PGresult *an_query(PGconn *db, const char *sql, int n, const char *const *p)
-{
-    PGresult *r = PQexecParams(db, sql, n, NULL, p, NULL, NULL, 0);
-    if (PQresultStatus(r) == PGRES_TUPLES_OK) return r;
-    LOG_WARN("dash_analytics_query_failed", "error=\"%s\"", PQresultErrorMessage(r));
-    PQclear(r);
-    return NULL;
-}
 
 static double an_num(PGresult *r, int row, int col)
 {
@@ -117,17 +109,16 @@ static const char an_hist_sql[] =
     " WHERE day >= $1::date AND day < $2::date AND ($3::int IS NULL OR zone_id = $3)"
     " GROUP BY metric, bucket HAVING sum(n) <> 0 ORDER BY metric, bucket";
 
+/* The parcels at pickup points now, from their facts (partial index
+ * dash_order_facts_waiting, sql/024_dash_waiting.sql). */
 static const char an_waiting_sql[] =
-    "SELECT count(*), coalesce(avg(extract(epoch FROM now() - o.pickup_arrived_at)), 0),"
-    "       count(*) FILTER (WHERE now() - o.pickup_arrived_at < interval '3 days'),"
-    "       count(*) FILTER (WHERE now() - o.pickup_arrived_at >= interval '3 days'"
-    "                          AND now() - o.pickup_arrived_at < interval '6 days'),"
-    "       count(*) FILTER (WHERE now() - o.pickup_arrived_at >= interval '6 days'"
-    "                          AND now() - o.pickup_arrived_at < interval '8 days'),"
-    "       count(*) FILTER (WHERE now() - o.pickup_arrived_at >= interval '8 days')"
-    "  FROM orders o LEFT JOIN dash_order_facts f ON f.posting_number = o.posting_number"
-    " WHERE o.status = 'at_pickup_point' AND o.pickup_arrived_at IS NOT NULL"
-    "   AND ($1::int IS NULL OR f.zone_id = $1)";
+    "SELECT count(*), coalesce(avg(extract(epoch FROM now() - pickup_at)), 0),"
+    "       count(*) FILTER (WHERE pickup_at > now() - interval '3 days'),"
+    "       count(*) FILTER (WHERE pickup_at <= now() - interval '3 days' AND pickup_at > now() - interval '6 days'),"
+    "       count(*) FILTER (WHERE pickup_at <= now() - interval '6 days' AND pickup_at > now() - interval '8 days'),"
+    "       count(*) FILTER (WHERE pickup_at <= now() - interval '8 days')"
+    "  FROM dash_order_facts"
+    " WHERE status = 'at_pickup_point' AND pickup_at IS NOT NULL AND ($1::int IS NULL OR zone_id = $1)";
 
 static const char an_broadcast_sql[] =
     "SELECT count(*), coalesce(sum(sent), 0) FROM broadcasts"
@@ -153,18 +144,18 @@ static const char an_zone_hist_sql[] =
     " GROUP BY zone_id, metric, bucket HAVING sum(n) <> 0 ORDER BY zone_id, metric, bucket";
 
 /* Contract: see web_dash.h. */
-int web_dash_summary(PGconn *db, const web_dash_query_t *q, cJSON **out)
+int web_dash_summary(web_dash_ctx_t *c, const web_dash_query_t *q, cJSON **out)
 {
     char zone[24];
     snprintf(zone, sizeof zone, "%lld", (long long)q->zone);
     const char *zp = q->zone ? zone : NULL;
     const char *p3[] = {q->from, q->to_next, zp};
-    PGresult *t = an_query(db, an_totals_sql, 3, p3);
-    PGresult *h = t ? an_query(db, an_hist_sql, 3, p3) : NULL;
-    PGresult *w = h ? an_query(db, an_waiting_sql, 1, &zp) : NULL;
-    PGresult *b = w ? an_query(db, an_broadcast_sql, 2, p3) : NULL;
-    PGresult *z = b ? an_query(db, an_zones_sql, 3, p3) : NULL;
-    PGresult *zh = z ? an_query(db, an_zone_hist_sql, 3, p3) : NULL;
+    PGresult *t = web_dash_exec(c, an_totals_sql, 3, p3);
+    PGresult *h = t ? web_dash_exec(c, an_hist_sql, 3, p3) : NULL;
+    PGresult *w = h ? web_dash_exec(c, an_waiting_sql, 1, &zp) : NULL;
+    PGresult *b = w ? web_dash_exec(c, an_broadcast_sql, 2, p3) : NULL;
+    PGresult *z = b ? web_dash_exec(c, an_zones_sql, 3, p3) : NULL;
+    PGresult *zh = z ? web_dash_exec(c, an_zone_hist_sql, 3, p3) : NULL;
     an_hist_t *hists = zh ? calloc(AN_METRICS + 1, sizeof *hists) : NULL;
     if (!hists) {
         PQclear(t), PQclear(h), PQclear(w), PQclear(b), PQclear(z), PQclear(zh);
@@ -253,8 +244,7 @@ static int an_summary(web_req_t *req)
     web_dash_query_t q;
     if (web_dash_begin(req, WEB_DASH_ANALYST, &c) != RT_OK || an_params(req, &c, &q) != RT_OK) return RT_OK;
     cJSON *o = NULL;
-    int rc = web_dash_summary(c.db, &q, &o);
-    c.broken = rc != RT_OK && PQstatus(c.db) != CONNECTION_OK;
+    int rc = web_dash_summary(&c, &q, &o);
     web_dash_end(&c);
     if (rc != RT_OK) return web_dash_error(req, 503, text_get(T_DASH_E_DB), NULL);
     return web_dash_cjson(req, 200, o);
@@ -287,8 +277,7 @@ static int an_series(web_req_t *req)
     char zone[24];
     snprintf(zone, sizeof zone, "%lld", (long long)q.zone);
     const char *p[] = {q.from, q.to_next, q.zone ? zone : NULL, q.hourly ? "1 hour" : "1 day"};
-    PGresult *r = an_query(c.db, an_series_sql, 4, p);
-    c.broken = !r && PQstatus(c.db) != CONNECTION_OK;
+    PGresult *r = web_dash_exec(&c, an_series_sql, 4, p);
     web_dash_end(&c);
     if (!r) return web_dash_error(req, 503, text_get(T_DASH_E_DB), NULL);
     static const char *const names[] = {"t", "created", "delivered", "cancelled", "returned",

@@ -25,8 +25,8 @@
 #include "rt.h"
 #include "rt_log.h"
 #include "texts.h"
-#include "web_buf.h"
 #include "web_db.h"
+#include "web_pq.h"
 
 #define WEB_DASH_DB_WAIT_MS 2000
 
@@ -73,6 +73,7 @@ int web_dash_register(const web_dash_cfg_t *cfg)
     if ((rc = web_dash_session_register()) != RT_OK) return rc;
     if ((rc = web_dash_orders_register()) != RT_OK) return rc;
     if ((rc = web_dash_analytics_register()) != RT_OK) return rc;
+    if ((rc = web_dash_live_register()) != RT_OK) return rc;
     return web_dash_export_register();
 }
 
@@ -133,17 +134,10 @@ int web_dash_cjson(web_req_t *req, int status, cJSON *body)
 /* Contract: see web_dash.h. */
 int web_dash_error(web_req_t *req, int status, const char *error, const char *field)
 {
-    web_buf_t b = WEB_BUF_INIT;
-    web_buf_append(&b, "{\"error\":\"", 10);
-    web_buf_json_str(&b, error ? error : "error");
-    if (field) {
-        web_buf_append(&b, "\",\"field\":\"", 11);
-        web_buf_json_str(&b, field);
-    }
-    web_buf_append(&b, "\"}", 2);
-    int rc = b.oom ? RT_ENOMEM : web_reply(req, status, "application/json", g_headers, b.p, b.len);
-    web_buf_free(&b);
-    return rc;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "error", error ? error : "error");
+    if (field) cJSON_AddStringToObject(o, "field", field);
+    return web_dash_cjson(req, status, o);
 }
 
 /* The plus7_session cookie's value if it is 64 hex characters. */
@@ -186,9 +180,30 @@ static unsigned web_dash_role_bit(const char *role)
 }
 
 /* Contract: see web_dash.h. */
+PGresult *web_dash_exec(web_dash_ctx_t *c, const char *sql, int n, const char *const *p)
+{
+    int64_t left = (int64_t)c->deadline_ms - (int64_t)rt_now_ms();
+    PGresult *r = NULL;
+    int rc = left > 0 ? web_pq_exec(c->db, sql, n, p, (int)left, &r) : RT_ETIMEDOUT;
+    if (rc != RT_OK) {
+        LOG_WARN("dash_query_failed", "error=%s", rt_strerror(rc));
+        c->broken = true;
+        return NULL;
+    }
+    ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) return r;
+    char msg[256];
+    LOG_WARN("dash_query_failed", "error=\"%s\"", rt_log_value(msg, sizeof msg, PQresultErrorMessage(r)));
+    PQclear(r);
+    c->broken = c->broken || PQstatus(c->db) != CONNECTION_OK;
+    return NULL;
+}
+
+/* Contract: see web_dash.h. */
 int web_dash_begin(web_req_t *req, unsigned roles, web_dash_ctx_t *c)
 {
     memset(c, 0, sizeof *c);
+    c->deadline_ms = req->deadline_ms;
     char token[65];
     if (!web_dash_cookie_token(req, token)) {
         web_dash_error(req, 401, text_get(T_DASH_E_NEED_SIGNIN), NULL);
@@ -203,16 +218,13 @@ int web_dash_begin(web_req_t *req, unsigned roles, web_dash_ctx_t *c)
     char idle[16];
     snprintf(idle, sizeof idle, "%d", g_cfg.idle_timeout_s);
     const char *p[] = {c->s.token_hash, idle};
-    PGresult *r = PQexecParams(c->db,
+    PGresult *r = web_dash_exec(c,
         "UPDATE staff_sessions s SET last_seen = now() FROM staff_users u"
         " WHERE s.token_hash = $1 AND u.id = s.user_id AND u.disabled_at IS NULL"
         "   AND s.last_seen > now() - make_interval(secs => $2::int)"
         " RETURNING u.id, u.login, u.role, s.csrf",
-        2, NULL, p, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        LOG_WARN("dash_session_lookup_failed", "error=\"%s\"", PQresultErrorMessage(r));
-        PQclear(r);
-        c->broken = PQstatus(c->db) != CONNECTION_OK;
+        2, p);
+    if (!r) {
         web_dash_end(c);
         web_dash_error(req, 503, text_get(T_DASH_E_DB), NULL);
         return RT_EINVAL;

@@ -8,8 +8,8 @@
  *                                as dates, money as numbers in a rouble
  *                                format, frozen header, autofilter) and
  *                                sheet «Показатели» (the summary's KPIs)
- * Rows come from a server-side cursor, WEB_DASH_FETCH rows at a time, so
- * a million rows take the memory of one batch. The XLSX is written to a
+ * Rows come from COPY (…) TO STDOUT one at a time (PQgetCopyData), so a
+ * million rows take the memory of one row. The XLSX is written to a
  * scratch file (libxlsxwriter needs one; it is unlinked at once and read
  * back through its descriptor) and sent with its length. Free-text CSV
  * cells that a spreadsheet would run as a formula (= + - @ first) get a
@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,14 +43,18 @@
 #include "web_buf.h"
 #include "web_dash_params.h"
 
-#define WEB_DASH_FETCH "5000"
+#define EXP_MAX_RUNNING 2   /* each export holds one of the web layer's few pooled connections */
 #define EXP_CHUNK (64 * 1024)
+#define EXP_SUMMARY_MS 30000   /* the KPI sheet's queries */
 #define EXP_MSK_OFFSET_S (3 * 3600)
 
+/* The rows, as COPY text (the database's fastest way out: a cursor's FETCH
+ * round trips cost twice as much over a million rows). COPY takes no bind
+ * parameters, so the period and zone travel as transaction-local settings
+ * set with set_config($1...) — still parameters, never SQL text. */
 static const char exp_rows_sql[] =
-    "DECLARE dash_export NO SCROLL CURSOR FOR"
-    " SELECT o.posting_number, o.status, coalesce(z.name, ''),"
-    "        coalesce(o.addressee_name, o.customer_name, ''), coalesce(o.addressee_phone, o.customer_phone, ''),"
+    "COPY (SELECT o.posting_number, o.status, coalesce(z.name, ''),"
+    "        coalesce(o.recipient_name, o.addressee_name, o.customer_name, ''), coalesce(o.recipient_phone, o.addressee_phone, o.customer_phone, ''),"
     "        coalesce(d.address, o.ozon_address, ''),"
     "        CASE WHEN d.id IS NOT NULL THEN to_char(d.slot_date, 'YYYY-MM-DD') || ' ' ||"
     "             to_char(d.slot_start, 'HH24:MI') || '-' || to_char(d.slot_end, 'HH24:MI') ELSE '' END,"
@@ -58,55 +63,129 @@ static const char exp_rows_sql[] =
     "   LEFT JOIN dash_order_facts f ON f.posting_number = o.posting_number"
     "   LEFT JOIN delivery_zones z ON z.id = f.zone_id"
     "   LEFT JOIN deliveries d ON d.posting_number = o.posting_number AND d.status = 'ordered'"
-    "  WHERE o.created_at >= ($1::date::timestamp AT TIME ZONE 'Europe/Moscow')"
-    "    AND o.created_at < ($2::date::timestamp AT TIME ZONE 'Europe/Moscow')"
-    "    AND ($3::int IS NULL OR f.zone_id = $3)"
-    "  ORDER BY o.created_at, o.posting_number";
+    "  WHERE o.created_at >= (current_setting('plus7.export_from')::date::timestamp AT TIME ZONE 'Europe/Moscow')"
+    "    AND o.created_at < (current_setting('plus7.export_to')::date::timestamp AT TIME ZONE 'Europe/Moscow')"
+    "    AND (current_setting('plus7.export_zone') = ''"
+    "         OR f.zone_id = nullif(current_setting('plus7.export_zone'), '')::int)"
+    "  ORDER BY o.created_at, o.posting_number) TO STDOUT";
 
 static bool exp_ok(PGresult *r)
 {
     ExecStatusType st = PQresultStatus(r);
-    bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+    bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_COPY_OUT;
     if (!ok) LOG_WARN("dash_export_query_failed", "error=\"%s\"", PQresultErrorMessage(r));
     return ok;
+}
+
+/* Split one COPY text row (tab-separated, '\n'-terminated, backslash
+ * escapes, \N = NULL) into f[0..n-1] in place. False on a short row. */
+static bool exp_copy_fields(char *line, int len, char **f, int n)
+{
+    if (len > 0 && line[len - 1] == '\n') line[--len] = '\0';
+    else line[len] = '\0';
+    char *p = line;
+    for (int k = 0; k < n; k++) {
+        if (!p) return false;
+        char *w = p, *start = p;
+        if (p[0] == '\\' && p[1] == 'N' && (p[2] == '\t' || p[2] == '\0')) {
+            f[k] = NULL;
+            p = p[2] == '\t' ? p + 3 : NULL;
+            continue;
+        }
+        for (;;) {
+            char c = *p;
+            if (c == '\0' || c == '\t') {
+                *w = '\0';
+                p = c == '\t' ? p + 1 : NULL;
+                break;
+            }
+            if (c == '\\' && p[1]) {
+                char e = p[1];
+                p += 2;
+                switch (e) {
+                case 'b': *w++ = '\b'; break;
+                case 'f': *w++ = '\f'; break;
+                case 'n': *w++ = '\n'; break;
+                case 'r': *w++ = '\r'; break;
+                case 't': *w++ = '\t'; break;
+                case 'v': *w++ = '\v'; break;
+                default: *w++ = e; break;   /* \\ and any other escaped byte */
+                }
+                continue;
+            }
+            *w++ = c;
+            p++;
+        }
+        f[k] = start;
+    }
+    return true;
 }
 
 /* Contract: see web_dash_export.h. */
 int web_dash_export_rows(PGconn *db, const web_dash_query_t *q, web_dash_row_fn fn, void *arg, long *nrows)
 {
-    char zone[24];
-    snprintf(zone, sizeof zone, "%lld", (long long)q->zone);
-    const char *p[] = {q->from, q->to_next, q->zone ? zone : NULL};
+    char zone[24] = "";
+    if (q->zone) snprintf(zone, sizeof zone, "%lld", (long long)q->zone);
+    const char *p[] = {q->from, q->to_next, zone};
     *nrows = 0;
+    /* COPY streams for minutes: blocking libpq, bounded by the 15-minute
+     * statement_timeout set below (the pool's bounded calls switch the
+     * connection to non-blocking mode; back to blocking here) */
+    if (PQsetnonblocking(db, 0) != 0) return RT_EIO;
     PGresult *r = PQexec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     bool ok = exp_ok(r);
     PQclear(r);
     if (ok) {
-        r = PQexecParams(db, exp_rows_sql, 3, NULL, p, NULL, NULL, 0);
+        /* a million rows outlast the pool's 3 s statement_timeout: this
+         * transaction gets 15 minutes */
+        r = PQexecParams(db, "SELECT set_config('plus7.export_from', $1, true), set_config('plus7.export_to', $2, true),"
+                             "       set_config('plus7.export_zone', $3, true),"
+                             "       set_config('statement_timeout', '900000', true)", 3, NULL, p, NULL, NULL, 0);
         ok = exp_ok(r);
+        PQclear(r);
+    }
+    if (ok) {
+        r = PQexec(db, exp_rows_sql);
+        ok = PQresultStatus(r) == PGRES_COPY_OUT;
+        if (!ok) exp_ok(r);
         PQclear(r);
     }
     int rc = RT_OK;
-    while (ok && rc == RT_OK) {
-        r = PQexec(db, "FETCH " WEB_DASH_FETCH " FROM dash_export");
-        ok = exp_ok(r);
-        int n = ok ? PQntuples(r) : 0;
-        for (int i = 0; i < n && rc == RT_OK; i++) {
-            web_dash_row_t row;
-            for (int k = 0; k < 8; k++) row.f[k] = PQgetisnull(r, i, k) ? NULL : PQgetvalue(r, i, k);
-            row.status_text = order_status_name_ru(ORDER_NONE);
-            order_status_t st;
-            if (order_status_parse(row.f[1], &st) == RT_OK) row.status_text = order_status_name_ru(st);
-            row.price_kop = row.f[7] ? strtoll(row.f[7], NULL, 10) : -1;
-            row.created = strtoll(PQgetvalue(r, i, 8), NULL, 10);
-            row.updated = strtoll(PQgetvalue(r, i, 9), NULL, 10);
-            rc = fn(&row, arg);
-            (*nrows)++;
+    char *line = NULL;
+    for (int len; ok && (len = PQgetCopyData(db, &line, 0)) > 0; PQfreemem(line), line = NULL) {
+        if (rc != RT_OK) continue;   /* cancelled: drain what is on its way */
+        web_dash_row_t row;
+        char *f[10];
+        if (!exp_copy_fields(line, len, f, 10)) {
+            rc = RT_EIO;
+            continue;
         }
-        PQclear(r);
-        if (n == 0) break;
+        for (int k = 0; k < 8; k++) row.f[k] = f[k];
+        row.status_text = order_status_name_ru(ORDER_NONE);
+        order_status_t st;
+        if (f[1] && order_status_parse(f[1], &st) == RT_OK) row.status_text = order_status_name_ru(st);
+        row.price_kop = f[7] ? strtoll(f[7], NULL, 10) : -1;
+        row.created = f[8] ? strtoll(f[8], NULL, 10) : 0;
+        row.updated = f[9] ? strtoll(f[9], NULL, 10) : 0;
+        rc = fn(&row, arg);
+        (*nrows)++;
+        if (rc != RT_OK) {   /* the client went away: stop the server's side too */
+            PGcancel *cn = PQgetCancel(db);
+            char errbuf[128];
+            if (cn) PQcancel(cn, errbuf, sizeof errbuf), PQfreeCancel(cn);
+        }
     }
-    r = PQexec(db, ok ? "COMMIT" : "ROLLBACK");
+    PQfreemem(line);
+    if (ok) {   /* the COPY's own result, then nothing */
+        bool copy_ok = true;
+        while ((r = PQgetResult(db))) {
+            copy_ok = copy_ok && PQresultStatus(r) == PGRES_COMMAND_OK;
+            if (rc == RT_OK && PQresultStatus(r) != PGRES_COMMAND_OK) exp_ok(r);
+            PQclear(r);
+        }
+        ok = copy_ok || rc != RT_OK;
+    }
+    r = PQexec(db, ok && rc == RT_OK ? "COMMIT" : "ROLLBACK");
     PQclear(r);
     if (!ok) return RT_EIO;
     return rc;
@@ -181,14 +260,31 @@ static int exp_csv_row(const web_dash_row_t *r, void *arg)
     return exp_csv_flush(c, false);
 }
 
-/* Parse the query, borrow the session; RT_OK or answered. */
+/* Exports running now. relaxed: a counter that only admits or refuses;
+ * nothing else is published through it. */
+static _Atomic int exp_running;
+
+static void exp_end(web_dash_ctx_t *c)
+{
+    web_dash_end(c);
+    atomic_fetch_sub_explicit(&exp_running, 1, memory_order_relaxed);
+}
+
+/* Parse the query, borrow the session and an export slot (at most
+ * EXP_MAX_RUNNING at once, so exports never take every pooled connection
+ * from the webhooks); RT_OK (release with exp_end) or answered. */
 static int exp_begin(web_req_t *req, web_dash_ctx_t *c, web_dash_query_t *q)
 {
     if (web_dash_begin(req, WEB_DASH_ANALYST, c) != RT_OK) return RT_EINVAL;
+    if (atomic_fetch_add_explicit(&exp_running, 1, memory_order_relaxed) >= EXP_MAX_RUNNING) {
+        exp_end(c);
+        web_dash_error(req, 429, text_get(T_DASH_E_BUSY), NULL);
+        return RT_EINVAL;
+    }
     const char *field;
     text_id_t err;
     if (web_dash_query_parse(req->query, time(NULL), q, &field, &err) == RT_OK) return RT_OK;
-    web_dash_end(c);
+    exp_end(c);
     web_dash_error(req, 400, text_get(err), field);
     return RT_EINVAL;
 }
@@ -213,7 +309,7 @@ static int exp_csv(web_req_t *req)
                      name, web_dash_headers());
     req->status = 200;
     if (mg_write(req->conn, hdr, (size_t)n) != n) {
-        web_dash_end(&c);
+        exp_end(&c);
         return RT_EIO;
     }
     exp_csv_t x = {.req = req, .buf = WEB_BUF_INIT};
@@ -227,7 +323,7 @@ static int exp_csv(web_req_t *req)
     long rows = 0;
     int rc = web_dash_export_rows(c.db, &q, exp_csv_row, &x, &rows);
     c.broken = rc == RT_EIO && PQstatus(c.db) != CONNECTION_OK;
-    web_dash_end(&c);
+    exp_end(&c);
     if (rc == RT_OK) rc = exp_csv_flush(&x, true);
     web_buf_free(&x.buf);
     if (rc != RT_OK) {
@@ -334,7 +430,8 @@ static int exp_xlsx_build(PGconn *db, const web_dash_query_t *q, int *fd_out, lo
     *fd_out = -1;
     *nrows = 0;
     cJSON *summary = NULL;
-    if (web_dash_summary(db, q, &summary) != RT_OK) return RT_EIO;
+    web_dash_ctx_t k = {.db = db, .deadline_ms = rt_now_ms() + EXP_SUMMARY_MS};
+    if (web_dash_summary(&k, q, &summary) != RT_OK) return RT_EIO;
     char path[512];
     snprintf(path, sizeof path, "%s/plus7-export-XXXXXX", web_dash_cfg()->tmpdir);
     int fd = mkstemp(path);
@@ -425,7 +522,7 @@ static int exp_xlsx(web_req_t *req)
     long rows = 0;
     int rc = web_dash_xlsx_build(c.db, &q, &fd, &rows);
     c.broken = rc == RT_EIO && PQstatus(c.db) != CONNECTION_OK;
-    web_dash_end(&c);
+    exp_end(&c);
     if (rc != RT_OK) return web_dash_error(req, 503, text_get(T_DASH_E_DB), NULL);
     struct stat st;
     if (fstat(fd, &st) != 0 || lseek(fd, 0, SEEK_SET) != 0) {

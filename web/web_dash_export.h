@@ -25,10 +25,10 @@ typedef struct web_dash_row {
 /* Called once per row; a non-RT_OK result stops the export with it. */
 typedef int (*web_dash_row_fn)(const web_dash_row_t *row, void *arg);
 
-/* Stream the orders created in q's period (and zone), oldest first, through
- * a server-side cursor in a read-only REPEATABLE READ transaction, 5,000
- * rows per fetch. *nrows = rows handed to fn. RT_OK, fn's error, or RT_EIO
- * (database; logged). */
+/* Stream the orders created in q's period (and zone), oldest first, with
+ * COPY (...) TO STDOUT in a read-only REPEATABLE READ transaction, one row
+ * in memory at a time. When fn fails the COPY is cancelled. *nrows = rows
+ * handed to fn. RT_OK, fn's error, or RT_EIO (database; logged). */
 int web_dash_export_rows(PGconn *db, const web_dash_query_t *q, web_dash_row_fn fn, void *arg, long *nrows);
 
 /* Build the XLSX of q (sheets «Заказы» and «Показатели») in constant memory

@@ -14,7 +14,7 @@
  * notifications sent while it was away are lost, which pages tolerate (a
  * reconnecting page reloads what it shows).
  *
- * Exports: web_dash_live_start, web_dash_live_stop.
+ * Exports: web_dash_live_register, web_dash_live_start, web_dash_live_stop.
  * Threads: start/stop on the main thread (after web_server_start / before
  * web_server_stop); websocket callbacks on civetweb threads; the listener
  * on its own thread. g_live.mu guards the socket list; frames are written
@@ -34,6 +34,7 @@
 
 #include "rt.h"
 #include "rt_log.h"
+#include "texts.h"
 
 #define WEB_DASH_LIVE_MAX 1024
 #define WEB_DASH_LIVE_PING_MS 5000
@@ -56,7 +57,7 @@ static int live_connect(const struct mg_connection *cc, void *arg)
     struct mg_connection *c = (struct mg_connection *)cc;
     const struct mg_request_info *ri = mg_get_request_info(c);
     web_req_t req = {.conn = c, .ri = ri, .method = "GET", .path = ri->local_uri, .query = ri->query_string,
-                     .route = -1};
+                     .deadline_ms = rt_now_ms() + 5000};
     web_dash_ctx_t ctx;
     if (web_dash_begin(&req, WEB_DASH_ANY, &ctx) != RT_OK) return 1;   /* answered 401/403/503 */
     web_dash_end(&ctx);
@@ -158,14 +159,29 @@ static void *live_thread(void *arg)
     return NULL;
 }
 
+/* GET /api/live without an Upgrade (civetweb hands upgrades to the
+ * websocket handler before any route): 401 without a session, else 426. */
+static int live_plain(web_req_t *req)
+{
+    web_dash_ctx_t c;
+    if (web_dash_begin(req, WEB_DASH_ANY, &c) != RT_OK) return RT_OK;
+    web_dash_end(&c);
+    return web_dash_error(req, 426, text_get(T_DASH_E_WEBSOCKET), NULL);
+}
+
+/* Contract: see web_dash.h. */
+int web_dash_live_register(void)
+{
+    int rc = web_ws_route_add("/api/live", live_connect, live_ready, live_data, live_close, NULL);
+    return rc == RT_OK ? web_route_add("GET", "/api/live", live_plain) : rc;
+}
+
 /* Contract: see web_dash_live.h. */
 int web_dash_live_start(const char *conninfo)
 {
-    struct mg_context *ctx = web_server_context();
-    if (!ctx || !conninfo || g_live.started) return RT_EINVAL;
+    if (!conninfo || g_live.started) return RT_EINVAL;
     g_live.conninfo = strdup(conninfo);
     if (!g_live.conninfo) return RT_ENOMEM;
-    mg_set_websocket_handler(ctx, "/api/live", live_connect, live_ready, live_data, live_close, NULL);
     atomic_store_explicit(&g_live.stop, false, memory_order_relaxed);
     if (pthread_create(&g_live.thread, NULL, live_thread, NULL) != 0) {
         free(g_live.conninfo);

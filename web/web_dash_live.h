@@ -6,10 +6,10 @@
 #ifndef PLUS7_WEB_DASH_LIVE_H
 #define PLUS7_WEB_DASH_LIVE_H
 
-/* Register the websocket handler on the running server and start the
- * thread that LISTENs on plus7_live over its own connection to `conninfo`
- * (copied). Call after web_server_start. RT_OK, RT_EINVAL (server not
- * running, started twice) or RT_ENOMEM. */
+/* Start the thread that LISTENs on plus7_live over its own connection to
+ * `conninfo` (copied) and feeds the sockets of /api/live (registered by
+ * web_dash_register). Call after web_server_start. RT_OK, RT_EINVAL
+ * (started twice) or RT_ENOMEM. */
 int web_dash_live_start(const char *conninfo);
 
 /* Stop and join the listener (open sockets are closed by web_server_stop,

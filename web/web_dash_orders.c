@@ -40,17 +40,6 @@ static const char *ord_status_text(const char *code)
     return order_status_name_ru(st);
 }
 
-static PGresult *ord_query(web_dash_ctx_t *c, const char *sql, int n, const char *const *p)
-{
-    PGresult *r = PQexecParams(c->db, sql, n, NULL, p, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        LOG_WARN("dash_query_failed", "error=\"%s\"", PQresultErrorMessage(r));
-        c->broken = PQstatus(c->db) != CONNECTION_OK;
-        PQclear(r);
-        return NULL;
-    }
-    return r;
-}
 
 static int ord_fail(web_req_t *req, web_dash_ctx_t *c)
 {
@@ -75,7 +64,7 @@ static int zones_get(web_req_t *req)
 {
     web_dash_ctx_t c;
     if (web_dash_begin(req, WEB_DASH_ANY, &c) != RT_OK) return RT_OK;
-    PGresult *r = ord_query(&c, "SELECT id, name FROM delivery_zones ORDER BY name, id", 0, NULL);
+    PGresult *r = web_dash_exec(&c, "SELECT id, name FROM delivery_zones ORDER BY name, id", 0, NULL);
     if (!r) return ord_fail(req, &c);
     web_dash_end(&c);
     cJSON *o = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(o, "zones");
@@ -121,7 +110,7 @@ static void ord_like_escape(const char *s, char *out, size_t cap)
 
 static const char ord_list_sql[] =
     "SELECT o.posting_number, o.status, f.zone_id, z.name,"
-    "       coalesce(o.addressee_name, o.customer_name), coalesce(o.addressee_phone, o.customer_phone),"
+    "       coalesce(o.recipient_name, o.addressee_name, o.customer_name), coalesce(o.recipient_phone, o.addressee_phone, o.customer_phone),"
     "       dash_ts(o.created_at), dash_ts(o.updated_at),"
     "       (extract(epoch FROM o.created_at) * 1000000)::bigint"
     "  FROM orders o"
@@ -134,8 +123,10 @@ static const char ord_list_sql[] =
     "   AND ($5::text IS NULL OR o.posting_number LIKE $5 || '%'"
     "        OR lower(o.addressee_name) LIKE '%' || lower($5) || '%'"
     "        OR lower(o.customer_name) LIKE '%' || lower($5) || '%'"
+    "        OR lower(o.recipient_name) LIKE '%' || lower($5) || '%'"
     "        OR ($6::text IS NOT NULL AND (regexp_replace(coalesce(o.addressee_phone, ''), '\\D', '', 'g') LIKE '%' || $6 || '%'"
-    "            OR regexp_replace(coalesce(o.customer_phone, ''), '\\D', '', 'g') LIKE '%' || $6 || '%')))"
+    "            OR regexp_replace(coalesce(o.customer_phone, ''), '\\D', '', 'g') LIKE '%' || $6 || '%'"
+    "            OR regexp_replace(coalesce(o.recipient_phone, ''), '\\D', '', 'g') LIKE '%' || $6 || '%')))"
     "   AND ($7::bigint IS NULL OR o.created_at < to_timestamp($7::bigint / 1000000.0)"
     "        OR (o.created_at = to_timestamp($7::bigint / 1000000.0) AND o.posting_number > $8))"
     " ORDER BY o.created_at DESC, o.posting_number"
@@ -159,7 +150,7 @@ static int orders_list(web_req_t *req, web_dash_ctx_t *c)
     const char *p[] = {q.status[0] ? q.status : NULL, q.zone ? zone : NULL, q.dates_given ? q.from : NULL,
                        q.dates_given ? q.to_next : NULL, q.q[0] ? like : NULL, digits[0] ? digits : NULL,
                        q.has_after ? after : NULL, q.has_after ? q.after_posting : NULL, limit};
-    PGresult *r = ord_query(c, ord_list_sql, 9, p);
+    PGresult *r = web_dash_exec(c, ord_list_sql, 9, p);
     if (!r) return ord_fail(req, c);
     web_dash_end(c);
     cJSON *o = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(o, "orders");
@@ -191,7 +182,7 @@ static int orders_list(web_req_t *req, web_dash_ctx_t *c)
 
 static const char ord_one_sql[] =
     "SELECT o.posting_number, o.status, f.zone_id, z.name,"
-    "       coalesce(o.addressee_name, o.customer_name), coalesce(o.addressee_phone, o.customer_phone),"
+    "       coalesce(o.recipient_name, o.addressee_name, o.customer_name), coalesce(o.recipient_phone, o.addressee_phone, o.customer_phone),"
     "       coalesce(d.address, o.ozon_address),"
     "       CASE WHEN d.id IS NOT NULL THEN to_char(d.slot_date, 'YYYY-MM-DD') || ' ' ||"
     "            to_char(d.slot_start, 'HH24:MI') || '–' || to_char(d.slot_end, 'HH24:MI') END,"
@@ -266,14 +257,14 @@ static int orders_one(web_req_t *req, web_dash_ctx_t *c, const char *posting)
         return web_dash_error(req, 404, text_get(T_DASH_E_POSTING), "posting");
     }
     const char *p[] = {posting};
-    PGresult *r = ord_query(c, ord_one_sql, 1, p);
+    PGresult *r = web_dash_exec(c, ord_one_sql, 1, p);
     if (!r) return ord_fail(req, c);
     if (PQntuples(r) != 1) {
         PQclear(r);
         web_dash_end(c);
         return web_dash_error(req, 404, text_get(T_DASH_E_NO_ORDER), "posting");
     }
-    PGresult *t = ord_query(c, ord_timeline_sql, 1, p);
+    PGresult *t = web_dash_exec(c, ord_timeline_sql, 1, p);
     if (!t) {
         PQclear(r);
         return ord_fail(req, c);

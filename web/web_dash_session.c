@@ -40,15 +40,10 @@
  * server starts; read-only afterwards. */
 static char g_dummy_hash[crypto_pwhash_STRBYTES];
 
-static PGresult *sess_exec(PGconn *db, const char *sql, int n, const char *const *p)
-{
-    return PQexecParams(db, sql, n, NULL, p, NULL, NULL, 0);
-}
 
 static bool sess_ok(PGresult *r)
 {
-    ExecStatusType st = PQresultStatus(r);
-    return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+    return r != NULL;   /* web_dash_exec logged anything else */
 }
 
 static void sess_cookie(char *out, size_t n, const char *token)
@@ -60,7 +55,7 @@ static void sess_cookie(char *out, size_t n, const char *token)
 
 /* Open a session for user `uid` in the caller's transaction: the cookie
  * token into tok (65), the CSRF token into csrf (65). */
-static bool sess_open(PGconn *db, const char *uid, const char *via, const char *addr,
+static bool sess_open(web_dash_ctx_t *db, const char *uid, const char *via, const char *addr,
                       const char *login, char *tok, char *csrf)
 {
     char hash[65];
@@ -68,15 +63,14 @@ static bool sess_open(PGconn *db, const char *uid, const char *via, const char *
     web_dash_random_hex(32, csrf);
     web_dash_sha256_hex(tok, 64, hash);
     const char *p[] = {hash, uid, csrf, via, addr, login};
-    PGresult *r = sess_exec(db,
+    PGresult *r = web_dash_exec(db,
         "WITH s AS (INSERT INTO staff_sessions (token_hash, user_id, csrf, via, address)"
         "           VALUES ($1, $2::bigint, $3, $4, $5) RETURNING user_id)"
         " INSERT INTO audit_log (actor, action, object_type, object_id, details)"
         " SELECT 'web:' || $6, 'sign_in', 'staff_user', s.user_id::text,"
         "        jsonb_build_object('via', $4::text, 'address', $5::text) FROM s",
         6, p);
-    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    if (!ok) LOG_WARN("dash_session_open_failed", "error=\"%s\"", PQresultErrorMessage(r));
+    bool ok = r != NULL;
     PQclear(r);
     return ok;
 }
@@ -101,10 +95,10 @@ static int sess_reply_signed_in(web_req_t *req, const char *login, const char *r
 
 /* Seconds until the 10th newest failure of this login or address leaves
  * the window; 0 when the attempt may proceed, -1 on a database error. */
-static long sess_retry_after(PGconn *db, const char *login, const char *addr)
+static long sess_retry_after(web_dash_ctx_t *db, const char *login, const char *addr)
 {
     const char *p[] = {login, addr};
-    PGresult *r = sess_exec(db,
+    PGresult *r = web_dash_exec(db,
         "SELECT ceil(extract(epoch FROM greatest("
         "   (SELECT at FROM staff_signin_failures WHERE login = $1 AND at > now() - make_interval(secs => "
         SESS_WINDOW_S ") ORDER BY at DESC OFFSET " SESS_FAIL_LIMIT " - 1 LIMIT 1),"
@@ -113,7 +107,7 @@ static long sess_retry_after(PGconn *db, const char *login, const char *addr)
         "   + make_interval(secs => " SESS_WINDOW_S ") - now()))::bigint",
         2, p);
     long s = -1;
-    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+    if (r && PQntuples(r) == 1) {
         if (PQgetisnull(r, 0, 0)) s = 0;                      /* under the limit */
         else s = strtol(PQgetvalue(r, 0, 0), NULL, 10), s = s < 1 ? 1 : s;
     }
@@ -147,24 +141,24 @@ static int sess_post(web_req_t *req)
     const char *login = jl->valuestring, *password = jp->valuestring;
     const char *addr = web_dash_client_address(req);
 
-    PGconn *db = web_db_acquire(2000);
-    if (!db) {
+    web_dash_ctx_t dbc = {.db = web_db_acquire(2000), .deadline_ms = req->deadline_ms}, *db = &dbc;
+    if (!dbc.db) {
         cJSON_Delete(j);
         return web_dash_error(req, 503, text_get(T_DASH_E_DB), NULL);
     }
     const char *lp[] = {login, addr};
-    PGresult *r = PQexec(db, "BEGIN");
+    PGresult *r = web_dash_exec(db, "BEGIN", 0, NULL);
     bool ok = sess_ok(r);
     PQclear(r);
     if (ok) {   /* logins first, then addresses: one lock order for everyone */
-        r = sess_exec(db, "SELECT pg_advisory_xact_lock(hashtext('plus7.signin.login:' || $1)),"
+        r = web_dash_exec(db, "SELECT pg_advisory_xact_lock(hashtext('plus7.signin.login:' || $1)),"
                           "       pg_advisory_xact_lock(hashtext('plus7.signin.addr:' || $2))", 2, lp);
         ok = sess_ok(r);
         PQclear(r);
     }
     long retry = ok ? sess_retry_after(db, login, addr) : -1;
     if (retry != 0) {
-        web_db_release(db, PQstatus(db) != CONNECTION_OK);
+        web_dash_end(db);
         cJSON_Delete(j);
         if (retry < 0) return web_dash_error(req, 503, text_get(T_DASH_E_DB), NULL);
         char json[256];
@@ -179,9 +173,9 @@ static int sess_post(web_req_t *req)
     }
 
     const char *up[] = {login};
-    r = sess_exec(db, "SELECT id, role, password_hash FROM staff_users"
+    r = web_dash_exec(db, "SELECT id, role, password_hash FROM staff_users"
                       " WHERE login = $1 AND disabled_at IS NULL AND password_hash IS NOT NULL", 1, up);
-    ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+    ok = r != NULL;
     bool found = ok && PQntuples(r) == 1;
     char uid[24] = "", role[16] = "";
     const char *hash = g_dummy_hash;
@@ -196,7 +190,7 @@ static int sess_post(web_req_t *req)
     if (ok && good) {
         ok = sess_open(db, uid, "password", addr, login, tok, csrf);
     } else if (ok) {
-        r = sess_exec(db,
+        r = web_dash_exec(db,
             "WITH f AS (INSERT INTO staff_signin_failures (login, address) VALUES ($1, $2))"
             " INSERT INTO audit_log (actor, action, object_type, object_id, details)"
             " VALUES ('web:' || $1, 'sign_in_failed', 'staff_user', $1, jsonb_build_object('address', $2::text))",
@@ -205,11 +199,11 @@ static int sess_post(web_req_t *req)
         PQclear(r);
     }
     if (ok) {
-        r = PQexec(db, "COMMIT");
+        r = web_dash_exec(db, "COMMIT", 0, NULL);
         ok = sess_ok(r);
         PQclear(r);
     }
-    web_db_release(db, !ok && PQstatus(db) != CONNECTION_OK);
+    web_dash_end(db);
     if (!ok) {
         cJSON_Delete(j);
         return web_dash_error(req, 503, text_get(T_DASH_E_DB), NULL);
@@ -244,9 +238,9 @@ static int sess_bot(web_req_t *req)
     char token[65], hash[65];
     if (!sess_bot_token(req->query, token)) return web_dash_error(req, 401, text_get(T_DASH_E_BAD_LINK), "token");
     web_dash_sha256_hex(token, 64, hash);
-    PGconn *db = web_db_acquire(2000);
-    if (!db) return web_dash_error(req, 503, text_get(T_DASH_E_DB), NULL);
-    PGresult *r = PQexec(db, "BEGIN");
+    web_dash_ctx_t dbc = {.db = web_db_acquire(2000), .deadline_ms = req->deadline_ms}, *db = &dbc;
+    if (!dbc.db) return web_dash_error(req, 503, text_get(T_DASH_E_DB), NULL);
+    PGresult *r = web_dash_exec(db, "BEGIN", 0, NULL);
     bool ok = sess_ok(r);
     PQclear(r);
     /* Spend the token and make sure its owner is (still) an operator or an
@@ -254,7 +248,7 @@ static int sess_bot(web_req_t *req)
     const char *p[] = {hash};
     char uid[24] = "", login[72] = "", role[16] = "";
     if (ok) {
-        r = sess_exec(db,
+        r = web_dash_exec(db,
             "WITH t AS (UPDATE staff_bot_tokens SET used_at = now()"
             "            WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()"
             "            RETURNING tg_user_id),"
@@ -265,7 +259,7 @@ static int sess_bot(web_req_t *req)
             " ON CONFLICT (tg_user_id) DO UPDATE SET role = EXCLUDED.role, updated_at = now()"
             " RETURNING id, login, role, disabled_at IS NULL",
             1, p);
-        ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+        ok = r != NULL;
         if (ok && PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 3), "t") == 0) {
             snprintf(uid, sizeof uid, "%s", PQgetvalue(r, 0, 0));
             snprintf(login, sizeof login, "%s", PQgetvalue(r, 0, 1));
@@ -276,11 +270,11 @@ static int sess_bot(web_req_t *req)
     char tok[65] = "", csrf[65] = "";
     if (ok && uid[0]) ok = sess_open(db, uid, "bot", web_dash_client_address(req), login, tok, csrf);
     if (ok) {   /* a refused link is spent too: commit either way */
-        r = PQexec(db, "COMMIT");
+        r = web_dash_exec(db, "COMMIT", 0, NULL);
         ok = sess_ok(r);
         PQclear(r);
     }
-    web_db_release(db, !ok && PQstatus(db) != CONNECTION_OK);
+    web_dash_end(db);
     if (!ok) return web_dash_error(req, 503, text_get(T_DASH_E_DB), NULL);
     if (!uid[0]) return web_dash_error(req, 401, text_get(T_DASH_E_BAD_LINK), "token");
     LOG_INFO("dash_sign_in", "login=\"%s\" role=%s via=bot", login, role);
@@ -308,7 +302,7 @@ static int sess_delete(web_req_t *req)
     web_dash_ctx_t c;
     if (web_dash_begin(req, WEB_DASH_ANY, &c) != RT_OK) return RT_OK;
     const char *p[] = {c.s.token_hash, c.s.login, web_dash_client_address(req)};
-    PGresult *r = sess_exec(c.db,
+    PGresult *r = web_dash_exec(&c,
         "WITH d AS (DELETE FROM staff_sessions WHERE token_hash = $1 RETURNING user_id)"
         " INSERT INTO audit_log (actor, action, object_type, object_id, details)"
         " SELECT 'web:' || $2, 'sign_out', 'staff_user', d.user_id::text,"
@@ -316,7 +310,6 @@ static int sess_delete(web_req_t *req)
         3, p);
     bool ok = sess_ok(r);
     PQclear(r);
-    c.broken = !ok && PQstatus(c.db) != CONNECTION_OK;
     web_dash_end(&c);
     if (!ok) return web_dash_error(req, 503, text_get(T_DASH_E_DB), NULL);
     LOG_INFO("dash_sign_out", "login=\"%s\"", c.s.login);

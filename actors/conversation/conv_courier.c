@@ -78,7 +78,8 @@ cJSON *conv_courier_keyboard(void)
     tg_kb_reply_button(row, text_get(T_BTN_SHIFT_END), 0);
     row = tg_kb_reply_row(kb);
     tg_kb_reply_button(row, text_get(T_BTN_TODAY), 0);
-    tg_kb_reply_button(row, text_get(T_BTN_HELP), 0);
+    tg_kb_reply_button(row, text_get(T_BTN_TRACK), 0);
+    tg_kb_reply_button(tg_kb_reply_row(kb), text_get(T_BTN_HELP), 0);
     return kb;
 }
 

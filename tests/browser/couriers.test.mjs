@@ -219,8 +219,8 @@ test('the summary lists the couriers\' load of the day', async () => {
     assert.equal(rows.length, 1);
     assert.ok(r.couriers.every((c) => c.shift_s > 0));
     await page.goto(`${base}/#/summary?from=${today}&to=${today}`);
-    await page.waitForSelector('#couriers-load tbody tr[data-courier]');
-    assert.equal(await page.locator('#couriers-load tbody tr[data-courier]').count(), 2);
+    await page.waitForSelector('#couriers tbody tr[data-courier]');
+    assert.equal(await page.locator('#couriers tbody tr[data-courier]').count(), 2);
     await shot('summary-couriers');
 });
 

@@ -8,7 +8,8 @@
  * client named <img src=x onerror=alert(1)> is shown as text on the list
  * and on the order page with no dialog; a status changed through the
  * logistics webhook reaches the open list and order pages over the
- * websocket; an operator's one-time link from the bot opens a session and
+ * websocket, and again after plus7d restarts (the page reconnects by itself);
+ * an operator's one-time link from the bot opens a session and
  * a second use is refused; a phone-sized window has no sideways scroll;
  * no page error or CSP violation happened; plus7d exits cleanly. Each page
  * is saved as a PNG under $SHOTS_DIR (the build dir) for a person to look
@@ -25,7 +26,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import {
-    env, launchBrowser, logTails, logistics, plus7d, setUp, sql, sqlUntil, tearDown, texts, tg,
+    env, launchBrowser, logTails, logistics, plus7d, restartPlus7d, setUp, sql, sqlUntil, tearDown, texts, tg,
 } from './harness.mjs';
 
 const XSS = '<img src=x onerror=alert(1)>';
@@ -172,6 +173,11 @@ test('the summary shows the data set and draws its four charts', async () => {
     }
     const rows = await page.locator('#zones-table tbody tr[data-zone]').count();
     assert.ok(rows >= 2, `zone table rows: ${rows}`);
+    const zoneRow = (id) => page.locator(`#zones-table tr[data-zone="${id}"] td`).first().innerText();
+    assert.equal(await zoneRow(zoneIds.donetsk), String(count((o) => o.zone === 'donetsk')));
+    assert.equal(await zoneRow(zoneIds.makeevka), String(count((o) => o.zone === 'makeevka')));
+    // no couriers in this data set: the courier-load panel says so
+    await page.waitForSelector('#couriers [role=status]');
     await shot('summary');
 });
 
@@ -243,7 +249,7 @@ test('a client named <img src=x onerror=alert(1)> is shown as text', async () =>
     await shot('order-xss');
 });
 
-test('the orders list pages with «Показать ещё» and searches', async () => {
+test('the orders list pages with «Показать ещё», searches and filters by status', async () => {
     await page.goto(`${base}/#/orders`);
     await page.waitForSelector('#orders-table tbody tr[data-posting]');
     assert.equal(await page.locator('#orders-table tbody tr[data-posting]').count(), ORDERS.length);
@@ -272,6 +278,12 @@ test('the orders list pages with «Показать ещё» and searches', asyn
     await page.click('form.search button[type=submit]');
     await onlyRow(ORDERS.find((o) => o.xss).p);
     assert.match(page.url(), /q=ONERROR/);
+    // the status filter (the search cleared)
+    await page.goto(`${base}/#/orders`);
+    await page.waitForSelector('#orders-table tbody tr[data-posting]');
+    await page.selectOption('#status', 'cancelled');
+    await onlyRow(ORDERS.find((o) => o.end === 'cancelled').p);
+    assert.match(page.url(), /status=cancelled/);
 });
 
 test('a status change through the logistics webhook reaches open pages live', async () => {
@@ -343,6 +355,27 @@ test('an operator signs in with the bot\'s one-time link; a second use is refuse
     await again.waitForSelector('#login');
     assert.equal(await again.locator('#logout').count(), 0);
     await c4.close();
+});
+
+test('after plus7d restarts, the websocket reconnects and updates flow again', async () => {
+    const posting = '88000007-0001-1';
+    await page.goto(`${base}/#/orders/${posting}`);
+    await page.waitForSelector('.order-card');
+    await page.waitForSelector('html[data-live="open"]', { timeout: 20000 });
+    const closed = page.waitForSelector('html[data-live="closed"]', { timeout: 30000 });
+    const exit = await restartPlus7d();
+    assert.deepEqual(exit, { code: 0, signal: null }, 'plus7d stopped cleanly for the restart');
+    await closed;
+    await page.waitForSelector('html[data-live="open"]', { timeout: 60000 });
+    // the session survived (it lives in PostgreSQL), and frames arrive again
+    const r = await logistics([{ id: 'b-live-2', posting_number: posting, status: 'delivered', at: new Date().toISOString() }]);
+    assert.equal(r.status, 200);
+    await page.waitForSelector('.order-note [role=status]', { timeout: 20000 });
+    await page.waitForFunction(() => {
+        const dd = document.querySelector('.order-card [data-field="status"] dd');
+        return dd && dd.textContent === document.querySelector('.order-note [role=status]').textContent.split(': ').pop();
+    }, null, { timeout: 20000 });
+    assert.equal(await page.locator('#logout').count(), 1);
 });
 
 test('on a phone-sized window every page fits the width', async () => {

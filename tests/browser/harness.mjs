@@ -22,8 +22,8 @@
  * TGSIM_BIN, PLUS7_STATIC_DIR, PLUS7_SRC (the source root), SHOTS_DIR;
  * PLUS7_DB from ./dev test. chromium: $CHROMIUM or /usr/bin/chromium.
  *
- * Exports: env, setUp, tearDown, sql, sqlUntil, plus7d, logistics, tg,
- * texts, launchBrowser, logTails, sleep.
+ * Exports: env, setUp, tearDown, restartPlus7d, sql, sqlUntil, plus7d,
+ * logistics, tg, texts, launchBrowser, logTails, sleep.
  * Thread: node's one thread (async).
  */
 import { spawn } from 'node:child_process';
@@ -47,7 +47,7 @@ export const env = {
     chromium: process.env.CHROMIUM || '/usr/bin/chromium',
     adminDb: process.env.PLUS7_DB,
     token: '5000000000:browser-Token_x',
-    logisticsSecret: 'browser-logistics-secret',
+    logisticsSecret: 'browser-logistics-secret-0123456789abcdef',   // at least 32 characters
 };
 
 const state = {
@@ -208,6 +208,31 @@ process.on('exit', () => {
         if (c && c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 });
 
+/* Starts plus7d serve on state.p7Port and waits for /healthz 200. */
+async function startPlus7d() {
+    state.p7 = startChild(env.plus7d, ['serve'], path.join(state.tmp, 'plus7d.log'), {
+        PLUS7_DB: state.conninfo, PLUS7_LISTEN: `127.0.0.1:${state.p7Port}`, PLUS7_THREADS: '2',
+        PLUS7_TG_TOKEN: env.token, PLUS7_TG_API: state.tgBase, PLUS7_TG_MODE: 'polling',
+        PLUS7_LOGISTICS_SECRET: env.logisticsSecret, PLUS7_PUBLIC_URL: state.p7Base,
+        PLUS7_STATIC_DIR: env.staticDir, PLUS7_LOG_LEVEL: 'info',
+    });
+    let died = false;
+    state.p7.exitInfo.then(() => { died = true; });
+    await waitFor(async () => {
+        if (died) throw new Error('plus7d exited during start-up');
+        try { return (await fetch(`${state.p7Base}/healthz`)).status === 200; } catch { return false; }
+    }, 'plus7d /healthz');
+}
+
+/* SIGTERM to plus7d, then the same plus7d again on the same port and
+ * database. Resolves to the stopped one's exit {code, signal}. */
+export async function restartPlus7d() {
+    state.p7.kill('SIGTERM');
+    const exit = await state.p7.exitInfo;
+    await startPlus7d();
+    return exit;
+}
+
 /* Creates the world; resolves to {base} (plus7d's http://127.0.0.1:PORT). */
 export async function setUp() {
     for (const k of ['plus7d', 'tgsim', 'staticDir', 'src', 'adminDb'])
@@ -233,18 +258,7 @@ export async function setUp() {
 
     state.p7Port = await freePort();
     state.p7Base = `http://127.0.0.1:${state.p7Port}`;
-    state.p7 = startChild(env.plus7d, ['serve'], path.join(state.tmp, 'plus7d.log'), {
-        PLUS7_DB: state.conninfo, PLUS7_LISTEN: `127.0.0.1:${state.p7Port}`, PLUS7_THREADS: '2',
-        PLUS7_TG_TOKEN: env.token, PLUS7_TG_API: state.tgBase, PLUS7_TG_MODE: 'polling',
-        PLUS7_LOGISTICS_SECRET: env.logisticsSecret, PLUS7_PUBLIC_URL: state.p7Base,
-        PLUS7_STATIC_DIR: env.staticDir, PLUS7_LOG_LEVEL: 'info',
-    });
-    let died = false;
-    state.p7.exitInfo.then(() => { died = true; });
-    await waitFor(async () => {
-        if (died) throw new Error('plus7d exited during start-up');
-        try { return (await fetch(`${state.p7Base}/healthz`)).status === 200; } catch { return false; }
-    }, 'plus7d /healthz');
+    await startPlus7d();
     fs.mkdirSync(env.shots, { recursive: true });
     return { base: state.p7Base };
 }
@@ -279,7 +293,7 @@ export function launchBrowser() {
         executablePath: env.chromium, headless: true,
         // no background connections: the machine's network is closed and
         // the page under test is on the loopback
-        args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--no-first-run', '--disable-quic',
+        args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--no-first-run', '--disable-quic', '--lang=ru',
             '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
 }

@@ -3,7 +3,8 @@
  *
  * Purpose: the dashboard's own modules never parse a string as HTML or
  * code (no innerHTML, outerHTML, insertAdjacentHTML, document.write, eval,
- * new Function, string timers); index.html has no inline script, style or
+ * new Function, string timers); Russian words only in texts.js, the
+ * dashboard's catalogue; index.html has no inline script, style or
  * event-handler attribute (the CSP would refuse them anyway); every module
  * starts with its header comment; every page the table in app.js loads
  * exists. vendor/ (third-party, copied by ./dev) is not ours and is left
@@ -36,6 +37,22 @@ test('no module parses a string as HTML or code', () => {
         lines.forEach((l, i) => {
             const code = l.replace(/\/\/.*$/, '').replace(/^\s*\*.*$/, '').replace(/\/\*.*?\*\//g, '');
             assert.ok(!banned.test(code), `${rel(f)}:${i + 1}: ${l.trim()}`);
+        });
+    }
+});
+
+test('Russian text lives in texts.js only (comments aside)', () => {
+    for (const f of modules().filter((x) => rel(x) !== 'texts.js')) {
+        let inBlock = false;
+        fs.readFileSync(f, 'utf8').split('\n').forEach((l, i) => {
+            let code = '';
+            for (let k = 0; k < l.length; k++) {
+                if (inBlock) { if (l.startsWith('*/', k)) { inBlock = false; k++; } continue; }
+                if (l.startsWith('/*', k)) { inBlock = true; k++; continue; }
+                if (l.startsWith('//', k)) break;
+                code += l[k];
+            }
+            assert.doesNotMatch(code, /[А-Яа-яЁё]/, `${rel(f)}:${i + 1}: ${l.trim()}`);
         });
     }
 });

@@ -22,76 +22,60 @@
 
 #include "e2e_harness.h"
 
-typedef struct dash_grow {
+/* Growing strings come from open_memstream: fwrite appends, fclose leaves
+ * a NUL-terminated malloc'd buffer. */
+typedef struct dash_mem {
+    FILE *f;
     char *p;
-    size_t len, cap;
-} dash_grow_t;
+    size_t len;
+} dash_mem_t;
 
-static void dash_grow_add(dash_grow_t *g, const void *d, size_t n)
+static void dash_mem_open(dash_mem_t *m)
 {
-    if (g->len + n + 1 > g->cap) {
-        size_t cap = (g->cap ? g->cap * 2 : 4096);
-        while (cap < g->len + n + 1) cap *= 2;
-        char *p = realloc(g->p, cap);
-        if (!p) abort();
-        g->p = p;
-        g->cap = cap;
-    }
-    memcpy(g->p + g->len, d, n);
-    g->len += n;
-    g->p[g->len] = '\0';
+    m->p = NULL;
+    m->len = 0;
+    m->f = open_memstream(&m->p, &m->len);
+    if (!m->f) abort();
 }
 
-static size_t dash_on_body(char *d, size_t s, size_t n, void *arg)
+static char *dash_mem_close(dash_mem_t *m)
 {
-    dash_grow_add(arg, d, s * n);
-    return s * n;
-}
-
-static size_t dash_on_header(char *d, size_t s, size_t n, void *arg)
-{
-    dash_resp_t *r = arg;
-    size_t have = strlen(r->headers), add = s * n;
-    if (have + add + 1 < sizeof r->headers) {
-        memcpy(r->headers + have, d, add);
-        r->headers[have + add] = '\0';
-    }
-    return s * n;
+    fclose(m->f);
+    return m->p;
 }
 
 dash_resp_t dash_http(const char *method, const char *path, const char *body, const char *token,
                       const char *csrf)
 {
     dash_resp_t r = {0};
-    dash_grow_t g = {0};
-    CURL *c = curl_easy_init();
+    dash_mem_t out, head;
+    dash_mem_open(&out);
+    dash_mem_open(&head);
     char url[2048], cookie[128], hcsrf[160];
     snprintf(url, sizeof url, "%s%s", e2e_p7_base(), path);
-    struct curl_slist *h = NULL;
-    if (body) h = curl_slist_append(h, "Content-Type: application/json");
+    struct curl_slist *h = body ? curl_slist_append(NULL, "Content-Type: application/json") : NULL;
     if (csrf) {
         snprintf(hcsrf, sizeof hcsrf, "X-CSRF-Token: %s", csrf);
         h = curl_slist_append(h, hcsrf);
     }
+    snprintf(cookie, sizeof cookie, "plus7_session=%s", token ? token : "");
+    CURL *c = curl_easy_init();
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     if (body) curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    if (token) {
-        snprintf(cookie, sizeof cookie, "plus7_session=%s", token);
-        curl_easy_setopt(c, CURLOPT_COOKIE, cookie);
-    }
+    if (token) curl_easy_setopt(c, CURLOPT_COOKIE, cookie);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, dash_on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &g);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, dash_on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, out.f);    /* curl's default writer is fwrite */
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, head.f);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
     if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
-    if (!g.p) dash_grow_add(&g, "", 0);
-    r.body = g.p;
-    r.len = g.len;
+    char *hdrs = dash_mem_close(&head);
+    snprintf(r.headers, sizeof r.headers, "%s", hdrs ? hdrs : "");
+    free(hdrs);
+    r.body = dash_mem_close(&out);   /* binary bodies (XLSX) keep their length */
+    r.len = out.len;
     r.json = cJSON_Parse(r.body);
     return r;
 }
@@ -329,33 +313,33 @@ int dash_csv_parse(const char *t, size_t len, dash_csv_t *out)
         char **row = NULL;
         int ncol = 0;
         for (;;) {
-            dash_grow_t f = {0};
-            dash_grow_add(&f, "", 0);
+            dash_mem_t f;
+            dash_mem_open(&f);
             if (i < len && t[i] == '"') {
                 i++;
                 for (;;) {
                     if (i >= len) return -1;
                     if (t[i] == '"') {
                         if (i + 1 < len && t[i + 1] == '"') {
-                            dash_grow_add(&f, "\"", 1);
+                            fputc('"', f.f);
                             i += 2;
                             continue;
                         }
                         i++;
                         break;
                     }
-                    dash_grow_add(&f, t + i, 1);
+                    fputc(t[i], f.f);
                     i++;
                 }
             } else {
                 while (i < len && t[i] != ',' && t[i] != '\r' && t[i] != '\n') {
                     if (t[i] == '"') return -1;
-                    dash_grow_add(&f, t + i, 1);
+                    fputc(t[i], f.f);
                     i++;
                 }
             }
             row = realloc(row, (size_t)(ncol + 1) * sizeof *row);
-            row[ncol++] = f.p;
+            row[ncol++] = dash_mem_close(&f);
             if (i < len && t[i] == ',') {
                 i++;
                 continue;
@@ -388,16 +372,17 @@ char *dash_unzip(const char *file, const char *member)
     snprintf(cmd, sizeof cmd, "unzip -p '%s' '%s'", file, member);
     FILE *p = popen(cmd, "r");
     if (!p) return NULL;
-    dash_grow_t g = {0};
+    dash_mem_t m;
+    dash_mem_open(&m);
     char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) dash_grow_add(&g, buf, n);
+    for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) fwrite(buf, 1, n, m.f);
     int st = pclose(p);
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || !g.p) {
-        free(g.p);
+    char *text = dash_mem_close(&m);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        free(text);
         return NULL;
     }
-    return g.p;
+    return text;
 }
 
 double dash_json_num(const cJSON *j, const char *path)

@@ -59,7 +59,6 @@ function apply(patch) {
     for (const [k, v] of Object.entries(patch)) {
         if (v === '' || v === null) query.delete(k); else query.set(k, v);
     }
-    query.delete('after');
     go(path, query);
 }
 

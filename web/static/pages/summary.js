@@ -3,7 +3,9 @@
  * Purpose: KPI cards (GET /api/analytics/summary), four charts (orders and
  * notifications per day/hour from GET /api/analytics/series; delivery,
  * pickup and processing times avg/p50/p90; waiting parcels by age), the
- * per-zone table, the couriers' load, and CSV/XLSX export links for the chosen period and zone.
+ * per-zone table, courier load (GET /api/analytics/couriers: deliveries,
+ * failures, per day and hour, shift time, km), and CSV/XLSX export links
+ * for the chosen period and zone.
  * Every number comes from the API; nothing is computed here but units.
  *
  * Exports: render.
@@ -67,23 +69,23 @@ function zonesTable(rows) {
                     : h('tr', null, h('td', { colspan: String(S.zone_cols.length) }, T.common.empty))))));
 }
 
-/* Courier load over the period (GET /api/analytics/couriers). */
+const dec = (v) => (typeof v === 'number' ? num(Math.round(v * 10) / 10) : T.common.none);
+
 function couriersTable(rows) {
-    const C = S.couriers;
-    return h('section', { class: 'panel' },
-        h('h2', null, C.title),
+    if (!rows.length) return h('section', { class: 'panel', id: 'couriers' }, h('h2', null, S.couriers), message('info', S.couriers_empty));
+    return h('section', { class: 'panel', id: 'couriers' },
+        h('h2', null, S.couriers),
         h('div', { class: 'table-wrap' },
-            h('table', { class: 'data', id: 'couriers-load' },
-                h('thead', null, h('tr', null, C.cols.map((c, i) => h('th', { scope: 'col', class: i ? 'n' : null }, c)))),
-                h('tbody', null, rows.length ? rows.map((c) => h('tr', { 'data-courier': String(c.id) },
+            h('table', { class: 'data' },
+                h('thead', null, h('tr', null, S.courier_cols.map((c, i) => h('th', { scope: 'col', class: i ? 'n' : null }, c)))),
+                h('tbody', null, rows.map((c) => h('tr', { 'data-courier': String(c.id) },
                     h('th', { scope: 'row' }, c.name),
                     h('td', { class: 'n' }, num(c.deliveries)),
                     h('td', { class: 'n' }, num(c.failed)),
-                    h('td', { class: 'n' }, num(c.per_day)),
-                    h('td', { class: 'n' }, num(c.per_hour)),
+                    h('td', { class: 'n' }, dec(c.per_day)),
+                    h('td', { class: 'n' }, dec(c.per_hour)),
                     h('td', { class: 'n' }, dur(c.shift_s)),
-                    h('td', { class: 'n' }, num(c.km))))
-                    : h('tr', null, h('td', { colspan: String(C.cols.length) }, C.none))))));
+                    h('td', { class: 'n' }, dec(c.km))))))));
 }
 
 /* A chart panel; draw(el) returns the chart (or null when there is nothing
@@ -147,14 +149,14 @@ export async function render(root, params) {
     const cleanup = () => { for (const c of list.splice(0)) c.destroy(); };
     const q = { from: f.from, to: f.to, zone: f.zone };
     try {
-        const [sum, series, load] = await Promise.all([
+        const [sum, series, couriers] = await Promise.all([
             get('/api/analytics/summary', q, params.signal),
             get('/api/analytics/series', { ...q, group: f.group }, params.signal),
             get('/api/analytics/couriers', q, params.signal),
         ]);
         replace(body, kpis(sum.kpi || {}), charts(sum, series, list),
             zonesTable(Array.isArray(sum.zones) ? sum.zones : []),
-            couriersTable(Array.isArray(load.couriers) ? load.couriers : []));
+            couriersTable(Array.isArray(couriers.couriers) ? couriers.couriers : []));
         body.setAttribute('aria-busy', 'false');
     } catch (e) {
         if (e.name === 'AbortError') return cleanup;
