@@ -6,7 +6,7 @@
  * over the facts of the parcels that are at a pickup point now):
  *   GET /api/analytics/summary   ?from&to&zone   the KPIs and the per-zone table
  *   GET /api/analytics/series    ?from&to&zone&group   points per day or hour
- *   GET /api/analytics/couriers  ?from&to&zone   courier load (empty until couriers land)
+ *   GET /api/analytics/couriers  ?from&to&zone   courier load from deliveries and shifts
  * p50 and p90 come from the 5 % histogram buckets (within 2.5 %, nearest
  * rank: the smallest duration with at least ⌈q·n⌉ durations at or below it,
  * reported as the geometric middle of its bucket); averages are exact.
