@@ -643,4 +643,5 @@ const conv_feature_t conv_feature_courier = {
     .callback_prefix = "cr:",
     .on_update = cr_on_update,
     .claims_button = cr_claims,
+    .takes_media = true,   /* the photo proof of cr_pin / cr_photo; other media are told what is awaited */
 };

@@ -47,11 +47,21 @@ static const char *const PHONE_OP = "+79491110021";
 
 /* ---- helpers ------------------------------------------------------------------------ */
 
+/* A message's text on one TAP comment line (newlines as spaces). */
+static const char *one_line(const char *t, int max)
+{
+    static char buf[1024];
+    snprintf(buf, sizeof buf, "%.*s", max, t ? t : "(none)");
+    for (char *p = buf; *p; p++)
+        if (*p == '\n' || *p == '\r') *p = ' ';
+    return buf;
+}
+
 static bool has(const cJSON *m, const char *needle)
 {
     const char *t = e2e_text(m);
     bool ok = t && strstr(t, needle) != NULL;
-    if (!ok) printf("# expected \"%s\" in: %.600s\n", needle, t ? t : "(none)");
+    if (!ok) printf("# expected \"%s\" in: %s\n", needle, one_line(t, 600));
     return ok;
 }
 
@@ -76,7 +86,7 @@ static cJSON *wait_text_for(long long uid, const char *needle, double timeout_s)
         const char *t = e2e_text(m);
         const char *cap = cJSON_GetStringValue(cJSON_GetObjectItem(m, "caption"));
         if ((t && strstr(t, needle)) || (cap && strstr(cap, needle))) return m;
-        printf("# (chat %lld, skipped: %.160s)\n", uid, t ? t : "");
+        printf("# (chat %lld, skipped: %s)\n", uid, one_line(t, 160));
         cJSON_Delete(m);
     }
     printf("# no message with \"%s\" in chat %lld\n", needle, uid);
@@ -523,7 +533,7 @@ T_CASE_TAGGED(todays_route_in_visiting_order, "e2e")
     T_CHECK(m != NULL);
     const char *t = e2e_text(m);
     const char *pn = strstr(t, near), *pm = strstr(t, mid), *pf = strstr(t, far);
-    if (!(pn && pm && pf && pn < pm && pm < pf)) printf("# the route: %s\n", t);
+    if (!(pn && pm && pf && pn < pm && pm < pf)) printf("# the route: %s\n", one_line(t, 1000));
     T_CHECK(pn && pm && pf && pn < pm && pm < pf);
     const cJSON *kb = cJSON_GetObjectItem(cJSON_GetObjectItem(m, "reply_markup"), "inline_keyboard");
     const char *url = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetArrayItem(kb, 0), 0), "url"));
