@@ -259,13 +259,13 @@ T_CASE(tracked_posting_notifies_telegram_exactly_once)
     T_EQ_INT(post_events(body), 200);
     cJSON *m = e2e_reply(uid, WAIT_S);
     T_CHECK(m != NULL);
-    T_EQ_STR(e2e_text(m), "🚚 Заказ <b>55500001-0001-1</b> в пути.");
+    T_EQ_STR(e2e_text(m), "🚚 Заказ <code>55500001-0001-1</code> в пути.");
     cJSON_Delete(m);
     T_EQ_STR(e2e_sqls("SELECT recipient_phone || '|' || recipient_name FROM orders WHERE posting_number = $1", p, NULL),
              "+79490000001|Мария Иванова");
     m = e2e_reply(WATCHER_UID, WAIT_S);   /* the watcher: the status only, and a way out */
     T_CHECK(m != NULL);
-    T_EQ_STR(e2e_text(m), "📦 Заказ <b>55500001-0001-1</b>: В пути.");
+    T_EQ_STR(e2e_text(m), "📦 Заказ <code>55500001-0001-1</code>: В пути.");
     cJSON *b = cJSON_GetArrayItem(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(m, "reply_markup"),
                                                                          "inline_keyboard"), 0), 0);
     T_EQ_STR(cJSON_GetObjectItem(b, "callback_data")->valuestring, "w:off:55500001-0001-1");
@@ -287,7 +287,7 @@ T_CASE(tracked_posting_notifies_telegram_exactly_once)
     /* strangers learn nothing: no pickup point, no deadline */
     m = e2e_reply(WATCHER_UID, WAIT_S);
     T_CHECK(m != NULL);
-    T_EQ_STR(e2e_text(m), "📦 Заказ <b>55500001-0001-1</b>: Прибыл в пункт выдачи.");
+    T_EQ_STR(e2e_text(m), "📦 Заказ <code>55500001-0001-1</code>: Прибыл в пункт выдачи.");
     cJSON_Delete(m);
     T_EQ_INT(e2e_bot_count(WATCHER_UID), 2);
     T_CHECK(e2e_sql_until(WAIT_S, "sent,sent,sent,sent", "SELECT string_agg(status, ',' ORDER BY id) FROM notify_outbox"
@@ -311,7 +311,7 @@ T_CASE(pickup_reminders_carry_buttons)
                           " AND name = 'pickup_0'", p, NULL), 0);
     cJSON *m = e2e_reply(uid, WAIT_S);
     T_CHECK(m != NULL);
-    T_CHECK(strstr(e2e_text(m), "Напоминаем: заказ <b>55500001-0001-1</b> ждёт вас") != NULL);
+    T_CHECK(strstr(e2e_text(m), "Напоминаем: заказ <code>55500001-0001-1</code> ждёт вас") != NULL);
     cJSON *kb = cJSON_GetObjectItem(cJSON_GetObjectItem(m, "reply_markup"), "inline_keyboard");
     T_EQ_INT(cJSON_GetArraySize(kb), 3);
     const char *want[] = {"pk:ext:55500001-0001-1", "pk:cur:55500001-0001-1", "pk:ret:55500001-0001-1"};

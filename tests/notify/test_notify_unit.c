@@ -268,7 +268,7 @@ T_CASE(watcher_gets_status_only)
     char *p = notify_render_tg_params(&row, 42, &flags);
     T_EQ_INT(flags, 0);
     cJSON *j = cJSON_Parse(p);
-    T_EQ_STR(cJSON_GetObjectItem(j, "text")->valuestring, "📦 Заказ <b>12345678-0001-1</b>: Прибыл в пункт выдачи.");
+    T_EQ_STR(cJSON_GetObjectItem(j, "text")->valuestring, "📦 Заказ <code>12345678-0001-1</code>: Прибыл в пункт выдачи.");
     T_CHECK(strstr(p, "ПВЗ") == NULL && strstr(p, "15.12") == NULL && strstr(p, "Мария") == NULL);
     cJSON *b = cJSON_GetArrayItem(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "reply_markup"),
                                                                          "inline_keyboard"), 0), 0);
