@@ -117,7 +117,7 @@ T_CASE(render_row_falls_back_to_generic_text)
     char *s = notify_render_text(&row, true, &flags);
     T_CHECK(flags & NOTIFY_GENERIC);
     T_CHECK(!(flags & NOTIFY_BAD_TPL));
-    T_CHECK(strstr(s, "<b>12345678-0002-1</b>") != NULL);
+    T_CHECK(strstr(s, "<code>12345678-0002-1</code>") != NULL);
     T_CHECK(strstr(s, "В пути") != NULL);
     free(s);
     row.tpl = "Заказ {postingg}";           /* edited by hand and broken */
@@ -129,7 +129,7 @@ T_CASE(render_row_falls_back_to_generic_text)
     row.tpl = "Заказ <b>{posting}";          /* Telegram would refuse this HTML */
     s = notify_render_text(&row, true, &flags);
     T_CHECK(flags & NOTIFY_BAD_TPL);
-    T_CHECK(strstr(s, "<b>12345678-0002-1</b>") != NULL);
+    T_CHECK(strstr(s, "<code>12345678-0002-1</code>") != NULL);
     free(s);
     s = notify_render_text(&row, false, &flags);   /* as SMS it is only text */
     T_EQ_INT(flags, 0);
