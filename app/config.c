@@ -14,6 +14,8 @@
 
 #include "rt.h"
 #include "rt_log.h"
+#include "pay_qr.h"
+#include "web_cidr.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -122,6 +124,23 @@ static const cfg_def_t cfg_defs[] = {
     {"PLUS7_BITRIX24_WEBHOOK", CFG_SECRET_URL, NULL,
      "Bitrix24 incoming webhook URL https://<portal>/rest/<user>/<code> (bitrix24)",
      F(bitrix24_webhook), 0, 0},
+    /* payments (docs/payments.md) */
+    {"PLUS7_PAY_PROVIDER_TOKEN", CFG_SECRET, NULL,
+     "Telegram Payments provider token (YooKassa's, from BotFather): invoices are offered when set",
+     F(pay_provider_token), 0, 0},
+    {"PLUS7_YOOKASSA_API", CFG_URL, "https://api.yookassa.ru/v3", "YooKassa API base", F(yk_api), 0, 0},
+    {"PLUS7_YOOKASSA_SHOP_ID", CFG_DIGITS, NULL, "YooKassa shopId: QR / СБП is offered when set",
+     F(yk_shop_id), 0, 0},
+    {"PLUS7_YOOKASSA_SECRET", CFG_SECRET, NULL, "YooKassa secret key", F(yk_secret), 0, 0},
+    {"PLUS7_YOOKASSA_NOTIFY_FROM", CFG_STR,
+     "185.71.76.0/27,185.71.77.0/27,77.75.153.0/25,77.75.154.128/25,77.75.156.11,77.75.156.35,2a02:5180::/32",
+     "comma-separated CIDRs from which /payments/yookassa accepts notifications", F(yk_notify_from), 0, 0},
+    {"PLUS7_PAY_BANK_NAME", CFG_STR, NULL, "bank QR (GOST R 56042-2014): payee name", F(bank_name), 0, 0},
+    {"PLUS7_PAY_BANK_ACCOUNT", CFG_STR, NULL, "bank QR: payee account (20 characters)", F(bank_account), 0, 0},
+    {"PLUS7_PAY_BANK_BANK", CFG_STR, NULL, "bank QR: bank name", F(bank_bank), 0, 0},
+    {"PLUS7_PAY_BANK_BIC", CFG_STR, NULL, "bank QR: BIC (9 digits)", F(bank_bic), 0, 0},
+    {"PLUS7_PAY_BANK_CORR", CFG_STR, NULL, "bank QR: correspondent account (20 characters)", F(bank_corr), 0, 0},
+    {"PLUS7_PAY_BANK_INN", CFG_STR, NULL, "bank QR: payee INN (10 or 12 digits)", F(bank_inn), 0, 0},
 };
 
 #define CFG_N (sizeof cfg_defs / sizeof cfg_defs[0])
@@ -448,6 +467,43 @@ static bool cfg_list_ok(const char *v, const char *charset, int max)
     }
 }
 
+/* Payments: YooKassa needs both credentials, the allow-list must parse,
+ * the bank QR needs all six details and valid ones. */
+static int cfg_check_payments(const app_config_t *c, char *err, size_t errlen)
+{
+    if (!!c->yk_shop_id != !!c->yk_secret) {
+        cfg_err(err, errlen, "%s: required when %s is set", c->yk_shop_id ? "PLUS7_YOOKASSA_SECRET" : "PLUS7_YOOKASSA_SHOP_ID",
+                c->yk_shop_id ? "PLUS7_YOOKASSA_SHOP_ID" : "PLUS7_YOOKASSA_SECRET");
+        return RT_EINVAL;
+    }
+    web_cidr_list_t l;
+    char bad[96];
+    if (web_cidr_parse(c->yk_notify_from, &l, bad, sizeof bad) != RT_OK) {
+        cfg_err(err, errlen, "PLUS7_YOOKASSA_NOTIFY_FROM: expected CIDRs separated by commas, got \"%s\"", bad);
+        return RT_EINVAL;
+    }
+    web_cidr_free(&l);
+    const char *bank[] = {c->bank_name, c->bank_account, c->bank_bank, c->bank_bic, c->bank_corr, c->bank_inn};
+    static const char *const names[] = {"NAME", "ACCOUNT", "BANK", "BIC", "CORR", "INN"};
+    int set = 0;
+    for (int i = 0; i < 6; i++) set += bank[i] != NULL;
+    for (int i = 0; set && i < 6; i++)
+        if (!bank[i]) {
+            cfg_err(err, errlen, "PLUS7_PAY_BANK_%s: required when another PLUS7_PAY_BANK_* is set", names[i]);
+            return RT_EINVAL;
+        }
+    pay_gost_t g = {c->bank_name, c->bank_account, c->bank_bank, c->bank_bic, c->bank_corr, c->bank_inn};
+    const char *field = NULL;
+    if (set && pay_gost_check(&g, &field) != RT_OK) {
+        static const char *const fields[] = {"name", "account", "bank", "bic", "corr", "inn"};
+        const char *which = "NAME";
+        for (int i = 0; i < 6; i++) if (field && strcmp(field, fields[i]) == 0) which = names[i];
+        cfg_err(err, errlen, "PLUS7_PAY_BANK_%s: not valid for a GOST R 56042-2014 QR", which);
+        return RT_EINVAL;
+    }
+    return RT_OK;
+}
+
 /* Settings that only make sense together. */
 static int cfg_check_features(const app_config_t *c, char *err, size_t errlen)
 {
@@ -490,7 +546,7 @@ static int cfg_check_features(const app_config_t *c, char *err, size_t errlen)
         cfg_err(err, errlen, "PLUS7_OZON_CLIENT_ID: required when PLUS7_OZON_API_KEY is set");
         return RT_EINVAL;
     }
-    return RT_OK;
+    return cfg_check_payments(c, err, errlen);
 }
 
 /* Contract: see config.h. */
@@ -551,7 +607,10 @@ void app_config_free(app_config_t *cfg)
                      &cfg->ozon_api, &cfg->ozon_client_id, &cfg->ozon_api_key,
                      &cfg->ozon_import_statuses, &cfg->ozon_delivery_methods,
                      &cfg->logistics_secret, &cfg->sms_api, &cfg->sms_key, &cfg->sms_sender,
-                     &cfg->bitrix24_webhook, &cfg->config_file};
+                     &cfg->bitrix24_webhook, &cfg->config_file,
+                     &cfg->pay_provider_token, &cfg->yk_api, &cfg->yk_shop_id, &cfg->yk_secret,
+                     &cfg->yk_notify_from, &cfg->bank_name, &cfg->bank_account, &cfg->bank_bank,
+                     &cfg->bank_bic, &cfg->bank_corr, &cfg->bank_inn};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) free(*strs[i]);
     memset(cfg, 0, sizeof *cfg);
 }

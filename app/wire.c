@@ -13,6 +13,8 @@
 #include "rt_log.h"
 #include "rt_reminder.h"
 #include "logistics_webhook.h"
+#include "pay.h"
+#include "web_pay_yookassa.h"
 #include "notify_stats.h"
 #include "ozon_stats.h"
 #include "web_builtin.h"
@@ -62,7 +64,19 @@ int app_wire_runtime(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_
         .sms_sender = cfg->sms_sender,
     };
     int rc = plus7_actors_register(rt, &ac);
-    if (rc != RT_OK) snprintf(err, errlen, "actors: register failed: %s", rt_strerror(rc));
+    if (rc != RT_OK) {
+        snprintf(err, errlen, "actors: register failed: %s", rt_strerror(rc));
+        return rc;
+    }
+    pay_cfg_t pc = {   /* payments (actors/payments/pay.h) */
+        .provider_token = cfg->pay_provider_token,
+        .yk_api = cfg->yk_api,
+        .yk_shop_id = cfg->yk_shop_id,
+        .yk_secret = cfg->yk_secret,
+        .bank = {cfg->bank_name, cfg->bank_account, cfg->bank_bank, cfg->bank_bic, cfg->bank_corr, cfg->bank_inn},
+    };
+    rc = pay_register(rt, &pc);
+    if (rc != RT_OK) snprintf(err, errlen, "payments: register failed: %s", rt_strerror(rc));
     return rc;
 }
 
@@ -94,6 +108,11 @@ int app_wire_web(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_t er
         snprintf(err, errlen, "metrics: notify: %s", rt_strerror(rc));
         return rc;
     }
+    rc = web_pay_yookassa_register(rt, cfg->yk_notify_from);   /* POST /payments/yookassa */
+    if (rc != RT_OK) {
+        snprintf(err, errlen, "payments: callback: %s", rt_strerror(rc));
+        return rc;
+    }
     if (cfg->logistics_secret) {            /* no secret: the endpoint is off (DESIGN.md) */
         rc = logistics_webhook_register(rt, cfg->logistics_secret);
         if (rc != RT_OK) {
@@ -113,6 +132,7 @@ int app_wire_started(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_
         return rc;
     }
     rc = plus7_actors_start(rt);
+    if (rc == RT_OK) rc = pay_start(rt);   /* the payments' sweeper */
     if (rc != RT_OK) snprintf(err, errlen, "actors: start failed: %s", rt_strerror(rc));
     if (!cfg->tg_token) LOG_INFO("telegram_off", "reason=\"PLUS7_TG_TOKEN unset\"");
     return rc;

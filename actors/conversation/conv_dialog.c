@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conv_pay.h"
 #include "posting.h"
 #include "rt.h"
 #include "tg_flood.h"
@@ -88,6 +89,16 @@ void conv_sql(conv_out_t *out, const char *sql, int n, const char *const *params
     a->sql = sql;
     a->nsql_params = n < CONV_SQL_PARAMS ? n : CONV_SQL_PARAMS;
     for (int i = 0; i < a->nsql_params; i++) a->sql_params[i] = params[i] ? strdup(params[i]) : NULL;
+}
+
+conv_act_t *conv_after(conv_out_t *out, void (*fn)(void *rt, const char *arg), const char *arg)
+{
+    conv_act_t *a = fn ? conv_act_new(out, CONV_ACT_AFTER) : NULL;
+    if (!a) return NULL;
+    a->after = fn;
+    a->nsql_params = 1;
+    a->sql_params[0] = strdup(arg ? arg : "");
+    return a;
 }
 
 cJSON *conv_menu_keyboard(conv_role_t role)
@@ -284,6 +295,8 @@ int conv_step(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *out)
         conv_answer_callback(out, u, text_get(T_CALLBACK_STALE));   /* always answered */
         return RT_OK;
     }
+    if (u->kind == TG_UPD_PRE_CHECKOUT || (u->kind == TG_UPD_MESSAGE && u->has_payment))
+        return conv_pay_on_update(ctx, u, out);   /* conv_pay.c */
     if (u->kind != TG_UPD_MESSAGE || !u->chat_private || u->chat_id == 0) return RT_OK;
     if (u->command) return conv_on_command(ctx, u, out);
     if (u->has_contact) return conv_on_contact(ctx, u, out);

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "conv_dialog.h"
+#include "conv_pay.h"
 #include "order_status.h"
 #include "posting.h"
 #include "rt.h"
@@ -78,6 +79,12 @@ static void track_card(const conv_ctx_t *ctx, const conv_rows_t *o, const char *
         if ((v = conv_rows_value(o, 0, "delivery_address")) && *v) {
             track_add(buf, &len, "\n", NULL);
             track_add(buf, &len, text_get(T_TRACK_ADDRESS), v);
+        }
+        char payline[256];   /* «Оплачено» / «к оплате» (conv_pay.c) */
+        conv_pay_order_line(o, 0, true, payline, sizeof payline);
+        if (payline[0]) {
+            track_add(buf, &len, "\n", NULL);
+            track_add(buf, &len, payline, NULL);
         }
         if ((v = conv_rows_value(o, 0, "item_names")) && *v) {
             track_add(buf, &len, "\n", NULL);
@@ -165,12 +172,15 @@ static int track_my_orders(const conv_ctx_t *ctx, const tg_update_t *u, conv_out
         order_status_t st = ORDER_NONE;
         order_status_parse(conv_rows_value(r, i, "status"), &st);
         if (!p) continue;
-        char line[128];
-        snprintf(line, sizeof line, "\n• <code>%s</code> — %s", p, order_status_name_ru(st));
+        char line[256], payline[128];
+        conv_pay_order_line(r, i, false, payline, sizeof payline);
+        snprintf(line, sizeof line, "\n• <code>%s</code> — %s%s%s", p, order_status_name_ru(st),
+                 payline[0] ? " · " : "", payline);
         track_add(buf, &len, line, NULL);
         char data[64];
         snprintf(data, sizeof data, "t:r:%s", p);
         tg_kb_inline_button(tg_kb_inline_row(kb), p, data);
+        if (conv_pay_enabled() && conv_pay_payable(r, i)) conv_pay_button(kb, p);
     }
     conv_say(out, u->chat_id, buf, kb);
     return RT_OK;

@@ -22,6 +22,7 @@ typedef enum text_id {
 #include "texts_notify.def"
 #include "texts_broadcast.def"
 #include "texts_pickup.def"
+#include "texts_pay.def"
 #undef X
     T__COUNT
 } text_id_t;
