@@ -1,5 +1,5 @@
 /* main.c — extsim: emulators of the Ozon Seller API, SMS.ru and the
- * Bitrix24 incoming-webhook REST API on one HTTP listener, for plus7's
+ * Bitrix24 incoming-webhook REST API and YooKassa on one HTTP listener, for plus7's
  * end-to-end tests and `./dev up`. See docs/extsim.md.
  *
  * Usage: extsim [--listen 127.0.0.1:8082] [--seed-demo] [--threads N]
@@ -21,6 +21,7 @@
 #include "es_state.h"
 #include "ozon.h"
 #include "smsru.h"
+#include "yookassa.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -47,6 +48,9 @@ static void main_usage(FILE *f)
             "  --bitrix-code CODE      Bitrix24 webhook code\n"
             "  --bitrix-rate R         Bitrix24 leaky bucket drain per second (default 2)\n"
             "  --bitrix-burst N        Bitrix24 leaky bucket size (default 50, 0 = no limit)\n"
+            "  --yookassa-shop-id ID   YooKassa shopId accepted (default 100500)\n"
+            "  --yookassa-secret KEY   YooKassa secret key accepted\n"
+            "  --yookassa-notify-url U where YooKassa notifications are POSTed (http://…/payments/yookassa)\n"
             "  --help, --version\n");
 }
 
@@ -112,6 +116,9 @@ static int main_parse(int argc, char **argv, es_config_t *c)
             c->bitrix_rate = strtod(val, &end);
             bad = *end || c->bitrix_rate < 0;
         } else if (!strcmp(name, "--bitrix-burst")) { bad = main_int(val, 0, 1000000, &x); c->bitrix_burst = (int)x; }
+        else if (!strcmp(name, "--yookassa-shop-id")) yookassa_config(val, NULL, NULL);
+        else if (!strcmp(name, "--yookassa-secret")) yookassa_config(NULL, val, NULL);
+        else if (!strcmp(name, "--yookassa-notify-url")) { bad = strncmp(val, "http://", 7) != 0; yookassa_config(NULL, NULL, val); }
         else { fprintf(stderr, "extsim: unknown option %s (see --help)\n", name); return -1; }
         if (bad) { fprintf(stderr, "extsim: bad value for %s: %s\n", name, val); return -1; }
     }
@@ -137,6 +144,7 @@ int main(int argc, char **argv)
     es_lock();
     smsru_reset();
     bitrix24_reset();
+    yookassa_reset();
     ozon_reset();
     es_unlock();
 
@@ -168,6 +176,7 @@ int main(int argc, char **argv)
     ozon_free();
     smsru_free();
     bitrix24_free();
+    yookassa_free();
     es_unlock();
     return 0;
 }
