@@ -57,6 +57,12 @@ static bool has(const cJSON *m, const char *needle)
     return ok;
 }
 
+static bool kind_is(const cJSON *m, const char *kind)
+{
+    const char *k = m ? cJSON_GetStringValue(cJSON_GetObjectItem(m, "kind")) : NULL;
+    return k && strcmp(k, kind) == 0;
+}
+
 /* The next bot message in uid's chat whose text or caption holds needle
  * (earlier ones are skipped); NULL when none came in time. */
 static cJSON *wait_msg(long long uid, const char *needle)
@@ -68,7 +74,7 @@ static cJSON *wait_msg(long long uid, const char *needle)
         const char *t = e2e_text(m);
         if (!t) t = cJSON_GetStringValue(cJSON_GetObjectItem(m, "caption"));
         if (t && strstr(t, needle)) return m;
-        if (cJSON_GetObjectItem(m, "invoice") && strcmp(needle, "invoice") == 0) return m;
+        if (strcmp(needle, "invoice") == 0 && kind_is(m, "invoice")) return m;
         cJSON_Delete(m);
     }
     printf("# no bot message with \"%s\" for %lld\n", needle, uid);
@@ -117,7 +123,7 @@ static cJSON *get_invoice(long long uid, const char *posting)
     snprintf(data, sizeof data, "p:t:%s", posting);
     press(uid, data);
     cJSON *m = wait_msg(uid, "invoice");
-    T_CHECK(m && cJSON_GetObjectItem(m, "invoice"));
+    T_CHECK(kind_is(m, "invoice"));
     return m;
 }
 
@@ -149,7 +155,7 @@ static cJSON *get_qr(long long uid, const char *posting)
     snprintf(data, sizeof data, "p:q:%s", posting);
     press(uid, data);
     cJSON *m = wait_msg(uid, head_of(T_PAY_QR_CAPTION));
-    T_CHECK(m && cJSON_GetObjectItem(m, "photo"));
+    T_CHECK(kind_is(m, "photo"));
     return m;
 }
 
@@ -213,11 +219,11 @@ T_CASE_TAGGED(telegram_invoice_paid_once, "e2e")
     T_CHECK(m != NULL);
     cJSON_Delete(m);
     cJSON *inv = get_invoice(uid, posting);
-    const cJSON *invoice = cJSON_GetObjectItem(inv, "invoice");
-    T_EQ_INT((long long)cJSON_GetNumberValue(cJSON_GetObjectItem(invoice, "total_amount")), PRICE);
-    T_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(invoice, "currency")), "RUB");
-    /* the 54-FZ receipt and the phone go to the provider */
+    /* one price in kopecks, RUB; the 54-FZ receipt and the phone go to the provider */
     const cJSON *req = cJSON_GetObjectItem(inv, "invoice_request");
+    const cJSON *price = cJSON_GetArrayItem(cJSON_GetObjectItem(req, "prices"), 0);
+    T_EQ_INT((long long)cJSON_GetNumberValue(cJSON_GetObjectItem(price, "amount")), PRICE);
+    T_EQ_INT(cJSON_GetArraySize(cJSON_GetObjectItem(req, "prices")), 1);
     T_CHECK(cJSON_IsTrue(cJSON_GetObjectItem(req, "send_phone_number_to_provider")));
     const char *pd = cJSON_GetStringValue(cJSON_GetObjectItem(req, "provider_data"));
     T_CHECK(pd && strstr(pd, "\"vat_code\":1") && strstr(pd, "\"payment_subject\":\"service\"") &&
@@ -589,7 +595,7 @@ T_CASE_TAGGED(bank_qr_confirmed_by_operator, "e2e")
     make_order(uid, "72012001-0001-1");
     press(uid, "p:b:72012001-0001-1");
     cJSON *m = wait_msg(uid, head_of(T_PAY_BANK_CAPTION));
-    T_CHECK(m && cJSON_GetObjectItem(m, "photo"));
+    T_CHECK(kind_is(m, "photo"));
     cJSON_Delete(m);
     const char *args[] = {"paid", "72012001-0001-1", NULL};
     T_EQ_INT(e2e_p7_run(args, NULL, 0), 0);

@@ -3,7 +3,7 @@
  * API (under /yookassa/v3, HTTP Basic shopId:secret, JSON; shapes of
  * docs/reference C.1):
  *   POST /payments          needs Idempotence-Key; a repeat with the same key
- *                           answers the original result (even when that was
+ *                           answers the payment created first (also after
  *                           the injected "created, then 500"); creates a
  *                           pending payment with confirmation {type qr,
  *                           confirmation_data "https://qr.nspk.ru/AD…"}
@@ -133,7 +133,13 @@ static long long yk_parse_amount(const cJSON *amount)
     return rub * 100 + frac;
 }
 
-static void yk_error(es_req_t *req, int status, const char *code, const char *desc, const char *param)
+/* An answer built under es_lock and written after it is released. */
+typedef struct yk_ans {
+    int status;
+    char *body;
+} yk_ans_t;
+
+static yk_ans_t yk_err(int status, const char *code, const char *desc, const char *param)
 {
     char id[40];
     yk_uuid(id);
@@ -143,7 +149,18 @@ static void yk_error(es_req_t *req, int status, const char *code, const char *de
     cJSON_AddStringToObject(e, "code", code);
     cJSON_AddStringToObject(e, "description", desc);
     if (param) cJSON_AddStringToObject(e, "parameter", param);
-    es_reply_json(req, status, e);
+    return (yk_ans_t){status, es_json_print_owned(e)};
+}
+
+static void yk_send(es_req_t *req, yk_ans_t a)
+{
+    es_reply(req, a.status, "application/json; charset=utf-8", a.body ? a.body : "", a.body ? strlen(a.body) : 0, NULL);
+    free(a.body);
+}
+
+static void yk_error(es_req_t *req, int status, const char *code, const char *desc, const char *param)
+{
+    yk_send(req, yk_err(status, code, desc, param));
 }
 
 static char *yk_fault_body(int status, const char **ctype)
@@ -232,19 +249,18 @@ static void yk_idem_store(const char *path, const char *key, int status, const c
     yk_idems = i;
 }
 
-static void yk_create(es_req_t *req, const char *key)
+static yk_ans_t yk_create(const es_req_t *req, const char *key)
 {
     cJSON *in = cJSON_ParseWithLength(req->body, req->body_len);
     long long amount = yk_parse_amount(cJSON_GetObjectItemCaseSensitive(in, "amount"));
     const cJSON *conf = cJSON_GetObjectItemCaseSensitive(in, "confirmation");
-    if (amount <= 0) { cJSON_Delete(in); yk_error(req, 400, "invalid_request", "Invalid amount", "amount.value"); return; }
+    if (amount <= 0) { cJSON_Delete(in); return yk_err(400, "invalid_request", "Invalid amount", "amount.value"); }
     if (!es_json_str(conf, "type")) {
         cJSON_Delete(in);
-        yk_error(req, 400, "invalid_request", "Confirmation is required", "confirmation.type");
-        return;
+        return yk_err(400, "invalid_request", "Confirmation is required", "confirmation.type");
     }
     yk_pay_t *p = calloc(1, sizeof *p);
-    if (!p) { cJSON_Delete(in); yk_error(req, 500, "internal_server_error", "out of memory", NULL); return; }
+    if (!p) { cJSON_Delete(in); return yk_err(500, "internal_server_error", "out of memory", NULL); }
     yk_uuid(p->id);
     snprintf(p->status, sizeof p->status, "pending");
     p->amount = amount;
@@ -263,19 +279,18 @@ static void yk_create(es_req_t *req, const char *key)
     yk_pays = p;
     char *body = es_json_print_owned(yk_pay_json(p));
     int status = 200;
-    if (yk_create_then_500 > 0) {      /* the payment exists, the answer says "result unknown" */
+    yk_idem_store("payments", key, status, body);   /* a repeat with this key gets the payment */
+    if (yk_create_then_500 > 0) {      /* the payment exists, this answer says "result unknown" */
         yk_create_then_500--;
         free(body);
         body = yk_fault_body(500, &(const char *){NULL});
         status = 500;
     }
-    yk_idem_store("payments", key, status, body);
     ES_LOG_INFO("yookassa_payment", "id=%s amount=%lld status=%d", p->id, amount, status);
-    es_reply(req, status, "application/json; charset=utf-8", body, strlen(body), NULL);
-    free(body);
+    return (yk_ans_t){status, body};
 }
 
-static void yk_refund(es_req_t *req, const char *key)
+static yk_ans_t yk_refund(const es_req_t *req, const char *key)
 {
     cJSON *in = cJSON_ParseWithLength(req->body, req->body_len);
     const char *pid = es_json_str(in, "payment_id");
@@ -285,16 +300,14 @@ static void yk_refund(es_req_t *req, const char *key)
     bool telegram = !p && pl > 5 && pl < 60 && !strcmp(pid + pl - 5, "_test");
     if (!pid || (!p && !telegram)) {
         cJSON_Delete(in);
-        yk_error(req, 400, "invalid_request", "Payment not found", "payment_id");
-        return;
+        return yk_err(400, "invalid_request", "Payment not found", "payment_id");
     }
     if (amount <= 0 || (p && (strcmp(p->status, "succeeded") != 0 || amount > p->amount - p->refunded))) {
         cJSON_Delete(in);
-        yk_error(req, 400, "invalid_request", "Refund amount is not available", "amount.value");
-        return;
+        return yk_err(400, "invalid_request", "Refund amount is not available", "amount.value");
     }
     yk_refund_t *r = calloc(1, sizeof *r);
-    if (!r) { cJSON_Delete(in); yk_error(req, 500, "internal_server_error", "out of memory", NULL); return; }
+    if (!r) { cJSON_Delete(in); return yk_err(500, "internal_server_error", "out of memory", NULL); }
     yk_uuid(r->id);
     snprintf(r->payment_id, sizeof r->payment_id, "%s", pid);
     r->amount = amount;
@@ -316,8 +329,7 @@ static void yk_refund(es_req_t *req, const char *key)
     char *body = es_json_print_owned(o);
     yk_idem_store("refunds", key, 200, body);
     ES_LOG_INFO("yookassa_refund", "id=%s payment=%s amount=%lld", r->id, r->payment_id, amount);
-    es_reply(req, 200, "application/json; charset=utf-8", body, strlen(body), NULL);
-    free(body);
+    return (yk_ans_t){200, body};
 }
 
 static void yk_handle(es_req_t *req)
@@ -348,9 +360,9 @@ static void yk_handle(es_req_t *req)
             free(body);
             return;
         }
-        if (!strcmp(sub, "payments")) yk_create(req, key);
-        else yk_refund(req, key);
+        yk_ans_t a = !strcmp(sub, "payments") ? yk_create(req, key) : yk_refund(req, key);
         es_unlock();
+        yk_send(req, a);
         return;
     }
     if (!strcmp(req->method, "GET") && !strncmp(sub, "payments/", 9)) {
