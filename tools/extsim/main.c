@@ -51,6 +51,7 @@ static void main_usage(FILE *f)
             "  --yookassa-shop-id ID   YooKassa shopId accepted (default 100500)\n"
             "  --yookassa-secret KEY   YooKassa secret key accepted\n"
             "  --yookassa-notify-url U where YooKassa notifications are POSTed (http://…/payments/yookassa)\n"
+            "  --yookassa-pay-page     QR links lead to extsim's own page with an «Оплатить» button (demo)\n"
             "  --help, --version\n");
 }
 
@@ -71,6 +72,8 @@ static int main_int(const char *v, long lo, long hi, long *out)
     *out = x;
     return 0;
 }
+
+static int pay_page;   /* --yookassa-pay-page: set once the listener is bound */
 
 static int main_parse(int argc, char **argv, es_config_t *c)
 {
@@ -95,6 +98,7 @@ static int main_parse(int argc, char **argv, es_config_t *c)
         if (!strcmp(name, "--help") || !strcmp(name, "-h")) { main_usage(stdout); return 1; }
         if (!strcmp(name, "--version")) { printf("extsim %s\n", PLUS7_VERSION); return 1; }
         if (!strcmp(name, "--seed-demo")) { c->seed_demo = 1; continue; }
+        if (!strcmp(name, "--yookassa-pay-page")) { pay_page = 1; continue; }
         if (!val) {
             if (i + 1 >= argc) { fprintf(stderr, "extsim: %s needs a value\n", name); return -1; }
             val = argv[++i];
@@ -163,6 +167,13 @@ int main(int argc, char **argv)
     es_unlock();
     ES_LOG_INFO("listening", "addr=%s seed_demo=%d ozon_client_id=%s bitrix_path=/rest/%s/%s/", bound,
                 es_cfg.seed_demo, es_cfg.ozon_client_id, es_cfg.bitrix_user_id, es_cfg.bitrix_code);
+    if (pay_page) {
+        char base[160];
+        snprintf(base, sizeof base, "http://%s", bound);
+        es_lock();
+        yookassa_pay_page(base);
+        es_unlock();
+    }
     printf("extsim listening on http://%s\n", bound);
     fflush(stdout);
 

@@ -79,6 +79,12 @@ static char yk_shop[64] = "100500", yk_secret[128] = "test_extsim_secret";
 static unsigned long long yk_seq;
 /* the command line's settings, restored by a reset */
 static char yk_start_shop[64] = "100500", yk_start_secret[128] = "test_extsim_secret", yk_start_url[256];
+static char yk_pay_page[160];   /* "http://host:port": confirmation links lead to extsim's own pay page */
+
+void yookassa_pay_page(const char *base)
+{
+    snprintf(yk_pay_page, sizeof yk_pay_page, "%s", base ? base : "");
+}
 
 void yookassa_config(const char *shop_id, const char *secret, const char *notify_url)
 {
@@ -265,8 +271,11 @@ static yk_ans_t yk_create(const es_req_t *req, const char *key)
     snprintf(p->status, sizeof p->status, "pending");
     p->amount = amount;
     p->created_ms = es_now_ms();
-    snprintf(p->qr, sizeof p->qr, "https://qr.nspk.ru/AD10%028llX?type=02&bank=100000000111&sum=%lld&cur=RUB&crc=%04llX",
-             yk_seq * 104729ULL, amount, (yk_seq * 31ULL) & 0xFFFF);
+    if (yk_pay_page[0])   /* the demo: a page where a person "pays" */
+        snprintf(p->qr, sizeof p->qr, "%s/yookassa/pay/%s", yk_pay_page, p->id);
+    else
+        snprintf(p->qr, sizeof p->qr, "https://qr.nspk.ru/AD10%028llX?type=02&bank=100000000111&sum=%lld&cur=RUB&crc=%04llX",
+                 yk_seq * 104729ULL, amount, (yk_seq * 31ULL) & 0xFFFF);
     cJSON *extra = cJSON_CreateObject();
     const char *keep[] = {"description", "metadata", "receipt", "payment_method_data"};
     for (size_t k = 0; k < 4; k++) {
@@ -332,9 +341,12 @@ static yk_ans_t yk_refund(const es_req_t *req, const char *key)
     return (yk_ans_t){200, body};
 }
 
+static void yk_pay_page_handle(es_req_t *req, const char *id);
+
 static void yk_handle(es_req_t *req)
 {
     const char *sub = req->path + 10;   /* after "/yookassa/" */
+    if (!strncmp(sub, "pay/", 4) && strlen(sub + 4) < 40) { yk_pay_page_handle(req, sub + 4); return; }
     if (strncmp(sub, "v3/", 3) != 0) { yk_error(req, 404, "not_found", "Unknown path", NULL); return; }
     sub += 3;
     es_lock();
@@ -448,20 +460,16 @@ static void yk_send_notes(const char *url, const char *body, int times, cJSON *o
     for (int i = 0; i < times; i++) cJSON_AddItemToArray(out, cJSON_CreateNumber(yk_post(url, body)));
 }
 
-static void yk_control_change(es_req_t *req, const char *id, const char *action)
+/* Settle pending payment `id` ("succeed" or "cancel") and POST the
+ * notification `times` times when `notify`. Returns 0 with the payment in
+ * *out (statuses of the POSTs in out.notified), 404 / 409 otherwise. */
+static int yk_settle(const char *id, const char *action, int notify, int times, cJSON **out)
 {
-    cJSON *in = es_control_body(req);
-    if (!in) return;
-    int notify = es_json_bool(in, "notify", 1);
-    long long times = 1;
-    es_json_int(in, "notify_times", &times);
-    cJSON_Delete(in);
     es_lock();
     yk_pay_t *p = yk_find(id);
     if (!p || strcmp(p->status, "pending") != 0) {
         es_unlock();
-        es_control_error(req, p ? 409 : 404, p ? "payment %s is %s" : "payment %s not found", id, p ? p->status : "");
-        return;
+        return p ? 409 : 404;
     }
     bool ok = !strcmp(action, "succeed");
     snprintf(p->status, sizeof p->status, "%s", ok ? "succeeded" : "canceled");
@@ -472,9 +480,50 @@ static void yk_control_change(es_req_t *req, const char *id, const char *action)
     cJSON_AddItemToObject(o, "payment", yk_pay_json(p));
     es_unlock();
     cJSON *st = cJSON_AddArrayToObject(o, "notified");
-    if (notify && url[0] && body) yk_send_notes(url, body, (int)(times < 1 ? 1 : times > 10 ? 10 : times), st);
+    if (notify && url[0] && body) yk_send_notes(url, body, times < 1 ? 1 : times > 10 ? 10 : times, st);
     free(body);
-    es_control_ok(req, o);
+    *out = o;
+    return 0;
+}
+
+static void yk_control_change(es_req_t *req, const char *id, const char *action)
+{
+    cJSON *in = es_control_body(req);
+    if (!in) return;
+    int notify = es_json_bool(in, "notify", 1);
+    long long times = 1;
+    es_json_int(in, "notify_times", &times);
+    cJSON_Delete(in);
+    cJSON *o = NULL;
+    int rc = yk_settle(id, action, notify, (int)times, &o);
+    if (rc) es_control_error(req, rc, rc == 404 ? "payment %s not found" : "payment %s is not pending", id);
+    else es_control_ok(req, o);
+}
+
+/* The demo's pay page: GET shows the amount and a button, POST pays. */
+static void yk_pay_page_handle(es_req_t *req, const char *id)
+{
+    if (!strcmp(req->method, "POST")) {
+        cJSON *o = NULL;
+        int rc = yk_settle(id, "succeed", 1, 1, &o);
+        cJSON_Delete(o);
+        es_reply(req, 200, "text/html; charset=utf-8", rc ? "<p>Платёж уже завершён.</p>" : "<p>Оплачено ✅</p>",
+                 strlen(rc ? "<p>Платёж уже завершён.</p>" : "<p>Оплачено ✅</p>"), NULL);
+        return;
+    }
+    es_lock();
+    yk_pay_t *p = yk_find(id);
+    char v[32] = "";
+    if (p) yk_fmt(p->amount, v);
+    bool pending = p && !strcmp(p->status, "pending");
+    es_unlock();
+    char html[1024];
+    int n = snprintf(html, sizeof html,
+                     "<!doctype html><meta charset=utf-8><title>СБП (эмулятор)</title>"
+                     "<h1>Оплата через СБП (эмулятор YooKassa)</h1><p>Сумма: %s ₽</p>%s",
+                     p ? v : "—", pending ? "<form method=post><button>Оплатить</button></form>"
+                                          : "<p>Платёж не ожидает оплаты.</p>");
+    es_reply(req, p ? 200 : 404, "text/html; charset=utf-8", html, (size_t)n, NULL);
 }
 
 static void yk_control_notify(es_req_t *req)
