@@ -90,32 +90,45 @@ static bool yk_amount_obj(const cJSON *o, int64_t *kop)
     return cJSON_IsObject(o) && cur && strcmp(cur, "RUB") == 0 && yk_amount_parse(yk_str(o, "value"), kop) == RT_OK;
 }
 
-#define YK_FAIL(name) do { *field = (name); cJSON_Delete(root); return RT_EINVAL; } while (0)
+/* The part every YooKassa object shares: {"id", "status", "amount"}. Returns
+ * the parsed root (caller deletes) or NULL with *field set. */
+static cJSON *yk_object(const char *json, size_t len, char *id, size_t idsz, yk_status_t *status, int64_t *kop,
+                        const char **field)
+{
+    cJSON *root = cJSON_ParseWithLength(json, len);
+    const char *bad = NULL;
+    if (!cJSON_IsObject(root)) bad = "body";
+    else if (!yk_copy(id, idsz, yk_str(root, "id"))) bad = "id";
+    else if ((*status = yk_status_parse(yk_str(root, "status"))) == YK_UNKNOWN) bad = "status";
+    else if (!yk_amount_obj(cJSON_GetObjectItemCaseSensitive(root, "amount"), kop)) bad = "amount";
+    if (!bad) return root;
+    *field = bad;
+    cJSON_Delete(root);
+    return NULL;
+}
 
 int yk_payment_parse(const char *json, size_t len, yk_payment_t *out, const char **field)
 {
     const char *dummy;
     if (!field) field = &dummy;
     memset(out, 0, sizeof *out);
-    cJSON *root = cJSON_ParseWithLength(json, len);
-    if (!cJSON_IsObject(root)) YK_FAIL("body");
-    if (!yk_copy(out->id, sizeof out->id, yk_str(root, "id"))) YK_FAIL("id");
-    out->status = yk_status_parse(yk_str(root, "status"));
-    if (out->status == YK_UNKNOWN) YK_FAIL("status");
-    if (!yk_amount_obj(cJSON_GetObjectItemCaseSensitive(root, "amount"), &out->amount_kop)) YK_FAIL("amount");
+    cJSON *root = yk_object(json, len, out->id, sizeof out->id, &out->status, &out->amount_kop, field);
+    if (!root) return RT_EINVAL;
     out->paid = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "paid"));
     const cJSON *conf = cJSON_GetObjectItemCaseSensitive(root, "confirmation");
-    if (cJSON_IsObject(conf)) {
-        const char *u = yk_str(conf, "confirmation_data");
-        if (!u) u = yk_str(conf, "confirmation_url");
-        if (u && !yk_copy(out->confirmation_url, sizeof out->confirmation_url, u)) YK_FAIL("confirmation");
+    const char *u = cJSON_IsObject(conf) ? yk_str(conf, "confirmation_data") : NULL;
+    if (!u && cJSON_IsObject(conf)) u = yk_str(conf, "confirmation_url");
+    int rc = RT_OK;
+    if (u && !yk_copy(out->confirmation_url, sizeof out->confirmation_url, u)) {
+        *field = "confirmation";
+        rc = RT_EINVAL;
     }
-    const char *rc = yk_str(root, "receipt_url");
-    if (rc && strncmp(rc, "https://", 8) == 0) yk_copy(out->receipt_url, sizeof out->receipt_url, rc);
+    const char *receipt = yk_str(root, "receipt_url");
+    if (receipt && strncmp(receipt, "https://", 8) == 0) yk_copy(out->receipt_url, sizeof out->receipt_url, receipt);
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(root, "metadata");
     if (cJSON_IsObject(meta)) yk_copy(out->attempt, sizeof out->attempt, yk_str(meta, "attempt"));
     cJSON_Delete(root);
-    return RT_OK;
+    return rc;
 }
 
 int yk_refund_parse(const char *json, size_t len, yk_refund_t *out, const char **field)
@@ -123,13 +136,13 @@ int yk_refund_parse(const char *json, size_t len, yk_refund_t *out, const char *
     const char *dummy;
     if (!field) field = &dummy;
     memset(out, 0, sizeof *out);
-    cJSON *root = cJSON_ParseWithLength(json, len);
-    if (!cJSON_IsObject(root)) YK_FAIL("body");
-    if (!yk_copy(out->id, sizeof out->id, yk_str(root, "id"))) YK_FAIL("id");
-    out->status = yk_status_parse(yk_str(root, "status"));
-    if (out->status == YK_UNKNOWN || out->status == YK_WAITING_FOR_CAPTURE) YK_FAIL("status");
-    if (!yk_amount_obj(cJSON_GetObjectItemCaseSensitive(root, "amount"), &out->amount_kop)) YK_FAIL("amount");
+    cJSON *root = yk_object(json, len, out->id, sizeof out->id, &out->status, &out->amount_kop, field);
+    if (!root) return RT_EINVAL;
     cJSON_Delete(root);
+    if (out->status == YK_WAITING_FOR_CAPTURE) {
+        *field = "status";
+        return RT_EINVAL;
+    }
     return RT_OK;
 }
 
@@ -139,16 +152,17 @@ int yk_notification_parse(const char *json, size_t len, yk_notification_t *out, 
     if (!field) field = &dummy;
     memset(out, 0, sizeof *out);
     cJSON *root = cJSON_ParseWithLength(json, len);
-    if (!cJSON_IsObject(root)) YK_FAIL("body");
-    const char *type = yk_str(root, "type");
-    if (!type || strcmp(type, "notification") != 0) YK_FAIL("type");
-    const char *ev = yk_str(root, "event");
-    if (!ev || !yk_copy(out->event, sizeof out->event, ev) || !strchr(ev, '.')) YK_FAIL("event");
-    const cJSON *obj = cJSON_GetObjectItemCaseSensitive(root, "object");
-    if (!cJSON_IsObject(obj)) YK_FAIL("object");
-    if (!yk_copy(out->object_id, sizeof out->object_id, yk_str(obj, "id"))) YK_FAIL("object.id");
+    const char *bad = NULL, *type = NULL, *ev = NULL;
+    const cJSON *obj = NULL;
+    if (!cJSON_IsObject(root)) bad = "body";
+    else if (!(type = yk_str(root, "type")) || strcmp(type, "notification") != 0) bad = "type";
+    else if (!(ev = yk_str(root, "event")) || !yk_copy(out->event, sizeof out->event, ev) || !strchr(ev, '.'))
+        bad = "event";
+    else if (!cJSON_IsObject(obj = cJSON_GetObjectItemCaseSensitive(root, "object"))) bad = "object";
+    else if (!yk_copy(out->object_id, sizeof out->object_id, yk_str(obj, "id"))) bad = "object.id";
     cJSON_Delete(root);
-    return RT_OK;
+    if (bad) *field = bad;
+    return bad ? RT_EINVAL : RT_OK;
 }
 
 static cJSON *yk_amount_json(int64_t kop)

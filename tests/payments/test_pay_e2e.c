@@ -194,6 +194,21 @@ static long notify_post(const char *from, const char *body)
     return code;
 }
 
+/* How many payments extsim's YooKassa holds for our attempt `att`. */
+static int provider_payments(const char *att)
+{
+    long st = 0;
+    cJSON *j = e2e_xs("GET", "/control/yookassa/payments", &st, NULL);
+    int n = 0;
+    const cJSON *p;
+    cJSON_ArrayForEach(p, cJSON_GetObjectItem(j, "payments")) {
+        const char *a = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(p, "metadata"), "attempt"));
+        if (a && att && strcmp(a, att) == 0) n++;
+    }
+    cJSON_Delete(j);
+    return n;
+}
+
 static long long notes(const char *pid)
 {
     return e2e_sql_int("SELECT count(*) FROM pay_notifications WHERE provider_id = $1", pid, NULL);
@@ -311,6 +326,30 @@ T_CASE_TAGGED(precheckout_refusals, "e2e")
     cJSON_Delete(i5);
 }
 
+T_CASE_TAGGED(declined_card_then_paid, "e2e")
+{
+    T_START();
+    long long uid = 72013;
+    register_person(uid, "+79490072013");
+    make_order(uid, "72013001-0001-1");
+    cJSON *inv = get_invoice(uid, "72013001-0001-1");
+    long long mid = (long long)cJSON_GetNumberValue(cJSON_GetObjectItem(inv, "message_id"));
+    cJSON *a = e2e_act(uid, "pay", "{\"message_id\":%lld,\"wait\":true,\"decline\":true}", mid);
+    T_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(a, "status")), "declined");
+    cJSON_Delete(a);
+    T_CHECK(e2e_sql_int("SELECT count(*) FROM orders WHERE posting_number = '72013001-0001-1'"
+                        " AND paid_attempt IS NULL", NULL) == 1);
+    /* the same invoice paid again with a good card */
+    a = pay(uid, inv);
+    T_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(a, "status")), "succeeded");
+    cJSON_Delete(a);
+    cJSON_Delete(inv);
+    cJSON *m = wait_msg(uid, head_of(T_PAY_RECEIVED));
+    T_CHECK(m != NULL);
+    cJSON_Delete(m);
+    T_EQ_INT(paid_messages(uid), 1);
+}
+
 T_CASE_TAGGED(sbp_qr_forged_then_paid_once, "e2e")
 {
     T_START();
@@ -387,16 +426,7 @@ T_CASE_TAGGED(create_fails_one_payment, "e2e")
     T_CHECK(qr != NULL);
     cJSON_Delete(qr);
     const char *att = attempt_of("72005001-0001-1", "sbp");
-    long st = 0;
-    cJSON *j = e2e_xs("GET", "/control/yookassa/payments", &st, NULL);
-    int n = 0;
-    const cJSON *p;
-    cJSON_ArrayForEach(p, cJSON_GetObjectItem(j, "payments")) {
-        const char *a = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(p, "metadata"), "attempt"));
-        if (a && att && strcmp(a, att) == 0) n++;
-    }
-    cJSON_Delete(j);
-    T_EQ_INT(n, 1);
+    T_EQ_INT(provider_payments(att), 1);
     T_CHECK(e2e_sql_int("SELECT checks FROM pay_attempts WHERE id = $1", att, NULL) >= 0);
     /* a 503 before anything is created */
     make_order(uid, "72005002-0001-1");
@@ -493,15 +523,7 @@ T_CASE_TAGGED(kill9_during_create, "e2e slow")
     T_CHECK(m != NULL);
     cJSON_Delete(m);
     const char *att = attempt_of("72008001-0001-1", "sbp");
-    cJSON *j = e2e_xs("GET", "/control/yookassa/payments", &st, NULL);
-    int n = 0;
-    const cJSON *p;
-    cJSON_ArrayForEach(p, cJSON_GetObjectItem(j, "payments")) {
-        const char *a = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(p, "metadata"), "attempt"));
-        if (a && att && strcmp(a, att) == 0) n++;
-    }
-    cJSON_Delete(j);
-    T_EQ_INT(n, 1);
+    T_EQ_INT(provider_payments(att), 1);
     T_EQ_INT(e2e_sql_int("SELECT count(*) FROM tg_outbox WHERE dedupe_key = 'pay:qr:' || $1", att, NULL), 1);
 }
 

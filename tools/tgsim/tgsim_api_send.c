@@ -404,6 +404,8 @@ void tgsim_m_answerprecheckoutquery(tgsim_call_t *c)
     if (!ok) {
         p->status = TGSIM_PAY_REJECTED;
         p->error_message = tgsim_xstrdup(errmsg);
+    } else if (p->decline) {   /* the provider declines the card: no money, no successful_payment */
+        p->status = TGSIM_PAY_DECLINED;
     } else {
         tgsim_user_t *u = tgsim_user_find(w, p->user_id);
         tgsim_msg_t *inv = tgsim_msg_find(chat, p->invoice_message_id);
