@@ -44,6 +44,8 @@ static int cmd_pay_exec(const app_config_t *cfg, const char *what, const char *s
     return rc;
 }
 
+/* What is left of the order's payment (refunds still open counted), and
+ * a refund of AMOUNT ($2, NULL = all of it) when it fits. */
 static const char cmd_sql_refund[] =
     "WITH a AS (SELECT p.id, p.amount_kop - p.refunded_kop"
     "                  - coalesce((SELECT sum(amount_kop) FROM pay_refunds f"

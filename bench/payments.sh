@@ -135,7 +135,7 @@ line pay_callback notifications_per_s "$(median "${ours_rps[@]}")" "req/s" "bare
 line pay_callback p99 "$(median "${ours_p99[@]}")" "ms" "bare civetweb handler + same INSERT" "$(median "${peer_p99[@]}")"
 
 # ---------------------------------------------------------- pay_precheckout
-sql <<SQL
+sql >/dev/null <<SQL
 UPDATE delivery_slots SET capacity = 100000;
 INSERT INTO users (tg_user_id, chat_id, phone, first_name)
 SELECT 700000000 + i, 700000000 + i, '+7949' || lpad(i::text, 7, '0'), 'Bench' FROM generate_series(1, $BURST) i;

@@ -629,6 +629,44 @@ T_CASE_TAGGED(bank_qr_confirmed_by_operator, "e2e")
     T_EQ_INT(e2e_p7_run(again, NULL, 0), 1);
 }
 
+T_CASE_TAGGED(cancelled_paid_order_refunded, "e2e")
+{
+    T_START();
+    long long uid = 72014;
+    register_person(uid, "+79490072014");
+    make_order(uid, "72014001-0001-1");
+    cJSON *inv = get_invoice(uid, "72014001-0001-1");
+    cJSON_Delete(pay(uid, inv));
+    cJSON_Delete(inv);
+    cJSON_Delete(wait_msg(uid, head_of(T_PAY_RECEIVED)));
+    /* an operator (or Ozon) cancels the order: what was paid goes back */
+    T_EQ_INT(e2e_sql_exec("UPDATE orders SET status = 'cancelled' WHERE posting_number = '72014001-0001-1'", NULL), 0);
+    cJSON *m = wait_msg(uid, head_of(T_PAY_REFUNDED));
+    T_CHECK(m && has(m, "350,00"));
+    cJSON_Delete(m);
+    T_EQ_STR(e2e_sqls("SELECT requested_by || ':' || status FROM pay_refunds r JOIN pay_attempts a ON a.id = r.attempt_id"
+                      " WHERE a.posting_number = '72014001-0001-1'", NULL), "auto:succeeded");
+    T_EQ_STR(e2e_sqls("SELECT status FROM pay_attempts WHERE posting_number = '72014001-0001-1'", NULL), "refunded");
+}
+
+T_CASE_TAGGED(payment_settings_checked_at_start, "e2e")
+{
+    static const struct { const char *name, *value; } bad[] = {
+        {"PLUS7_YOOKASSA_NOTIFY_FROM", "185.71.76.0/33"},
+        {"PLUS7_YOOKASSA_SECRET", NULL},
+        {"PLUS7_PAY_BANK_BIC", "12345"},
+        {"PLUS7_PAY_BANK_INN", NULL},
+    };
+    static const char *const restore[] = {"127.0.0.1/32, ::1/128", "test_extsim_secret", "044525225", "7700000000"};
+    const char *args[] = {"role", "+79490072099", "client", NULL};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        e2e_p7_setenv(bad[i].name, bad[i].value);
+        T_EQ_INT(e2e_p7_run(args, NULL, 0), 2);
+        e2e_p7_setenv(bad[i].name, restore[i]);
+    }
+    T_EQ_INT(e2e_p7_run(args, NULL, 0), 0);   /* the positive control: restored, it runs */
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
