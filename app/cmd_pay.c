@@ -20,6 +20,7 @@
 #include <libpq-fe.h>
 
 #include "commands.h"
+#include "pay.h"
 #include "pay_yk.h"
 #include "posting.h"
 #include "rt.h"
@@ -44,21 +45,6 @@ static int cmd_pay_exec(const app_config_t *cfg, const char *what, const char *s
     return rc;
 }
 
-/* What is left of the order's payment (refunds still open counted), and
- * a refund of AMOUNT ($2, NULL = all of it) when it fits. */
-static const char cmd_sql_refund[] =
-    "WITH a AS (SELECT p.id, p.amount_kop - p.refunded_kop"
-    "                  - coalesce((SELECT sum(amount_kop) FROM pay_refunds f"
-    "                               WHERE f.attempt_id = p.id AND f.status = 'created'), 0) AS left_kop"
-    "             FROM orders o JOIN pay_attempts p ON p.id = o.paid_attempt"
-    "            WHERE o.posting_number = $1 FOR UPDATE OF p),"
-    "     ins AS (INSERT INTO pay_refunds (attempt_id, amount_kop, reason, requested_by)"
-    "             SELECT id, coalesce($2::bigint, left_kop), 'operator', 'cli' FROM a"
-    "              WHERE coalesce($2::bigint, left_kop) BETWEEN 1 AND left_kop RETURNING id, amount_kop)"
-    " SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM a) THEN 'unpaid'"
-    "             WHEN NOT EXISTS (SELECT 1 FROM ins) THEN 'too_much:' || (SELECT left_kop FROM a)"
-    "             ELSE 'ok:' || (SELECT id || ':' || amount_kop FROM ins) END";
-
 static int cmd_refund_run(const app_config_t *cfg, int argc, char **argv)
 {
     if (argc < 1 || argc > 2) return app_fail(APP_EXIT_USAGE, "refund: usage: plus7d refund POSTING [AMOUNT]");
@@ -68,9 +54,9 @@ static int cmd_refund_run(const app_config_t *cfg, int argc, char **argv)
     if (argc == 2 && (yk_amount_parse(argv[1], &kop) != RT_OK || kop <= 0))
         return app_fail(APP_EXIT_USAGE, "refund: AMOUNT must be rubles like 350 or 99.50, got \"%s\"", argv[1]);
     snprintf(amount, sizeof amount, "%lld", (long long)kop);
-    const char *p[] = {argv[0], argc == 2 ? amount : NULL};
+    const char *p[] = {argv[0], argc == 2 ? amount : NULL, "cli"};
     char out[128];
-    int rc = cmd_pay_exec(cfg, "refund", cmd_sql_refund, 2, p, out, sizeof out);
+    int rc = cmd_pay_exec(cfg, "refund", PAY_SQL_REFUND, 3, p, out, sizeof out);
     if (rc != APP_EXIT_OK) return rc;
     char money[32];
     if (strcmp(out, "unpaid") == 0) return app_fail(APP_EXIT_RUNTIME, "refund: order %s is not paid", argv[0]);
@@ -87,20 +73,6 @@ static int cmd_refund_run(const app_config_t *cfg, int argc, char **argv)
     return APP_EXIT_OK;
 }
 
-static const char cmd_sql_paid_bank[] =
-    "UPDATE pay_attempts SET confirmed_by = 'cli', next_check_at = now(), updated_at = now()"
-    " WHERE id = (SELECT id FROM pay_attempts WHERE posting_number = $1 AND method = 'bank_qr'"
-    "              AND status IN ('created', 'pending') ORDER BY created_at DESC LIMIT 1)"
-    " RETURNING id";
-static const char cmd_sql_paid_hand[] =
-    "INSERT INTO pay_attempts (id, posting_number, chat_id, tg_user_id, method, amount_kop, status, confirmed_by)"
-    " SELECT 'c' || (extract(epoch FROM clock_timestamp()) * 1000)::bigint, o.posting_number, u.chat_id, u.tg_user_id,"
-    "        $2, d.price_kopecks, 'pending', 'cli'"
-    "   FROM orders o JOIN deliveries d ON d.posting_number = o.posting_number AND d.status = 'ordered'"
-    "   JOIN users u ON u.tg_user_id = d.tg_user_id"
-    "  WHERE o.posting_number = $1 AND o.paid_attempt IS NULL AND d.price_kopecks > 0"
-    " RETURNING id";
-
 static int cmd_paid_run(const app_config_t *cfg, int argc, char **argv)
 {
     if (argc < 1 || argc > 2) return app_fail(APP_EXIT_USAGE, "paid: usage: plus7d paid POSTING [bank_qr|cash|card]");
@@ -108,10 +80,11 @@ static int cmd_paid_run(const app_config_t *cfg, int argc, char **argv)
     const char *how = argc == 2 ? argv[1] : "bank_qr";
     if (strcmp(how, "bank_qr") != 0 && strcmp(how, "cash") != 0 && strcmp(how, "card") != 0)
         return app_fail(APP_EXIT_USAGE, "paid: unknown way \"%s\" (bank_qr, cash, card)", how);
-    const char *p[] = {argv[0], how};
-    char out[96];
     bool bank = strcmp(how, "bank_qr") == 0;
-    int rc = cmd_pay_exec(cfg, "paid", bank ? cmd_sql_paid_bank : cmd_sql_paid_hand, bank ? 1 : 2, p, out, sizeof out);
+    const char *pb[] = {argv[0], "cli"}, *ph[] = {argv[0], how, "cli"};
+    char out[96];
+    int rc = bank ? cmd_pay_exec(cfg, "paid", PAY_SQL_PAID_BANK, 2, pb, out, sizeof out)
+                  : cmd_pay_exec(cfg, "paid", PAY_SQL_PAID_HAND, 3, ph, out, sizeof out);
     if (rc != APP_EXIT_OK) return rc;
     if (!out[0])
         return app_fail(APP_EXIT_RUNTIME, bank ? "paid: order %s has no open bank-QR payment"

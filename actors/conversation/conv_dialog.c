@@ -197,6 +197,7 @@ static int conv_on_command(const conv_ctx_t *ctx, const tg_update_t *u, conv_out
 {
     int64_t chat = u->chat_id;
     const char *cmd = u->command;
+    int prc;
     if (strcmp(cmd, "/start") == 0) {
         if (u->command_arg && posting_is_valid(u->command_arg)) {
             /* A deep link: greet newcomers, then show the posting. */
@@ -215,6 +216,8 @@ static int conv_on_command(const conv_ctx_t *ctx, const tg_update_t *u, conv_out
         conv_say(out, chat, text_get(T_CANCELLED), conv_menu_keyboard(ctx->role));
     } else if (strcmp(cmd, "/help") == 0) {
         conv_say(out, chat, text_get(conv_help_text(ctx->role)), conv_menu_keyboard(ctx->role));
+    } else if ((prc = conv_pay_command(ctx, u, out)) != RT_ENOTFOUND) {   /* /refund, /paid (conv_pay.c) */
+        return prc;
     } else if (strcmp(cmd, "/menu") == 0) {
         conv_set_step(out, conv_home_step(ctx->role), NULL);
         conv_say(out, chat, text_get(conv_menu_text(ctx->role)), conv_menu_keyboard(ctx->role));

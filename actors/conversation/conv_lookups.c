@@ -81,7 +81,13 @@ static const conv_lookup_def_t conv_lookup_table[] = {
     /* payments (conv_pay.c) */
     {CONV_NEED_PAY_ORDER,
      "SELECT o.status, o.customer_phone, o.addressee_phone, o.ordered_by, o.paid_kop, o.paid_attempt, "
-     CONV_SQL_PRICE " FROM orders o WHERE o.posting_number = $1", "k", false},
+     CONV_SQL_PRICE ","
+     "       (SELECT a.amount_kop - a.refunded_kop - coalesce((SELECT sum(f.amount_kop) FROM pay_refunds f"
+     "                 WHERE f.attempt_id = a.id AND f.status = 'created'), 0)"
+     "          FROM pay_attempts a WHERE a.id = o.paid_attempt) AS left_kop,"
+     "       EXISTS (SELECT 1 FROM pay_attempts b WHERE b.posting_number = o.posting_number"
+     "                  AND b.method = 'bank_qr' AND b.status IN ('created', 'pending')) AS open_bank"
+     "  FROM orders o WHERE o.posting_number = $1", "k", false},
     {CONV_NEED_PAY_ATTEMPT,
      "SELECT a.posting_number, a.method, a.status, a.amount_kop, a.tg_user_id, a.expires_at < now() AS expired,"
      "       o.status AS order_status, o.paid_attempt, " CONV_SQL_PRICE

@@ -327,6 +327,75 @@ int conv_pay_on_update(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *
     return RT_OK;
 }
 
+/* ---- operators' commands -------------------------------------------------------- */
+
+int conv_pay_command(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *out)
+{
+    bool refund = strcmp(u->command, "/refund") == 0, paid = strcmp(u->command, "/paid") == 0;
+    if ((!refund && !paid) || (ctx->role != CONV_OPERATOR && ctx->role != CONV_ADMIN)) return RT_ENOTFOUND;
+    char posting[32] = "", extra[32] = "";
+    const char *arg = u->command_arg ? u->command_arg : "";
+    size_t n = strcspn(arg, " \t\n");
+    if (n < sizeof posting) snprintf(posting, sizeof posting, "%.*s", (int)n, arg);
+    const char *rest = arg + n;
+    while (*rest == ' ' || *rest == '\t' || *rest == '\n') rest++;
+    if (strlen(rest) < sizeof extra) snprintf(extra, sizeof extra, "%s", rest);
+    int64_t amount = 0;
+    bool bad = !posting_is_valid(posting) || strlen(rest) >= sizeof extra;
+    if (!bad && refund && extra[0]) bad = yk_amount_parse(extra, &amount) != RT_OK || amount <= 0;
+    if (!bad && paid && extra[0]) bad = strcmp(extra, "bank_qr") != 0 && strcmp(extra, "cash") != 0 && strcmp(extra, "card") != 0;
+    if (bad) {
+        conv_say(out, u->chat_id, text_get(T_PAY_OP_USAGE), NULL);
+        return RT_OK;
+    }
+    const conv_rows_t *o = conv_lookup_find(ctx, CONV_NEED_PAY_ORDER, posting);
+    if (!o) {
+        conv_need(out, CONV_NEED_PAY_ORDER, posting);
+        return RT_PENDING;
+    }
+    if (o->status != RT_OK) {
+        conv_say(out, u->chat_id, text_get(T_PAY_UNAVAILABLE), NULL);
+        return RT_OK;
+    }
+    char who[32], kop[24], money[64];
+    snprintf(who, sizeof who, "tg:%lld", (long long)ctx->tg_user_id);
+    if (refund) {
+        const char *left = o->nrows ? conv_rows_value(o, 0, "left_kop") : NULL;
+        if (!left || pay_ll(left) <= 0) {
+            conv_sayf(out, u->chat_id, T_PAY_OP_NOT_PAID, posting, NULL);
+            return RT_OK;
+        }
+        if (amount > pay_ll(left)) {
+            char msg[256];
+            conv_form_price_text(pay_ll(left), money, sizeof money);
+            snprintf(msg, sizeof msg, text_get(T_PAY_OP_TOO_MUCH), posting, money);
+            conv_say(out, u->chat_id, msg, NULL);
+            return RT_OK;
+        }
+        if (!amount) amount = pay_ll(left);
+        snprintf(kop, sizeof kop, "%lld", (long long)amount);
+        const char *p[] = {posting, kop, who};
+        conv_sql(out, PAY_SQL_REFUND, 3, p);   /* guarded again inside: two operators cannot over-refund */
+        char msg[256];
+        conv_form_price_text(amount, money, sizeof money);
+        snprintf(msg, sizeof msg, text_get(T_PAY_OP_REFUND_QUEUED), money, posting);
+        conv_say(out, u->chat_id, msg, NULL);
+        return RT_OK;
+    }
+    const char *how = extra[0] ? extra : "bank_qr";
+    bool bank = strcmp(how, "bank_qr") == 0;
+    bool can = o->nrows && (bank ? pay_true(conv_rows_value(o, 0, "open_bank")) : conv_pay_payable(o, 0));
+    if (!can) {
+        conv_sayf(out, u->chat_id, T_PAY_OP_NOTHING_TO_MARK, posting, NULL);
+        return RT_OK;
+    }
+    const char *pb[] = {posting, who}, *ph[] = {posting, how, who};
+    if (bank) conv_sql(out, PAY_SQL_PAID_BANK, 2, pb);
+    else conv_sql(out, PAY_SQL_PAID_HAND, 3, ph);
+    conv_sayf(out, u->chat_id, T_PAY_OP_PAID_QUEUED, posting, NULL);
+    return RT_OK;
+}
+
 static int pay_on_update(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *out)
 {
     if (u->kind == TG_UPD_CALLBACK) return pay_on_callback(ctx, u, out);

@@ -13,7 +13,7 @@
  * paid once and queues «Оплата получена» once.
  *
  * Exports: CONV_NEED_PAY_*, conv_pay_cfg_t, conv_pay_configure,
- * conv_pay_on_update, conv_pay_offer, conv_pay_order_line,
+ * conv_pay_on_update, conv_pay_command, conv_pay_offer, conv_pay_order_line,
  * conv_pay_button, conv_pay_paid_text, conv_feature_pay.
  * Threads: any (pure); conv_pay_configure on the main thread before the
  * runtime starts (the settings are then read without synchronisation).
@@ -30,7 +30,9 @@
 /* Lookups (conv_lookups.c):
  *   PAY_ORDER   key posting → status, customer_phone, addressee_phone,
  *               ordered_by, paid_kop, paid_attempt, price (the ordered
- *               delivery's, NULL when none)
+ *               delivery's, NULL when none), left_kop (refundable: paid
+ *               minus refunded and open refunds; NULL unpaid), open_bank
+ *               ('t' when a bank-QR attempt waits for an operator)
  *   PAY_ATTEMPT key attempt id → posting_number, method, status,
  *               amount_kop, tg_user_id, expired ('t'/'f'), order_status,
  *               paid_attempt, price */
@@ -49,6 +51,12 @@ typedef struct conv_pay_cfg {
 void conv_pay_configure(const conv_pay_cfg_t *cfg);
 /* Is any way of paying configured? */
 bool conv_pay_enabled(void);
+
+/* Operators' and admins' commands: `/refund POSTING [AMOUNT]` (rubles, all
+ * that is left when omitted) and `/paid POSTING [bank_qr|cash|card]`.
+ * RT_ENOTFOUND when the update is not one of them (or the sender is not
+ * staff), else RT_OK / RT_PENDING like conv_step. */
+int conv_pay_command(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *out);
 
 /* pre_checkout_query and message.successful_payment (conv_step's hook). */
 int conv_pay_on_update(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *out);

@@ -61,4 +61,39 @@ void pay_poke(void *rt, const char *id);
     " INSERT INTO tg_outbox (chat_id, method, params, prio, dedupe_key, file_id, file_field)"             \
     " SELECT $1::bigint, 'sendPhoto', $2, 0, $4, f.id, 'photo' FROM f ON CONFLICT (dedupe_key) DO NOTHING"
 
+/* Operators' refund ($1 posting, $2 kopecks or NULL = all that is left, $3
+ * who): inserts the refund only when it fits what is left of the order's
+ * payment, counting refunds still open; returns 'unpaid', 'too_much:<left>'
+ * or 'ok:<refund id>:<kopecks>'. (plus7d refund, /refund in the chat) */
+#define PAY_SQL_REFUND                                                                                    \
+    "WITH a AS (SELECT p.id, p.amount_kop - p.refunded_kop"                                               \
+    "                  - coalesce((SELECT sum(amount_kop) FROM pay_refunds f"                             \
+    "                               WHERE f.attempt_id = p.id AND f.status = 'created'), 0) AS left_kop"  \
+    "             FROM orders o JOIN pay_attempts p ON p.id = o.paid_attempt"                             \
+    "            WHERE o.posting_number = $1 FOR UPDATE OF p),"                                           \
+    "     ins AS (INSERT INTO pay_refunds (attempt_id, amount_kop, reason, requested_by)"                 \
+    "             SELECT id, coalesce($2::bigint, left_kop), 'operator', $3 FROM a"                       \
+    "              WHERE coalesce($2::bigint, left_kop) BETWEEN 1 AND left_kop RETURNING id, amount_kop)" \
+    " SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM a) THEN 'unpaid'"                                        \
+    "             WHEN NOT EXISTS (SELECT 1 FROM ins) THEN 'too_much:' || (SELECT left_kop FROM a)"       \
+    "             ELSE 'ok:' || (SELECT id || ':' || amount_kop FROM ins) END"
+
+/* An operator confirms the order's open bank-QR attempt ($1 posting, $2 who). */
+#define PAY_SQL_PAID_BANK                                                                                 \
+    "UPDATE pay_attempts SET confirmed_by = $2, next_check_at = now(), updated_at = now()"                \
+    " WHERE id = (SELECT id FROM pay_attempts WHERE posting_number = $1 AND method = 'bank_qr'"           \
+    "              AND status IN ('created', 'pending') ORDER BY created_at DESC LIMIT 1)"                \
+    " RETURNING id"
+
+/* Cash or card handed to the courier ($1 posting, $2 'cash'|'card', $3 who):
+ * a confirmed attempt of the delivery's price. */
+#define PAY_SQL_PAID_HAND                                                                                 \
+    "INSERT INTO pay_attempts (id, posting_number, chat_id, tg_user_id, method, amount_kop, status, confirmed_by)" \
+    " SELECT 'c' || (extract(epoch FROM clock_timestamp()) * 1000000)::bigint, o.posting_number, u.chat_id,"  \
+    "        u.tg_user_id, $2, d.price_kopecks, 'pending', $3"                                            \
+    "   FROM orders o JOIN deliveries d ON d.posting_number = o.posting_number AND d.status = 'ordered'"  \
+    "   JOIN users u ON u.tg_user_id = d.tg_user_id"                                                      \
+    "  WHERE o.posting_number = $1 AND o.paid_attempt IS NULL AND d.price_kopecks > 0"                    \
+    " RETURNING id"
+
 #endif

@@ -356,6 +356,14 @@ static void pa_decide(rt_actor_t *self, pa_state_t *st, bool due)
             return;
         }
         if (st->provider_id[0] && pay_yk_enabled()) { pa_refund(self, st); return; }
+        char rid[24];   /* nothing to refund through: say so in the row instead of retrying forever */
+        snprintf(rid, sizeof rid, "%lld", (long long)st->refund_id);
+        const char *p[] = {rid};
+        LOG_WARN("payment_refund_impossible", "attempt=%s refund=%s", rt_self_key(self), rid);
+        pa_write1(self, st, "UPDATE pay_refunds SET status = 'failed', updated_at = now(),"
+                            " last_error = 'no provider payment to refund through (YooKassa not configured?)'"
+                            " WHERE id = $1::bigint", 1, p, false);
+        return;
     }
     if (open && offline && st->confirmed) { pa_succeed(self, st, st->amount, NULL, NULL); return; }
     if (pa_is(st->method, "sbp") && pay_yk_enabled()) {

@@ -24,6 +24,7 @@
 #include "t.h"
 
 #include <curl/curl.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -644,27 +645,71 @@ T_CASE_TAGGED(cancelled_paid_order_refunded, "e2e")
     cJSON *m = wait_msg(uid, head_of(T_PAY_REFUNDED));
     T_CHECK(m && has(m, "350,00"));
     cJSON_Delete(m);
-    T_EQ_STR(e2e_sqls("SELECT requested_by || ':' || status FROM pay_refunds r JOIN pay_attempts a ON a.id = r.attempt_id"
+    T_EQ_STR(e2e_sqls("SELECT r.requested_by || ':' || r.status FROM pay_refunds r JOIN pay_attempts a ON a.id = r.attempt_id"
                       " WHERE a.posting_number = '72014001-0001-1'", NULL), "auto:succeeded");
     T_EQ_STR(e2e_sqls("SELECT status FROM pay_attempts WHERE posting_number = '72014001-0001-1'", NULL), "refunded");
 }
 
+/* Run `plus7d role …` with the test database and extra settings (shell
+ * assignments, quoted); its exit status. */
+static int run_with(const char *assignments)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "PLUS7_DB='%s dbname=%s' %s '%s' role +79490072099 client >/dev/null 2>&1",
+             getenv("PLUS7_DB"), e2e_sqls("SELECT current_database()", NULL), assignments, getenv("PLUS7D_BIN"));
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 T_CASE_TAGGED(payment_settings_checked_at_start, "e2e")
 {
-    static const struct { const char *name, *value; } bad[] = {
-        {"PLUS7_YOOKASSA_NOTIFY_FROM", "185.71.76.0/33"},
-        {"PLUS7_YOOKASSA_SECRET", NULL},
-        {"PLUS7_PAY_BANK_BIC", "12345"},
-        {"PLUS7_PAY_BANK_INN", NULL},
-    };
-    static const char *const restore[] = {"127.0.0.1/32, ::1/128", "test_extsim_secret", "044525225", "7700000000"};
-    const char *args[] = {"role", "+79490072099", "client", NULL};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        e2e_p7_setenv(bad[i].name, bad[i].value);
-        T_EQ_INT(e2e_p7_run(args, NULL, 0), 2);
-        e2e_p7_setenv(bad[i].name, restore[i]);
-    }
-    T_EQ_INT(e2e_p7_run(args, NULL, 0), 0);   /* the positive control: restored, it runs */
+    T_START();
+    T_EQ_INT(run_with("PLUS7_YOOKASSA_NOTIFY_FROM='185.71.76.0/33'"), 2);
+    T_EQ_INT(run_with("PLUS7_YOOKASSA_SHOP_ID=100500"), 2);            /* no secret */
+    T_EQ_INT(run_with("PLUS7_PAY_BANK_NAME='ООО Тест'"), 2);           /* five details missing */
+    T_EQ_INT(run_with("PLUS7_PAY_BANK_NAME=N PLUS7_PAY_BANK_ACCOUNT=40702810138250123017 PLUS7_PAY_BANK_BANK=B"
+                      " PLUS7_PAY_BANK_BIC=12345 PLUS7_PAY_BANK_CORR=30101810400000000225 PLUS7_PAY_BANK_INN=7700000000"), 2);
+    /* the positive control: the same settings, valid, run */
+    T_EQ_INT(run_with("PLUS7_YOOKASSA_NOTIFY_FROM='185.71.76.0/27' PLUS7_YOOKASSA_SHOP_ID=100500 PLUS7_YOOKASSA_SECRET=s"
+                      " PLUS7_PAY_BANK_NAME=N PLUS7_PAY_BANK_ACCOUNT=40702810138250123017 PLUS7_PAY_BANK_BANK=B"
+                      " PLUS7_PAY_BANK_BIC=044525225 PLUS7_PAY_BANK_CORR=30101810400000000225 PLUS7_PAY_BANK_INN=7700000000"),
+             0);
+}
+
+T_CASE_TAGGED(operator_commands_in_the_chat, "e2e")
+{
+    T_START();
+    long long uid = 72015, op = 72016;
+    register_person(op, "+79490072016");
+    const char *role[] = {"role", "+79490072016", "admin", NULL};
+    T_EQ_INT(e2e_p7_run(role, NULL, 0), 0);
+    register_person(uid, "+79490072015");
+    make_order(uid, "72015001-0001-1");
+    /* cash to the courier, marked by staff in the chat */
+    cJSON *m = e2e_say(op, "text", "/paid 72015001-0001-1 cash", WAIT_S);
+    T_CHECK(has(m, "отмечена"));
+    cJSON_Delete(m);
+    m = wait_msg(uid, head_of(T_PAY_RECEIVED));
+    T_CHECK(m != NULL);
+    cJSON_Delete(m);
+    T_EQ_STR(e2e_sqls("SELECT paid_via FROM orders WHERE posting_number = '72015001-0001-1'", NULL), "cash");
+    /* more than was paid is refused; a part is returned */
+    m = e2e_say(op, "text", "/refund 72015001-0001-1 400", WAIT_S);
+    T_CHECK(has(m, "350,00"));
+    cJSON_Delete(m);
+    m = e2e_say(op, "text", "/refund 72015001-0001-1 50", WAIT_S);
+    T_CHECK(has(m, "50,00"));
+    cJSON_Delete(m);
+    m = wait_msg(uid, head_of(T_PAY_REFUNDED));
+    T_CHECK(m && has(m, "50,00"));
+    cJSON_Delete(m);
+    /* a client cannot use the commands */
+    m = e2e_say(uid, "text", "/refund 72015001-0001-1", WAIT_S);
+    T_CHECK(m && !strstr(e2e_text(m) ? e2e_text(m) : "", "Возврат"));
+    cJSON_Delete(m);
+    T_EQ_INT(e2e_sql_int("SELECT count(*) FROM pay_refunds r JOIN pay_attempts a ON a.id = r.attempt_id"
+                         " WHERE a.posting_number = '72015001-0001-1'", NULL), 1);
 }
 
 int main(void)
