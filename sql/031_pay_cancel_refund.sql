@@ -19,9 +19,10 @@ LANGUAGE sql VOLATILE AS $$
                         WHERE f.attempt_id = a.id AND f.status = 'created'), 0) > 0
 $$;
 
-CREATE FUNCTION pay_on_order_cancelled() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Trigger function of both triggers: TG_ARGV[0] is the reason.
+CREATE FUNCTION pay_on_cancelled() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pay_refund_rest(NEW.posting_number, 'order cancelled');
+    PERFORM pay_refund_rest(NEW.posting_number, TG_ARGV[0]);
     RETURN NULL;
 END
 $$;
@@ -30,16 +31,9 @@ CREATE TRIGGER orders_cancelled_refund
     AFTER UPDATE OF status ON orders
     FOR EACH ROW WHEN (NEW.status = 'cancelled' AND OLD.status IS DISTINCT FROM 'cancelled'
                        AND NEW.paid_attempt IS NOT NULL)
-    EXECUTE FUNCTION pay_on_order_cancelled();
-
-CREATE FUNCTION pay_on_delivery_cancelled() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pay_refund_rest(NEW.posting_number, 'delivery cancelled');
-    RETURN NULL;
-END
-$$;
+    EXECUTE FUNCTION pay_on_cancelled('order cancelled');
 
 CREATE TRIGGER deliveries_cancelled_refund
     AFTER UPDATE OF status ON deliveries
     FOR EACH ROW WHEN (NEW.status = 'cancelled' AND OLD.status = 'ordered')
-    EXECUTE FUNCTION pay_on_delivery_cancelled();
+    EXECUTE FUNCTION pay_on_cancelled('delivery cancelled');

@@ -279,6 +279,20 @@ T_CASE_TAGGED(telegram_invoice_paid_once, "e2e")
     cJSON_Delete(inv);
 }
 
+/* A new order and invoice; `change` ($1 = posting) happens before paying;
+ * the pre-checkout must be refused with `why`. */
+static void refused_after(long long uid, const char *posting, const char *change, text_id_t why)
+{
+    make_order(uid, posting);
+    cJSON *inv = get_invoice(uid, posting);
+    T_EQ_INT(e2e_sql_exec(change, posting, NULL), 0);
+    cJSON *p = pay(uid, inv);
+    T_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(p, "status")), "rejected");
+    T_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(p, "error_message")), text_get(why));
+    cJSON_Delete(p);
+    cJSON_Delete(inv);
+}
+
 T_CASE_TAGGED(precheckout_refusals, "e2e")
 {
     T_START();
@@ -296,35 +310,18 @@ T_CASE_TAGGED(precheckout_refusals, "e2e")
     T_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(p, "status")), "rejected");
     T_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(p, "error_message")), text_get(T_PAY_PC_PAID));
     cJSON_Delete(p);
-    /* a cancelled order */
-    make_order(uid, "72002002-0001-1");
-    cJSON *i3 = get_invoice(uid, "72002002-0001-1");
-    e2e_sql_exec("UPDATE orders SET status = 'cancelled' WHERE posting_number = '72002002-0001-1'", NULL);
-    p = pay(uid, i3);
-    T_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(p, "error_message")), text_get(T_PAY_PC_NOT_PAYABLE));
-    cJSON_Delete(p);
-    /* the price changed after the invoice */
-    make_order(uid, "72002003-0001-1");
-    cJSON *i4 = get_invoice(uid, "72002003-0001-1");
-    e2e_sql_exec("UPDATE deliveries SET price_kopecks = 40000 WHERE posting_number = '72002003-0001-1'", NULL);
-    p = pay(uid, i4);
-    T_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(p, "error_message")), text_get(T_PAY_PC_AMOUNT));
-    cJSON_Delete(p);
-    /* an expired invoice */
-    make_order(uid, "72002004-0001-1");
-    cJSON *i5 = get_invoice(uid, "72002004-0001-1");
-    e2e_sql_exec("UPDATE pay_attempts SET expires_at = now() - interval '1 minute'"
-                 " WHERE posting_number = '72002004-0001-1'", NULL);
-    p = pay(uid, i5);
-    T_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(p, "error_message")), text_get(T_PAY_PC_EXPIRED));
-    cJSON_Delete(p);
+    /* a cancelled order; the price changed after the invoice; an expired invoice */
+    refused_after(uid, "72002002-0001-1", "UPDATE orders SET status = 'cancelled' WHERE posting_number = $1",
+                  T_PAY_PC_NOT_PAYABLE);
+    refused_after(uid, "72002003-0001-1", "UPDATE deliveries SET price_kopecks = 40000 WHERE posting_number = $1",
+                  T_PAY_PC_AMOUNT);
+    refused_after(uid, "72002004-0001-1",
+                  "UPDATE pay_attempts SET expires_at = now() - interval '1 minute' WHERE posting_number = $1",
+                  T_PAY_PC_EXPIRED);
     T_EQ_INT(e2e_sql_int("SELECT count(*) FROM orders WHERE posting_number LIKE '72002%' AND paid_attempt IS NOT NULL",
                          NULL), 1);
     cJSON_Delete(i1);
     cJSON_Delete(i2);
-    cJSON_Delete(i3);
-    cJSON_Delete(i4);
-    cJSON_Delete(i5);
 }
 
 T_CASE_TAGGED(declined_card_then_paid, "e2e")
