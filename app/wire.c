@@ -14,6 +14,7 @@
 #include "rt_reminder.h"
 #include "logistics_webhook.h"
 #include "pay.h"
+#include "pay_stats.h"
 #include "web_pay_yookassa.h"
 #include "notify_stats.h"
 #include "ozon_stats.h"
@@ -108,7 +109,8 @@ int app_wire_web(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_t er
         snprintf(err, errlen, "metrics: notify: %s", rt_strerror(rc));
         return rc;
     }
-    rc = web_pay_yookassa_register(rt, cfg->yk_notify_from);   /* POST /payments/yookassa */
+    rc = web_metrics_source_add(pay_metrics_render);   /* plus7_pay_* */
+    if (rc == RT_OK) rc = web_pay_yookassa_register(rt, cfg->yk_notify_from);   /* POST /payments/yookassa */
     if (rc != RT_OK) {
         snprintf(err, errlen, "payments: callback: %s", rt_strerror(rc));
         return rc;

@@ -29,6 +29,7 @@
 
 #include "msg_types.h"
 #include "pay.h"
+#include "pay_stats.h"
 #include "pay_yk.h"
 #include "rt_log.h"
 #include "web_cidr.h"
@@ -44,6 +45,7 @@ static int wpy_handle(web_req_t *req)
 {
     const char *peer = req->ri->remote_addr;
     if (!web_cidr_match(&wpy_allow, peer)) {
+        pay_stat_add(PAY_STAT_NOTIFY_FORBIDDEN);
         LOG_WARN("pay_notify_forbidden", "remote=%s", peer);
         return web_reply_error(req, 403, "address not allowed", NULL);
     }
@@ -56,6 +58,7 @@ static int wpy_handle(web_req_t *req)
     const char *field = NULL;
     if (yk_notification_parse(body, len, &n, &field) != RT_OK) {
         free(body);
+        pay_stat_add(PAY_STAT_NOTIFY_BAD);
         return web_reply_error(req, 400, "not a YooKassa notification", field);
     }
     PGconn *db = web_db_acquire(2000);
@@ -73,6 +76,8 @@ static int wpy_handle(web_req_t *req)
     web_db_release(db, !ok && PQstatus(db) != CONNECTION_OK);
     free(body);
     if (!ok) return web_reply_error(req, 503, "database unavailable", NULL);
+    pay_stat_add(PAY_STAT_NOTIFY_OK);
+    if (!attempt[0]) pay_stat_add(PAY_STAT_NOTIFY_UNKNOWN);
     if (attempt[0]) {
         LOG_INFO("pay_notify", "event=%s payment=%s attempt=%s", n.event, n.object_id, attempt);
         pay_poke(wpy_rt, attempt);

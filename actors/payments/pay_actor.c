@@ -43,6 +43,7 @@
 #include "conv_pay.h"
 #include "msg_types.h"
 #include "pay.h"
+#include "pay_stats.h"
 #include "pay_yk.h"
 #include "plus7_actors.h"
 #include "rt_http.h"
@@ -194,6 +195,7 @@ static void pa_succeed(rt_actor_t *self, pa_state_t *st, int64_t amount, const c
                        receipt && *receipt ? receipt : NULL, paid, dbl};
     const char *pn[] = {st->provider_id, "succeeded"};
     rt_pg_stmt_t s[2] = {{pa_sql_succeed, 6, p}, {pa_sql_notes, 2, pn}};
+    pay_stat_add(PAY_STAT_SUCCEEDED);
     LOG_INFO("payment_succeeded", "attempt=%s posting=%s method=%s amount_kop=%lld", rt_self_key(self), st->posting,
              st->method, (long long)amount);
     pa_write(self, st, 2, s, true);
@@ -215,6 +217,7 @@ static void pa_end(rt_actor_t *self, pa_state_t *st, const char *status, const c
     const char *p1[] = {st->provider_id, status};
     const char *p2[] = {chat, msg, key};
     rt_pg_stmt_t s[3] = {{upd, 3, p0}, {pa_sql_notes, 2, p1}, {say, 3, p2}};
+    pay_stat_add(PAY_STAT_ENDED);
     LOG_INFO("payment_ended", "attempt=%s status=%s error=\"%s\"", rt_self_key(self), status, error ? error : "");
     pa_write(self, st, text != T__COUNT ? 3 : 2, s, text != T__COUNT);
 }
@@ -272,6 +275,7 @@ static void pa_on_created(rt_actor_t *self, pa_state_t *st, const yk_payment_t *
     const char *p0[] = {rt_self_key(self), p->id, p->confirmation_url};
     const char *p1[] = {chat, pj ? pj : "{}", hex, key};
     rt_pg_stmt_t s[2] = {{upd, 3, p0}, {photo, 4, p1}};
+    pay_stat_add(PAY_STAT_CREATED);
     LOG_INFO("payment_created", "attempt=%s provider_id=%s", rt_self_key(self), p->id);
     pa_write(self, st, 2, s, true);
     free(pj);
@@ -297,6 +301,7 @@ static void pa_on_http(rt_actor_t *self, pa_state_t *st, const rt_http_result_t 
             conv_form_price_text(st->refund_amount, money, sizeof money);
             snprintf(msg, sizeof msg, text_get(T_PAY_REFUNDED), money, st->posting);
             const char *p[] = {rid, r.id, msg};
+            pay_stat_add(PAY_STAT_REFUNDED);
             LOG_INFO("payment_refunded", "attempt=%s refund=%s amount_kop=%lld", rt_self_key(self), rid,
                      (long long)st->refund_amount);
             pa_write1(self, st, "SELECT pay_refund_done($1::bigint, $2, $3)", 3, p, true);
@@ -333,6 +338,7 @@ static void pa_on_http(rt_actor_t *self, pa_state_t *st, const rt_http_result_t 
         pa_end(self, st, "canceled", "unknown to the provider", T_PAY_CANCELED);
         return;
     }
+    pay_stat_add(PAY_STAT_PROVIDER_RETRY);
     LOG_WARN("payment_retry", "attempt=%s error=\"%s\" checks=%lld", rt_self_key(self), error, (long long)st->checks);
     pa_retry(self, st, error);
 }

@@ -210,6 +210,34 @@ static int provider_payments(const char *att)
     return n;
 }
 
+static size_t http_sink(char *p, size_t size, size_t n, void *arg)
+{
+    char **buf = arg;
+    size_t old = *buf ? strlen(*buf) : 0, add = size * n;
+    char *b = realloc(*buf, old + add + 1);
+    if (!b) return 0;
+    memcpy(b + old, p, add);
+    b[old + add] = '\0';
+    *buf = b;
+    return add;
+}
+
+/* GET a path of plus7d; the body (caller frees) or NULL. */
+static char *http_get(const char *path)
+{
+    char url[256];
+    snprintf(url, sizeof url, "%s%s", e2e_p7_base(), path);
+    char *body = NULL;
+    CURL *h = curl_easy_init();
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, http_sink);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 20L);
+    if (curl_easy_perform(h) != CURLE_OK) { free(body); body = NULL; }
+    curl_easy_cleanup(h);
+    return body;
+}
+
 static long long notes(const char *pid)
 {
     return e2e_sql_int("SELECT count(*) FROM pay_notifications WHERE provider_id = $1", pid, NULL);
@@ -410,6 +438,13 @@ T_CASE_TAGGED(callback_guards, "e2e")
     T_EQ_INT(notify_post("127.0.0.1", "{\"type\":\"notification\",\"event\":\"payment.succeeded\","
                                       "\"object\":{\"id\":\"unknown-payment-77\",\"status\":\"succeeded\"}}"), 200);
     T_EQ_STR(e2e_sqls("SELECT result FROM pay_notifications WHERE provider_id = 'unknown-payment-77'", NULL), "unknown");
+    /* /metrics counts each outcome */
+    char *metrics = http_get("/metrics");
+    T_CHECK(metrics && strstr(metrics, "plus7_pay_notifications_total{outcome=\"forbidden\"} ") &&
+            !strstr(metrics, "plus7_pay_notifications_total{outcome=\"forbidden\"} 0\n") &&
+            !strstr(metrics, "plus7_pay_notifications_total{outcome=\"malformed\"} 0\n") &&
+            !strstr(metrics, "plus7_pay_notifications_total{outcome=\"unknown_payment\"} 0\n"));
+    free(metrics);
 }
 
 T_CASE_TAGGED(create_fails_one_payment, "e2e")
