@@ -82,6 +82,14 @@ static cJSON *wait_msg(long long uid, const char *needle)
     return NULL;
 }
 
+/* The next bot message of uid's chat holding catalogue text id must come. */
+static void expect_msg(long long uid, text_id_t id)
+{
+    cJSON *m = wait_msg(uid, head_of(id));
+    T_CHECK(m != NULL);
+    cJSON_Delete(m);
+}
+
 static void register_person(long long uid, const char *phone)
 {
     T_CHECK(e2e_user(uid, "Павел", phone, false) == 0);
@@ -333,7 +341,7 @@ T_CASE_TAGGED(precheckout_refusals, "e2e")
     cJSON *p = pay(uid, i1);
     T_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(p, "status")), "succeeded");
     cJSON_Delete(p);
-    cJSON_Delete(wait_msg(uid, head_of(T_PAY_RECEIVED)));
+    expect_msg(uid, T_PAY_RECEIVED);
     p = pay(uid, i2);
     T_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(p, "status")), "rejected");
     T_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(p, "error_message")), text_get(T_PAY_PC_PAID));
@@ -370,9 +378,7 @@ T_CASE_TAGGED(declined_card_then_paid, "e2e")
     T_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(a, "status")), "succeeded");
     cJSON_Delete(a);
     cJSON_Delete(inv);
-    cJSON *m = wait_msg(uid, head_of(T_PAY_RECEIVED));
-    T_CHECK(m != NULL);
-    cJSON_Delete(m);
+    expect_msg(uid, T_PAY_RECEIVED);
     T_EQ_INT(paid_messages(uid), 1);
 }
 
@@ -484,9 +490,7 @@ T_CASE_TAGGED(lost_notification_and_expiry, "e2e")
     T_EQ_INT(yk_control(path, "{\"notify\":false}"), 200);
     /* the reconciliation's next check comes due */
     e2e_sql_exec("UPDATE pay_attempts SET next_check_at = now() WHERE provider_id = $1", pid, NULL);
-    cJSON *m = wait_msg(uid, head_of(T_PAY_RECEIVED));
-    T_CHECK(m != NULL);
-    cJSON_Delete(m);
+    expect_msg(uid, T_PAY_RECEIVED);
     /* an attempt whose window passed while still pending: expired, a new one can be made */
     make_order(uid, "72006002-0001-1");
     cJSON_Delete(get_qr(uid, "72006002-0001-1"));
@@ -519,9 +523,7 @@ T_CASE_TAGGED(kill9_after_the_200, "e2e slow")
     e2e_p7_kill();
     T_EQ_INT(notes(pid), 1);   /* stored before the 200 */
     T_CHECK(e2e_p7_start() == 0);
-    cJSON *m = wait_msg(uid, head_of(T_PAY_RECEIVED));
-    T_CHECK(m != NULL);
-    cJSON_Delete(m);
+    expect_msg(uid, T_PAY_RECEIVED);
     T_EQ_INT(paid_messages(uid), 1);
 }
 
@@ -552,9 +554,7 @@ T_CASE_TAGGED(kill9_during_create, "e2e slow")
     T_CHECK(seen > 0);
     e2e_p7_kill();
     T_CHECK(e2e_p7_start() == 0);
-    cJSON *m = wait_msg(uid, head_of(T_PAY_QR_CAPTION));
-    T_CHECK(m != NULL);
-    cJSON_Delete(m);
+    expect_msg(uid, T_PAY_QR_CAPTION);
     const char *att = attempt_of("72008001-0001-1", "sbp");
     T_EQ_INT(provider_payments(att), 1);
     T_EQ_INT(e2e_sql_int("SELECT count(*) FROM tg_outbox WHERE dedupe_key = 'pay:qr:' || $1", att, NULL), 1);
@@ -571,7 +571,7 @@ T_CASE_TAGGED(refunds_full_and_partial, "e2e")
     char path[160];
     snprintf(path, sizeof path, "/control/yookassa/payments/%s/succeed", provider_id("72009001-0001-1"));
     T_EQ_INT(yk_control(path, "{}"), 200);
-    cJSON_Delete(wait_msg(uid, head_of(T_PAY_RECEIVED)));
+    expect_msg(uid, T_PAY_RECEIVED);
     const char *args[] = {"refund", "72009001-0001-1", NULL};
     char out[256];
     T_EQ_INT(e2e_p7_run(args, out, sizeof out), 0);
@@ -589,7 +589,7 @@ T_CASE_TAGGED(refunds_full_and_partial, "e2e")
     cJSON *inv = get_invoice(uid, "72009002-0001-1");
     cJSON_Delete(pay(uid, inv));
     cJSON_Delete(inv);
-    cJSON_Delete(wait_msg(uid, head_of(T_PAY_RECEIVED)));
+    expect_msg(uid, T_PAY_RECEIVED);
     const char *part[] = {"refund", "72009002-0001-1", "100.50", NULL};
     T_EQ_INT(e2e_p7_run(part, out, sizeof out), 0);
     m = wait_msg(uid, head_of(T_PAY_REFUNDED));
@@ -626,16 +626,14 @@ T_CASE_TAGGED(double_payment_refunded_and_reported, "e2e")
     cJSON_Delete(get_qr(uid, "72010001-0001-1"));
     cJSON_Delete(pay(uid, inv));
     cJSON_Delete(inv);
-    cJSON_Delete(wait_msg(uid, head_of(T_PAY_RECEIVED)));
+    expect_msg(uid, T_PAY_RECEIVED);
     char path[160];
     snprintf(path, sizeof path, "/control/yookassa/payments/%s/succeed", provider_id("72010001-0001-1"));
     T_EQ_INT(yk_control(path, "{}"), 200);
     cJSON *m = wait_msg(op, head_of(T_PAY_DOUBLE));
     T_CHECK(m && has(m, "72010001-0001-1"));
     cJSON_Delete(m);
-    m = wait_msg(uid, head_of(T_PAY_REFUNDED));
-    T_CHECK(m != NULL);
-    cJSON_Delete(m);
+    expect_msg(uid, T_PAY_REFUNDED);
     T_EQ_STR(e2e_sqls("SELECT status FROM pay_attempts WHERE posting_number = $1 AND method = 'sbp'",
                       "72010001-0001-1", NULL), "refunded");
     T_EQ_STR(e2e_sqls("SELECT paid_via FROM orders WHERE posting_number = '72010001-0001-1'", NULL), "telegram");
@@ -654,9 +652,7 @@ T_CASE_TAGGED(bank_qr_confirmed_by_operator, "e2e")
     cJSON_Delete(m);
     const char *args[] = {"paid", "72012001-0001-1", NULL};
     T_EQ_INT(e2e_p7_run(args, NULL, 0), 0);
-    m = wait_msg(uid, head_of(T_PAY_RECEIVED));
-    T_CHECK(m != NULL);
-    cJSON_Delete(m);
+    expect_msg(uid, T_PAY_RECEIVED);
     T_EQ_STR(e2e_sqls("SELECT paid_via FROM orders WHERE posting_number = '72012001-0001-1'", NULL), "bank_qr");
     const char *again[] = {"paid", "72012001-0001-1", NULL};
     T_EQ_INT(e2e_p7_run(again, NULL, 0), 1);
@@ -671,7 +667,7 @@ T_CASE_TAGGED(cancelled_paid_order_refunded, "e2e")
     cJSON *inv = get_invoice(uid, "72014001-0001-1");
     cJSON_Delete(pay(uid, inv));
     cJSON_Delete(inv);
-    cJSON_Delete(wait_msg(uid, head_of(T_PAY_RECEIVED)));
+    expect_msg(uid, T_PAY_RECEIVED);
     /* an operator (or Ozon) cancels the order: what was paid goes back */
     T_EQ_INT(e2e_sql_exec("UPDATE orders SET status = 'cancelled' WHERE posting_number = '72014001-0001-1'", NULL), 0);
     cJSON *m = wait_msg(uid, head_of(T_PAY_REFUNDED));
@@ -722,9 +718,7 @@ T_CASE_TAGGED(operator_commands_in_the_chat, "e2e")
     cJSON *m = e2e_say(op, "text", "/paid 72015001-0001-1 cash", WAIT_S);
     T_CHECK(has(m, "отмечена"));
     cJSON_Delete(m);
-    m = wait_msg(uid, head_of(T_PAY_RECEIVED));
-    T_CHECK(m != NULL);
-    cJSON_Delete(m);
+    expect_msg(uid, T_PAY_RECEIVED);
     T_EQ_STR(e2e_sqls("SELECT paid_via FROM orders WHERE posting_number = '72015001-0001-1'", NULL), "cash");
     /* more than was paid is refused; a part is returned */
     m = e2e_say(op, "text", "/refund 72015001-0001-1 400", WAIT_S);
