@@ -211,4 +211,24 @@ T_CASE(precheckout_decisions)
     T_CHECK(answered(checkout(moved, 35000), T_PAY_PC_AMOUNT));
 }
 
+T_CASE(offer_after_booking)
+{
+    conv_pay_cfg_t off = {0};
+    conv_pay_configure(&off);
+    conv_out_t out;
+    memset(&out, 0, sizeof out);
+    conv_pay_offer(&out, 501, "12345678-0001-1", 35000);
+    T_EQ_INT(out.nacts, 0);                      /* no way to pay configured: no offer */
+    conv_pay_cfg_t on = {.provider_token = "381764678:TEST:1"};
+    conv_pay_configure(&on);
+    conv_pay_offer(&out, 501, "12345678-0001-1", 0);
+    T_EQ_INT(out.nacts, 0);                      /* nothing to pay */
+    conv_pay_offer(&out, 501, "12345678-0001-1", 35000);
+    T_EQ_INT(out.nacts, 1);
+    T_EQ_STR(out.acts[0].method, "sendMessage");
+    T_CHECK(strstr(out.acts[0].params, "\"p:o:12345678-0001-1\"") != NULL);
+    T_CHECK(strstr(out.acts[0].params, "350,00") != NULL);
+    conv_out_free(&out);
+}
+
 T_MAIN()
