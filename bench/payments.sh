@@ -34,7 +34,7 @@ SECS=${BENCH_PAY_SECONDS:-10}
 BURST=${BENCH_PAY_BURST:-1000}
 DBNAME=plus7_bench_payments
 TOKEN=5000000002:bench-payments
-SECRET=bench-pay-$RANDOM$RANDOM
+SECRET=bench-pay-$(od -An -N16 -tx1 /dev/urandom | tr -d " \n")
 
 log() { printf 'payments.sh: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
@@ -109,7 +109,7 @@ ours_rps=() ours_p99=() peer_rps=() peer_p99=()
 for ((r = 1; r <= REPEAT; r++)); do
     sql -c "TRUNCATE pay_notifications"
     port=$(free_port)
-    PLUS7_DB=$DB PLUS7_LISTEN=127.0.0.1:$port PLUS7_WEB_THREADS=128 PLUS7_WEB_DB_CONNS=16 \
+    PLUS7_DB=$DB PLUS7_LISTEN=127.0.0.1:$port PLUS7_WEB_THREADS=128 PLUS7_WEB_CONNS_PER_ADDR=128 PLUS7_WEB_DB_CONNS=16 \
         PLUS7_YOOKASSA_NOTIFY_FROM=127.0.0.1/32 PLUS7_LOG_LEVEL=warn \
         "$PLUS7D" serve >"$TMP/plus7d.log" 2>&1 &
     pid=$!; PIDS+=("$pid")
@@ -153,7 +153,7 @@ api_port=$(free_port)
 api_pid=$!; PIDS+=("$api_pid")
 for ((i = 0; i < 100; i++)); do grep -q ready "$TMP/botapi.out" 2>/dev/null && break; sleep 0.1; done
 port=$(free_port)
-PLUS7_DB=$DB PLUS7_LISTEN=127.0.0.1:$port PLUS7_WEB_THREADS=128 PLUS7_LOG_LEVEL=warn \
+PLUS7_DB=$DB PLUS7_LISTEN=127.0.0.1:$port PLUS7_WEB_THREADS=1024 PLUS7_WEB_CONNS_PER_ADDR=1000 PLUS7_LOG_LEVEL=warn \
     PLUS7_TG_TOKEN=$TOKEN PLUS7_TG_API=http://127.0.0.1:$api_port PLUS7_TG_MODE=webhook \
     PLUS7_TG_WEBHOOK_URL=http://127.0.0.1:$port/telegram/webhook PLUS7_TG_SECRET=$SECRET PLUS7_TG_RATE=1000 \
     PLUS7_PAY_PROVIDER_TOKEN=381764678:TEST:1 "$PLUS7D" serve >"$TMP/plus7d2.log" 2>&1 &

@@ -47,13 +47,12 @@ static int wpy_handle(web_req_t *req)
     if (!web_cidr_match(&wpy_allow, peer)) {
         pay_stat_add(PAY_STAT_NOTIFY_FORBIDDEN);
         LOG_WARN("pay_notify_forbidden", "remote=%s", peer);
+        web_req_close(req);   /* the body is not worth reading */
         return web_reply_error(req, 403, "address not allowed", NULL);
     }
     char *body = NULL;
     size_t len = 0;
-    int rc = web_read_body(req, WPY_MAX_BODY, &body, &len);
-    if (rc == RT_EFULL) return web_reply_error(req, 413, "body too large", "body");
-    if (rc != RT_OK) return web_reply_error(req, 400, "could not read the body", "body");
+    if (!web_read_body_or_reply(req, WPY_MAX_BODY, &body, &len)) return RT_OK;
     yk_notification_t n;
     const char *field = NULL;
     if (yk_notification_parse(body, len, &n, &field) != RT_OK) {
