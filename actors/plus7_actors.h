@@ -43,6 +43,9 @@ typedef struct plus7_actors_cfg {
     const char *ozon_delivery_methods; /* import filter: comma list of delivery_method ids; NULL/"" = all */
     int ozon_import_interval_s;  /* periodic import period; 0 = off */
     int ozon_rps;                /* requests/s to Ozon, 1..50; 0 = default 20 */
+    /* pickup reminders and SMS (actors/notify/notify_policy.h) */
+    int notify_from_h, notify_to_h; /* reminders and SMS only in [from, to) Moscow hours; 0,0 = 10-20 */
+    const char *sms_events;      /* comma list of events that may go by SMS, "all"; NULL = the default */
 } plus7_actors_cfg_t;
 
 /* Register every kind with `rt` (before rt_runtime_start). The config is

@@ -72,6 +72,13 @@ typedef struct app_config {
     char *yk_secret;          /* PLUS7_YOOKASSA_SECRET */
     char *yk_notify_from;     /* PLUS7_YOOKASSA_NOTIFY_FROM: comma-separated CIDRs */
     char *bank_name, *bank_account, *bank_bank, *bank_bic, *bank_corr, *bank_inn; /* PLUS7_PAY_BANK_* */
+    /* pickup reminders and SMS (issue 7 item 8; parsed by config_notify) */
+    int storage_days;         /* PLUS7_STORAGE_DAYS: days a parcel waits at the pickup point */
+    char *remind_days_s;      /* PLUS7_REMIND_DAYS as given ("3,6") */
+    int remind_days[4];       /* the same, ascending, 0-terminated */
+    char *notify_hours_s;     /* PLUS7_NOTIFY_HOURS as given ("10-20") */
+    int notify_from_h, notify_to_h; /* reminders and SMS only in [from, to) Moscow hours */
+    char *sms_events;         /* PLUS7_SMS_EVENTS: events that may go out by SMS ("all" = every one) */
 
     char *config_file;        /* the --config path, or NULL */
 } app_config_t;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "conv_form.h"
+#include "conv_watch.h"
 #include "pay.h"
 #include "pay_yk.h"
 #include "posting.h"
@@ -103,14 +104,6 @@ void conv_pay_offer(conv_out_t *out, int64_t chat, const char *posting, long lon
 }
 
 /* ---- callbacks ------------------------------------------------------------------- */
-
-static bool pay_is_owner(const conv_ctx_t *ctx, const conv_rows_t *o)
-{
-    const char *cp = conv_rows_value(o, 0, "customer_phone"), *ap = conv_rows_value(o, 0, "addressee_phone");
-    const char *by = conv_rows_value(o, 0, "ordered_by");
-    if (ctx->phone[0] && ((cp && strcmp(cp, ctx->phone) == 0) || (ap && strcmp(ap, ctx->phone) == 0))) return true;
-    return by && ctx->tg_user_id && pay_ll(by) == ctx->tg_user_id;
-}
 
 static const char pay_sql_attempt[] =
     "INSERT INTO pay_attempts (id, posting_number, chat_id, tg_user_id, method, amount_kop, status)"
@@ -204,7 +197,7 @@ static int pay_on_callback(const conv_ctx_t *ctx, const tg_update_t *u, conv_out
         conv_say(out, u->chat_id, text_get(T_PAY_UNAVAILABLE), NULL);
         return RT_OK;
     }
-    if (o->nrows == 0 || !pay_is_owner(ctx, o)) {
+    if (o->nrows == 0 || conv_order_owner(ctx, o) != CONV_OWNER_YES) {
         conv_sayf(out, u->chat_id, T_PAY_NOT_PAYABLE, posting, NULL);
         return RT_OK;
     }

@@ -29,7 +29,7 @@
 
 /* Lookups (conv_lookups.c):
  *   PAY_ORDER   key posting → status, customer_phone, addressee_phone,
- *               ordered_by, paid_kop, paid_attempt, price (the ordered
+ *               recipient_phone, ordered_by, paid_kop, paid_attempt, price (the ordered
  *               delivery's, NULL when none), left_kop (refundable: paid
  *               minus refunded and open refunds; NULL unpaid), open_bank
  *               ('t' when a bank-QR attempt waits for an operator)
