@@ -181,6 +181,23 @@ static long yk_control(const char *path, const char *body)
     return st;
 }
 
+/* extsim's YooKassa settles payment `pid` as paid; `body` its options. */
+static long yk_succeed(const char *pid, const char *body)
+{
+    char path[160];
+    snprintf(path, sizeof path, "/control/yookassa/payments/%s/succeed", pid ? pid : "");
+    return yk_control(path, body);
+}
+
+/* A new order of uid and its QR / СБП payment; the provider's id into pid. */
+static void qr_order(long long uid, const char *posting, char pid[80])
+{
+    make_order(uid, posting);
+    cJSON_Delete(get_qr(uid, posting));
+    const char *v = provider_id(posting);
+    snprintf(pid, 80, "%s", v ? v : "");
+}
+
 /* POST a raw body to /payments/yookassa from source address `from`. */
 static long notify_post(const char *from, const char *body)
 {
@@ -416,9 +433,7 @@ T_CASE_TAGGED(sbp_qr_forged_then_paid_once, "e2e")
     T_CHECK(e2e_sql_int("SELECT count(*) FROM orders WHERE posting_number = $1 AND paid_attempt IS NULL", posting,
                         NULL) == 1);
     /* really paid; the news arrives twice */
-    char path[160];
-    snprintf(path, sizeof path, "/control/yookassa/payments/%s/succeed", pid);
-    T_EQ_INT(yk_control(path, "{\"notify_times\":2}"), 200);
+    T_EQ_INT(yk_succeed(pid, "{\"notify_times\":2}"), 200);
     cJSON *m = wait_msg(uid, head_of(T_PAY_RECEIVED));
     T_CHECK(m && has(m, posting));
     cJSON_Delete(m);
@@ -482,12 +497,9 @@ T_CASE_TAGGED(lost_notification_and_expiry, "e2e")
     T_START();
     long long uid = 72006;
     register_person(uid, "+79490072006");
-    make_order(uid, "72006001-0001-1");
-    cJSON_Delete(get_qr(uid, "72006001-0001-1"));
-    char pid[80], path[160];
-    snprintf(pid, sizeof pid, "%s", provider_id("72006001-0001-1") ? provider_id("72006001-0001-1") : "");
-    snprintf(path, sizeof path, "/control/yookassa/payments/%s/succeed", pid);
-    T_EQ_INT(yk_control(path, "{\"notify\":false}"), 200);
+    char pid[80];
+    qr_order(uid, "72006001-0001-1", pid);
+    T_EQ_INT(yk_succeed(pid, "{\"notify\":false}"), 200);
     /* the reconciliation's next check comes due */
     e2e_sql_exec("UPDATE pay_attempts SET next_check_at = now() WHERE provider_id = $1", pid, NULL);
     expect_msg(uid, T_PAY_RECEIVED);
@@ -508,10 +520,8 @@ T_CASE_TAGGED(kill9_after_the_200, "e2e slow")
     T_START();
     long long uid = 72007;
     register_person(uid, "+79490072007");
-    make_order(uid, "72007001-0001-1");
-    cJSON_Delete(get_qr(uid, "72007001-0001-1"));
     char pid[80], path[200];
-    snprintf(pid, sizeof pid, "%s", provider_id("72007001-0001-1") ? provider_id("72007001-0001-1") : "");
+    qr_order(uid, "72007001-0001-1", pid);
     /* the re-read is slow: the process dies after storing and answering, before acting */
     snprintf(path, sizeof path, "{\"path\":\"/yookassa/v3/payments/%s\",\"method\":\"GET\",\"delay_ms\":4000}", pid);
     T_EQ_INT(yk_control("/control/faults", path), 200);
@@ -566,11 +576,9 @@ T_CASE_TAGGED(refunds_full_and_partial, "e2e")
     long long uid = 72009;
     register_person(uid, "+79490072009");
     /* QR payment refunded in full */
-    make_order(uid, "72009001-0001-1");
-    cJSON_Delete(get_qr(uid, "72009001-0001-1"));
-    char path[160];
-    snprintf(path, sizeof path, "/control/yookassa/payments/%s/succeed", provider_id("72009001-0001-1"));
-    T_EQ_INT(yk_control(path, "{}"), 200);
+    char pid[80];
+    qr_order(uid, "72009001-0001-1", pid);
+    T_EQ_INT(yk_succeed(pid, "{}"), 200);
     expect_msg(uid, T_PAY_RECEIVED);
     const char *args[] = {"refund", "72009001-0001-1", NULL};
     char out[256];
@@ -627,9 +635,7 @@ T_CASE_TAGGED(double_payment_refunded_and_reported, "e2e")
     cJSON_Delete(pay(uid, inv));
     cJSON_Delete(inv);
     expect_msg(uid, T_PAY_RECEIVED);
-    char path[160];
-    snprintf(path, sizeof path, "/control/yookassa/payments/%s/succeed", provider_id("72010001-0001-1"));
-    T_EQ_INT(yk_control(path, "{}"), 200);
+    T_EQ_INT(yk_succeed(provider_id("72010001-0001-1"), "{}"), 200);
     cJSON *m = wait_msg(op, head_of(T_PAY_DOUBLE));
     T_CHECK(m && has(m, "72010001-0001-1"));
     cJSON_Delete(m);
