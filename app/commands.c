@@ -20,6 +20,7 @@ const app_command_t *const app_commands[] = {
     &app_cmd_template,
     &app_cmd_refund,
     &app_cmd_paid,
+    &app_cmd_user,
     NULL,
 };
 

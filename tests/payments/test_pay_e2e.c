@@ -744,6 +744,22 @@ T_CASE_TAGGED(operator_commands_in_the_chat, "e2e")
                          " WHERE a.posting_number = '72015001-0001-1'", NULL), 1);
 }
 
+T_CASE_TAGGED(dashboard_rollups_follow_payments, "e2e")
+{
+    T_START();
+    /* the cases above paid, refunded in part and in full: the hourly rollups agree with the orders */
+    const char *orders = e2e_sqls("SELECT count(*) || ':' || coalesce(sum(paid_kop), 0) FROM orders"
+                                  " WHERE paid_attempt IS NOT NULL", NULL);
+    char want[64];
+    snprintf(want, sizeof want, "%s", orders ? orders : "?");
+    T_CHECK(strcmp(want, "0:0") != 0);
+    T_EQ_STR(e2e_sqls("SELECT coalesce(sum(paid_count), 0) || ':' || coalesce(sum(paid_kop), 0) FROM dash_hourly", NULL),
+             want);
+    T_EQ_INT(e2e_sql_exec("SELECT pay_dash_rebuild()", NULL), 0);
+    T_EQ_STR(e2e_sqls("SELECT coalesce(sum(paid_count), 0) || ':' || coalesce(sum(paid_kop), 0) FROM dash_hourly", NULL),
+             want);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
