@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conv_dialog.h"
 #include "conv_pickup.h"
 #include "courier_internal.h"
 #include "msg_types.h"
@@ -58,6 +59,7 @@ int plus7_actors_register(rt_runtime_t *rt, const plus7_actors_cfg_t *cfg)
     if (plus7_cfg.courier_tick_s <= 0) plus7_cfg.courier_tick_s = 10;
     if (plus7_cfg.courier_stale_s <= 0) plus7_cfg.courier_stale_s = 300;
     conv_pickup_set_extend_days(plus7_cfg.storage_extend_days);   /* before any worker runs the dialog */
+    conv_set_poker(plus7_conv_poker);                             /* the dialog's after-commit pokes */
     int brc = rt_kind_register(rt, &broadcast_kind);              /* mass messages; started by reminders */
     if (brc != RT_OK) return brc;
     const rt_kind_t *kinds[] = {&conv_kind, &tg_gateway_kind, &tg_intake_kind, &crm_kind, &order_kind, &order_recovery_kind, &notifier_kind,

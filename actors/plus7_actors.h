@@ -77,6 +77,10 @@ extern const rt_kind_t notifier_kind;    /* key: "main" (name PLUS7_KIND_NOTIFIE
 #define PLUS7_KIND_OZON "ozon_gateway"   /* key "main": ozon_fetch, ozon_push */
 #define PLUS7_KIND_NOTIFIER "notifier"   /* key "main": notify_kick */
 
+/* The dialog's after-commit poker (conv_poke), installed by
+ * plus7_actors_register: "kind:key" → that actor's poke message. */
+void plus7_conv_poker(void *rt, const char *arg);
+
 /* Poke the conversation of chat_id (any thread). */
 int plus7_conv_poke(rt_runtime_t *rt, long long chat_id, long long update_id);
 

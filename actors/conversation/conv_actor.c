@@ -24,7 +24,7 @@
  * the next update. Outages (no connection, the server shutting down,
  * serialisation failures) never count against an update.
  *
- * Exports: conv_kind, plus7_conv_poke.
+ * Exports: conv_kind, plus7_conv_poke, plus7_conv_poker.
  * Threads: the actor's home worker; plus7_conv_poke from any thread.
  */
 #include <stdio.h>
@@ -218,6 +218,7 @@ static void conv_commit(rt_actor_t *self, conv_state_t *st)
         } else if (a->kind == CONV_ACT_SQL) {
             const char **p = conv_tx_add(&tx, a->sql, a->nsql_params);
             for (int k = 0; k < a->nsql_params; k++) p[k] = a->sql_params[k];
+            nreplies++;   /* a statement may queue outbox rows too (payments): kick the gateway */
         } else if (a->kind == CONV_ACT_CALL && a->params) {
             const char **p = conv_tx_add(&tx, "INSERT INTO tg_outbox (chat_id, method, params, prio, dedupe_key)"
                                               " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (dedupe_key) DO NOTHING", 5);
@@ -480,18 +481,9 @@ static void conv_on_committed(rt_actor_t *self, conv_state_t *st, const rt_pg_re
         msg_crm_link_t l = {.tg_user_id = st->update.from_id};
         rt_send_key(rt, &crm_kind, "main", msg_crm_link_new(&l));
     }
-    for (int i = 0; i < st->out.nacts; i++) {
-        const conv_act_t *a = &st->out.acts[i];
-        if (a->kind != CONV_ACT_POKE) continue;
-        if (strcmp(a->method, "order") == 0) {
-            msg_order_poke_t op = {.unused = 0};
-            rt_send_key(rt, &order_kind, a->name, msg_order_poke_new(&op));
-            continue;
-        }
-        const rt_kind_t *kind = rt_kind_find(rt, a->method);   /* courier, courier_dispatcher */
-        msg_courier_poke_t cp = {.unused = 0};
-        if (kind) rt_send_key(rt, kind, a->name, msg_courier_poke_new(&cp));
-    }
+    for (int i = 0; i < st->out.nacts; i++)   /* e.g. wake a payment actor */
+        if (st->out.acts[i].kind == CONV_ACT_AFTER && st->out.acts[i].after)
+            st->out.acts[i].after(rt, st->out.acts[i].sql_params[0]);
     conv_release(st);
     st->backoff_ms = 0;
     conv_fetch(self, st);   /* the next unprocessed update, if any */
@@ -544,6 +536,24 @@ const rt_kind_t conv_kind = {
     .handle = conv_handle,
     .state_free = conv_state_free,
 };
+
+/* The dialog's after-commit pokes ("kind:key", conv_poke): an order's
+ * stored events, a courier's news, the courier dispatcher's round. */
+void plus7_conv_poker(void *rt, const char *arg)
+{
+    const char *colon = strchr(arg, ':');
+    if (!colon) return;
+    char kind[48];
+    snprintf(kind, sizeof kind, "%.*s", (int)(colon - arg), arg);
+    if (strcmp(kind, "order") == 0) {
+        msg_order_poke_t op = {.unused = 0};
+        rt_send_key(rt, &order_kind, colon + 1, msg_order_poke_new(&op));
+        return;
+    }
+    const rt_kind_t *k = rt_kind_find(rt, kind);   /* courier, courier_dispatcher */
+    msg_courier_poke_t cp = {.unused = 0};
+    if (k) rt_send_key(rt, k, colon + 1, msg_courier_poke_new(&cp));
+}
 
 int plus7_conv_poke(rt_runtime_t *rt, long long chat_id, long long update_id)
 {

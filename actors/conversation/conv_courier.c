@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pay.h"
 #include "route.h"
 #include "rt.h"
 #include "tg_markup.h"
@@ -360,6 +361,16 @@ static void cr_delivered(const conv_ctx_t *ctx, const cc_delivery_t *d, const tg
     }
     conv_set_step(out, conv_home_step(ctx->role), NULL);
     conv_sayf(out, u->chat_id, T_CR_DELIVERED, d->posting, conv_courier_keyboard());
+    if (!d->paid && d->price_kop > 0) {   /* cash or card on delivery: the courier marks it */
+        char cb[64];
+        cJSON *kb = tg_kb_inline_new();
+        cJSON *row = tg_kb_inline_row(kb);
+        snprintf(cb, sizeof cb, "cr:pc:%s:%s:c", id, gen);
+        tg_kb_inline_button(row, text_get(T_CR_BTN_PAID_CASH), cb);
+        snprintf(cb, sizeof cb, "cr:pc:%s:%s:k", id, gen);
+        tg_kb_inline_button(row, text_get(T_CR_BTN_PAID_CARD), cb);
+        conv_sayf(out, u->chat_id, T_CR_ASK_PAYMENT, d->posting, kb);
+    }
 }
 
 static const struct { char code; text_id_t text; } cr_reasons[] = {
@@ -486,6 +497,20 @@ static int cr_on_callback(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_
             cr_failed(&d, u, out, text_get(cr_reasons[i].text), slots);
             return RT_OK;
         }
+    }
+    if (strncmp(op, "pc:", 3) == 0 && strcmp(d.stage, "delivered") == 0 && rest && (rest[0] == 'c' || rest[0] == 'k') &&
+        !rest[1]) {
+        conv_answer_callback(out, u, NULL);
+        if (d.paid) {
+            conv_sayf(out, u->chat_id, T_CR_ALREADY_PAID, d.posting, NULL);
+            return RT_OK;
+        }
+        char who[40];
+        snprintf(who, sizeof who, "courier:%lld", (long long)ctx->tg_user_id);
+        const char *params[] = {d.posting, rest[0] == 'c' ? "cash" : "card", who};
+        conv_sql(out, PAY_SQL_PAID_HAND, 3, params);   /* one confirmed attempt; the payment actor settles it */
+        conv_sayf(out, u->chat_id, T_CR_PAYMENT_MARKED, d.posting, NULL);
+        return RT_OK;
     }
     conv_answer_callback(out, u, text_get(T_CR_CARD_STALE));
     return RT_OK;

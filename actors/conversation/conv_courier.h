@@ -67,6 +67,8 @@ typedef struct cc_delivery {
     double lat, lon, c_lat, c_lon;
     char t_start[8], t_end[8], day[8];
     int64_t now_ms;
+    int64_t price_kop;         /* the delivery's price */
+    bool paid;                 /* paid already (in Telegram, by QR, or marked) */
 } cc_delivery_t;
 
 /* Ask for / decode the delivery `id`. RT_OK (found), RT_ENOTFOUND, RT_PENDING

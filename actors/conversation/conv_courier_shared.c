@@ -67,6 +67,8 @@ int cc_delivery_get(const conv_ctx_t *ctx, conv_out_t *out, int64_t id, cc_deliv
     cc_copy(d->t_end, sizeof d->t_end, conv_rows_value(r, 0, "t_end"));
     cc_copy(d->day, sizeof d->day, conv_rows_value(r, 0, "day"));
     d->now_ms = (v = conv_rows_value(r, 0, "now_ms")) ? strtoll(v, NULL, 10) : 0;
+    d->price_kop = (v = conv_rows_value(r, 0, "price")) ? strtoll(v, NULL, 10) : 0;
+    d->paid = cc_flag(r, "paid");
     return RT_OK;
 }
 

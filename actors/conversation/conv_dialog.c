@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conv_pay.h"
 #include "posting.h"
 #include "rt.h"
 #include "tg_flood.h"
@@ -83,12 +84,17 @@ void conv_call(conv_out_t *out, const char *method, char *params)
     a->prio = TG_PRIO_INTERACTIVE;
 }
 
+/* Written once by the main thread before the workers start (thread
+ * creation orders it before every read); read-only afterwards. */
+static void (*conv_poker)(void *rt, const char *arg);
+
+void conv_set_poker(void (*fn)(void *rt, const char *arg)) { conv_poker = fn; }
+
 void conv_poke(conv_out_t *out, const char *kind, const char *key)
 {
-    conv_act_t *a = conv_act_new(out, CONV_ACT_POKE);
-    if (!a) return;
-    a->method = kind;
-    snprintf(a->name, sizeof a->name, "%s", key ? key : "");
+    char arg[CONV_KEY_MAX];
+    snprintf(arg, sizeof arg, "%s:%s", kind, key ? key : "");
+    conv_after(out, conv_poker, arg);
 }
 
 void conv_sql(conv_out_t *out, const char *sql, int n, const char *const *params)
@@ -98,6 +104,16 @@ void conv_sql(conv_out_t *out, const char *sql, int n, const char *const *params
     a->sql = sql;
     a->nsql_params = n < CONV_SQL_PARAMS ? n : CONV_SQL_PARAMS;
     for (int i = 0; i < a->nsql_params; i++) a->sql_params[i] = params[i] ? strdup(params[i]) : NULL;
+}
+
+conv_act_t *conv_after(conv_out_t *out, void (*fn)(void *rt, const char *arg), const char *arg)
+{
+    conv_act_t *a = fn ? conv_act_new(out, CONV_ACT_AFTER) : NULL;
+    if (!a) return NULL;
+    a->after = fn;
+    a->nsql_params = 1;
+    a->sql_params[0] = strdup(arg ? arg : "");
+    return a;
 }
 
 cJSON *conv_menu_keyboard(conv_role_t role)
@@ -201,6 +217,7 @@ static int conv_on_command(const conv_ctx_t *ctx, const tg_update_t *u, conv_out
 {
     int64_t chat = u->chat_id;
     const char *cmd = u->command;
+    int prc;
     if (strcmp(cmd, "/start") == 0) {
         if (u->command_arg && posting_is_valid(u->command_arg)) {
             /* A deep link: greet newcomers, then show the posting. */
@@ -221,6 +238,8 @@ static int conv_on_command(const conv_ctx_t *ctx, const tg_update_t *u, conv_out
         conv_say(out, chat, text_get(conv_help_text(ctx->role)), conv_menu_keyboard(ctx->role));
     } else if (strcmp(cmd, "/assign") == 0) {
         return conv_courier_assign_command(ctx, u, out);
+    } else if ((prc = conv_pay_command(ctx, u, out)) != RT_ENOTFOUND) {   /* /refund, /paid (conv_pay.c) */
+        return prc;
     } else if (strcmp(cmd, "/menu") == 0) {
         conv_set_step(out, conv_home_step(ctx->role), NULL);
         conv_say(out, chat, text_get(conv_menu_text(ctx->role)), conv_menu_keyboard(ctx->role));
@@ -333,6 +352,8 @@ static int conv_dispatch(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t
         int rc = conv_courier_location(ctx, u, out);
         if (rc != RT_ENOTFOUND) return rc;   /* not on shift: a pin goes to the client flow */
     }
+    if (u->kind == TG_UPD_PRE_CHECKOUT || (u->kind == TG_UPD_MESSAGE && u->has_payment))
+        return conv_pay_on_update(ctx, u, out);   /* conv_pay.c */
     if (u->kind != TG_UPD_MESSAGE || !u->chat_private || u->chat_id == 0) return RT_OK;
     if (u->command) return conv_on_command(ctx, u, out);
     if (u->has_contact) return conv_on_contact(ctx, u, out);

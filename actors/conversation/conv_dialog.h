@@ -116,7 +116,7 @@ typedef enum conv_act_kind {
     CONV_ACT_CALL = 1,     /* queue a Bot API call: method + params JSON */
     CONV_ACT_REGISTER,     /* store the sender: phone, name */
     CONV_ACT_SQL,          /* run `sql` with params in the update's transaction */
-    CONV_ACT_POKE,         /* after the commit, poke the actor of kind `method` with key `name` */
+    CONV_ACT_AFTER,        /* after the commit: after(rt, sql_params[0]) (wake another actor) */
 } conv_act_kind_t;
 
 #define CONV_SQL_PARAMS 10
@@ -131,6 +131,7 @@ typedef struct conv_act {
     const char *sql;              /* SQL: static statement text */
     int nsql_params;
     char *sql_params[CONV_SQL_PARAMS]; /* SQL: malloc'd, NULL = SQL NULL */
+    void (*after)(void *rt, const char *arg);   /* AFTER: called with the runtime */
 } conv_act_t;
 
 #define CONV_ACTS_MAX 12
@@ -182,12 +183,19 @@ cJSON *conv_menu_keyboard(conv_role_t role);
 /* The home step of a role ("menu", or "await_contact" for guests). */
 const char *conv_home_step(conv_role_t r);
 /* After the commit, poke the actor of kind `kind` ("order", "courier",
- * "courier_dispatcher"; a static string) with `key` (conv_actor.c sends the
- * kind's poke message). */
+ * "courier_dispatcher"; any kind whose poke the poker knows) with `key`:
+ * a CONV_ACT_AFTER action calling the poker with "kind:key". Without a
+ * poker (pure tests) nothing is queued. */
 void conv_poke(conv_out_t *out, const char *kind, const char *key);
+/* Install the poker (conv_actor.c's), on the main thread before the
+ * workers start. */
+void conv_set_poker(void (*fn)(void *rt, const char *arg));
 /* Queue a SQL statement (static text) with up to CONV_SQL_PARAMS text
  * parameters (copied; NULL = SQL NULL) into the update's transaction. */
 void conv_sql(conv_out_t *out, const char *sql, int n, const char *const *params);
+/* Call fn(rt, arg) once the update's transaction has committed (arg
+ * copied); e.g. wake the actor that acts on rows the transaction wrote. */
+conv_act_t *conv_after(conv_out_t *out, void (*fn)(void *rt, const char *arg), const char *arg);
 
 /* ---- features ------------------------------------------------------------------ */
 

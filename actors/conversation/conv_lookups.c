@@ -11,6 +11,12 @@
 #include "conv_broadcast.h"
 #include "conv_pickup.h"
 #include "conv_courier.h"
+#include "conv_pay.h"
+
+/* The price of the posting's ordered delivery (payments, conv_pay.c). */
+#define CONV_SQL_PRICE                                                                              \
+    "(SELECT d.price_kopecks FROM deliveries d WHERE d.posting_number = o.posting_number"          \
+    "    AND d.status = 'ordered' ORDER BY d.id DESC LIMIT 1) AS price"
 
 /* The order card: the row, item names, and the applied history as
  * "status|at_ms" lines. */
@@ -25,14 +31,15 @@
     "         ORDER BY d.id DESC LIMIT 1) AS delivery_address,"                                        \
     "       (SELECT string_agg(h.status || '|' || (extract(epoch FROM h.at) * 1000)::bigint, E'\\n'"  \
     "                          ORDER BY h.at, h.id)"                                                  \
-    "          FROM order_history h WHERE h.posting_number = o.posting_number AND h.applied) AS history" \
+    "          FROM order_history h WHERE h.posting_number = o.posting_number AND h.applied) AS history," \
+    "       o.paid_kop, o.paid_attempt, " CONV_SQL_PRICE \
     "  FROM orders o WHERE o.posting_number = $1"
 
 static const conv_lookup_def_t conv_lookup_table[] = {
     {CONV_NEED_PHONE_ROLE, "SELECT role FROM role_grants WHERE phone = $1", "k", false},
     {CONV_NEED_ORDER, CONV_SQL_ORDER, "k", true},
     {CONV_NEED_MY_ORDERS,
-     "SELECT posting_number, status FROM orders"
+     "SELECT posting_number, status, paid_kop, paid_attempt, " CONV_SQL_PRICE " FROM orders o"
      " WHERE ($1 <> '' AND $1 IN (customer_phone, addressee_phone, recipient_phone)) OR ordered_by = $2::bigint"
      " ORDER BY updated_at DESC LIMIT 20", "pu", false},
     /* an Ozon order number's postings (index: sql/012_conversation.sql) */
@@ -94,7 +101,8 @@ static const conv_lookup_def_t conv_lookup_table[] = {
      "SELECT d.id, d.posting_number, d.stage, d.status, d.card_gen, d.pin, d.pin_tries, d.locked, d.lat, d.lon,"
      "       to_char(d.slot_start, 'HH24:MI') AS t_start, to_char(d.slot_end, 'HH24:MI') AS t_end,"
      "       to_char(d.slot_date, 'DD.MM') AS day, c.tg_user_id AS courier_tg, c.name AS courier_name,"
-     "       c.lat AS c_lat, c.lon AS c_lon, u.chat_id AS client_chat,"
+     "       c.lat AS c_lat, c.lon AS c_lon, u.chat_id AS client_chat, d.price_kopecks AS price,"
+     "       (SELECT o.paid_attempt IS NOT NULL FROM orders o WHERE o.posting_number = d.posting_number) AS paid,"
      "       (extract(epoch FROM now()) * 1000)::bigint AS now_ms"
      "  FROM deliveries d LEFT JOIN couriers c ON c.id = d.courier_id"
      "  LEFT JOIN users u ON u.tg_user_id = d.tg_user_id"
@@ -117,6 +125,21 @@ static const conv_lookup_def_t conv_lookup_table[] = {
      "SELECT c.id, c.name, (SELECT count(*) FROM deliveries d WHERE d.courier_id = c.id AND d.status = 'ordered'"
      "                         AND d.stage IN ('assigned', 'picked', 'en_route')) AS \"left\""
      "  FROM couriers c WHERE c.on_shift ORDER BY c.stale, 3, c.id LIMIT 20", "", false},
+    /* payments (conv_pay.c) */
+    {CONV_NEED_PAY_ORDER,
+     "SELECT o.status, o.customer_phone, o.addressee_phone, o.recipient_phone, o.ordered_by, o.paid_kop,"
+     "       o.paid_attempt, "
+     CONV_SQL_PRICE ","
+     "       (SELECT a.amount_kop - a.refunded_kop - coalesce((SELECT sum(f.amount_kop) FROM pay_refunds f"
+     "                 WHERE f.attempt_id = a.id AND f.status = 'created'), 0)"
+     "          FROM pay_attempts a WHERE a.id = o.paid_attempt) AS left_kop,"
+     "       EXISTS (SELECT 1 FROM pay_attempts b WHERE b.posting_number = o.posting_number"
+     "                  AND b.method = 'bank_qr' AND b.status IN ('created', 'pending')) AS open_bank"
+     "  FROM orders o WHERE o.posting_number = $1", "k", false},
+    {CONV_NEED_PAY_ATTEMPT,
+     "SELECT a.posting_number, a.method, a.status, a.amount_kop, a.tg_user_id, a.expires_at < now() AS expired,"
+     "       o.status AS order_status, o.paid_attempt, " CONV_SQL_PRICE
+     "  FROM pay_attempts a JOIN orders o ON o.posting_number = a.posting_number WHERE a.id = $1", "k", false},
 };
 
 const conv_lookup_def_t *conv_lookup_def(int kind)

@@ -72,7 +72,8 @@ static const char disp_sql_cards[] =
     "       to_char(d.slot_date, 'DD.MM') AS day, to_char(d.slot_start, 'HH24:MI') AS t_start,"
     "       to_char(d.slot_end, 'HH24:MI') AS t_end,"
     "       coalesce(nullif(u.first_name, ''), o.addressee_name, o.customer_name, '') AS client_name,"
-    "       coalesce(u.phone, o.addressee_phone, o.customer_phone) AS phone, d.price_kopecks"
+    "       coalesce(u.phone, o.addressee_phone, o.customer_phone) AS phone, d.price_kopecks,"
+    "       o.paid_attempt IS NOT NULL AS paid"
     "  FROM deliveries d JOIN couriers c ON c.id = d.courier_id"
     "  JOIN orders o ON o.posting_number = d.posting_number"
     "  LEFT JOIN users u ON u.tg_user_id = d.tg_user_id"
@@ -171,7 +172,8 @@ static char *disp_card(const rt_pg_result_t *r, int i, int64_t courier_chat)
     disp_map_link(rt_pg_is_null(r, i, 5) ? NULL : rt_pg_value(r, i, 5),
                   rt_pg_is_null(r, i, 6) ? NULL : rt_pg_value(r, i, 6), rt_pg_value(r, i, 4), link, sizeof link);
     disp_money(rt_pg_value(r, i, 12), money, sizeof money);
-    snprintf(pay, sizeof pay, text_get(T_CR_TO_PAY), money);
+    if (rt_pg_value(r, i, 13)[0] == 't') snprintf(pay, sizeof pay, "%s", text_get(T_CR_PAID));
+    else snprintf(pay, sizeof pay, text_get(T_CR_TO_PAY), money);
     char *addr = tg_html_escape(rt_pg_value(r, i, 4)), *name = tg_html_escape(rt_pg_value(r, i, 10));
     char *href = tg_html_escape(link);
     const char *phone = rt_pg_is_null(r, i, 11) ? text_get(T_CR_NO_PHONE) : rt_pg_value(r, i, 11);

@@ -11,6 +11,7 @@ static const char *const text_table[T__COUNT] = {
 #include "texts_broadcast.def"
 #include "texts_pickup.def"
 #include "texts_courier.def"
+#include "texts_pay.def"
 #include "texts_dash.def"
 #undef X
 };

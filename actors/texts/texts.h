@@ -24,6 +24,7 @@ typedef enum text_id {
 #include "texts_broadcast.def"
 #include "texts_pickup.def"
 #include "texts_courier.def"
+#include "texts_pay.def"
 #include "texts_dash.def"
 #undef X
     T__COUNT
