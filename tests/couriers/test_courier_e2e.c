@@ -380,6 +380,14 @@ T_CASE_TAGGED(assigned_card_pin_and_eta, "e2e")
     T_CHECK(status_is(posting, "delivered"));
     T_EQ_STR(stage_of(id), "delivered");
     T_EQ_INT(e2e_sql_int("SELECT count(*) FROM tg_outbox WHERE dedupe_key LIKE 'near:' || $1", id, NULL), 1);
+    /* not paid in advance: the courier marks cash on delivery */
+    m = wait_text(COURIER_A, "не оплачен заранее");
+    T_CHECK(m != NULL);
+    press(COURIER_A, m, button(m, "cr:pc:"));
+    cJSON_Delete(m);
+    cJSON_Delete(wait_text(COURIER_A, "отмечена"));
+    T_EQ_INT(e2e_sql_int("SELECT count(*) FROM pay_attempts WHERE posting_number = $1 AND method = 'cash'"
+                         " AND confirmed_by = $2", posting, "courier:72101", NULL), 1);
     cJSON_Delete(go);
     cJSON_Delete(card);
 }
