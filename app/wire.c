@@ -153,6 +153,10 @@ int app_wire_web(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_t er
         snprintf(err, errlen, "dashboard: couriers: %s", rt_strerror(rc));
         return rc;
     }
+    if ((rc = web_dash_payments_register()) != RT_OK) {   /* «Оплаты» */
+        snprintf(err, errlen, "dashboard: payments: %s", rt_strerror(rc));
+        return rc;
+    }
     rc = web_metrics_source_add(pay_metrics_render);   /* plus7_pay_* */
     if (rc == RT_OK) rc = web_pay_yookassa_register(rt, cfg->yk_notify_from);   /* POST /payments/yookassa */
     if (rc != RT_OK) {

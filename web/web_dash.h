@@ -141,6 +141,10 @@ typedef struct web_dash_couriers_cfg {
  * web_server_start. */
 int web_dash_couriers_register(const web_dash_couriers_cfg_t *cfg);
 
+/* Register /api/payments (list, confirm, refund; web_dash_payments.c).
+ * Main thread, before web_server_start. */
+int web_dash_payments_register(void);
+
 /* Per-file route registration (called by web_dash_register). */
 int web_dash_session_register(void);
 int web_dash_orders_register(void);

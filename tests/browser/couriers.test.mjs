@@ -224,6 +224,31 @@ test('the summary lists the couriers\' load of the day', async () => {
     await shot('summary-couriers');
 });
 
+test('«Оплаты»: a refund and a bank-QR confirmation from the page', async () => {
+    await sql(`INSERT INTO pay_attempts (id, posting_number, chat_id, tg_user_id, method, amount_kop, status, paid_at)
+               VALUES ('tbrowser1', '88100001-0001-1', 1, 1, 'cash', 35000, 'succeeded', now())`);
+    await sql("UPDATE orders SET paid_attempt = 'tbrowser1', paid_kop = 35000, paid_via = 'cash', paid_at = now() WHERE posting_number = '88100001-0001-1'");
+    await sql("INSERT INTO orders (posting_number, status, status_source) VALUES ('88100002-0001-1', 'accepted', 'logistics')");
+    await sql(`INSERT INTO pay_attempts (id, posting_number, chat_id, tg_user_id, method, amount_kop, status)
+               VALUES ('tbrowser2', '88100002-0001-1', 1, 1, 'bank_qr', 42000, 'pending')`);
+    await page.goto(`${base}/#/payments`);
+    await page.waitForSelector('#payments tr[data-attempt="tbrowser1"]');
+    await shot('payments');
+    await page.fill('#payments tr[data-attempt="tbrowser1"] input.amount', '100');
+    await page.click('#payments tr[data-attempt="tbrowser1"] button[data-action="refund"]');
+    await page.waitForSelector('.pay-note:has-text("Возврат")');
+    await sqlUntil("SELECT sum(amount_kop) FROM pay_refunds WHERE attempt_id = 'tbrowser1'", '10000');
+    await page.click('#payments tr[data-attempt="tbrowser2"] button[data-action="confirm"]');
+    await page.waitForSelector('.pay-note:has-text("подтверждена")');
+    await sqlUntil("SELECT confirmed_by FROM pay_attempts WHERE id = 'tbrowser2'", 'web:admin1');
+    // too much is refused with the field named
+    const me = await (await page.request.get(`${base}/api/me`)).json();
+    const r = await page.request.post(`${base}/api/payments/refund`, {
+        data: { posting: '88100001-0001-1', amount_kop: 999999 }, headers: { 'X-CSRF-Token': me.csrf } });
+    assert.equal(r.status(), 400);
+    assert.equal((await r.json()).field, 'amount_kop');
+});
+
 test('no script error and no dialog', () => {
     assert.deepEqual(pageErrors, []);
     assert.equal(dialogs, 0);

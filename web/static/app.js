@@ -27,7 +27,7 @@ const PAGES = [
     { id: 'orders', title: T.nav.orders, load: () => import('./pages/orders.js'), sub: () => import('./pages/order.js') },
     { id: 'couriers', title: T.nav.couriers, load: () => import('./pages/couriers.js') },
     { id: 'tickets', title: T.nav.tickets },
-    { id: 'payments', title: T.nav.payments },
+    { id: 'payments', title: T.nav.payments, load: () => import('./pages/payments.js') },
     { id: 'settings', title: T.nav.settings },
 ];
 
