@@ -2,7 +2,7 @@
  * daily totals, an operator's bank-QR confirmation and refunds.
  *
  * Purpose: the API behind web/static/pages/payments.js:
- *   GET  /api/payments?from&to        the period's attempts (newest first, at most
+ *   GET  /api/payments?from&to&zone   the period's attempts (newest first, at most
  *                                     500) and the paid totals per Moscow day
  *   POST /api/payments/confirm        {"posting"}: the order's open bank-QR attempt
  *                                     is confirmed received (PAY_SQL_PAID_BANK)
@@ -64,7 +64,9 @@ static int pd_list(web_req_t *req)
         return web_dash_error(req, 400, text_get(err), field);
     web_dash_ctx_t c;
     if (web_dash_begin(req, WEB_DASH_ANY, &c) != RT_OK) return RT_OK;
-    const char *p[] = {q.from, q.to_next};
+    char zone[24];
+    snprintf(zone, sizeof zone, "%lld", (long long)q.zone);
+    const char *p[] = {q.from, q.to_next, zone};
     PGresult *list = pd_query(&c,
         "SELECT json_build_object('id', a.id, 'posting', a.posting_number, 'method', a.method,"
         "         'amount_kop', a.amount_kop, 'refunded_kop', a.refunded_kop, 'status', a.status,"
@@ -73,14 +75,18 @@ static int pd_list(web_req_t *req)
         "  FROM pay_attempts a JOIN orders o ON o.posting_number = a.posting_number"
         " WHERE a.created_at >= ($1::date::timestamp AT TIME ZONE 'Europe/Moscow')"
         "   AND a.created_at < ($2::date::timestamp AT TIME ZONE 'Europe/Moscow')"
-        " ORDER BY a.created_at DESC, a.id LIMIT 500", 2, p);
+        "   AND ($3::int = 0 OR EXISTS (SELECT 1 FROM deliveries d WHERE d.posting_number = a.posting_number"
+        "                                 AND d.zone_id = $3::int))"
+        " ORDER BY a.created_at DESC, a.id LIMIT 500", 3, p);
     PGresult *days = list ? pd_query(&c,
         "SELECT json_build_object('day', d, 'count', count(*), 'amount_kop', sum(amount_kop))::text"
-        "  FROM (SELECT (paid_at AT TIME ZONE 'Europe/Moscow')::date AS d, amount_kop FROM pay_attempts"
-        "         WHERE status IN ('succeeded', 'refunded')"
-        "           AND paid_at >= ($1::date::timestamp AT TIME ZONE 'Europe/Moscow')"
-        "           AND paid_at < ($2::date::timestamp AT TIME ZONE 'Europe/Moscow')) x"
-        " GROUP BY d ORDER BY d", 2, p) : NULL;
+        "  FROM (SELECT (a.paid_at AT TIME ZONE 'Europe/Moscow')::date AS d, a.amount_kop FROM pay_attempts a"
+        "         WHERE a.status IN ('succeeded', 'refunded')"
+        "           AND a.paid_at >= ($1::date::timestamp AT TIME ZONE 'Europe/Moscow')"
+        "           AND a.paid_at < ($2::date::timestamp AT TIME ZONE 'Europe/Moscow')"
+        "           AND ($3::int = 0 OR EXISTS (SELECT 1 FROM deliveries d WHERE d.posting_number = a.posting_number"
+        "                                         AND d.zone_id = $3::int))) x"
+        " GROUP BY d ORDER BY d", 3, p) : NULL;
     if (!list || !days) {
         PQclear(list);
         web_dash_end(&c);

@@ -1,7 +1,7 @@
 /* pages/payments.js — «Оплаты»: attempts and payments of the period, paid
  * totals per day, and an operator's actions.
  *
- * Purpose: the shared period picker drives GET /api/payments; the table
+ * Purpose: the shared period and zone pickers drive GET /api/payments; the table
  * lists every attempt (order, method, amount, status, refunded, when) and a
  * line per day sums what was paid. Operators and admins confirm a bank-QR
  * payment received («Подтвердить получение») and refund a paid order, fully
@@ -62,7 +62,7 @@ export async function render(root, params) {
     root.appendChild(pickers({ group: false }));
     root.appendChild(note);
     root.appendChild(body);
-    const data = await get('/api/payments', { from: f.from, to: f.to }, params.signal);
+    const data = await get('/api/payments', { from: f.from, to: f.to, zone: f.zone }, params.signal);
     const rows = data.payments || [];
     const days = data.days || [];
     replace(body,
