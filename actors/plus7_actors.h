@@ -43,6 +43,9 @@ typedef struct plus7_actors_cfg {
     const char *ozon_delivery_methods; /* import filter: comma list of delivery_method ids; NULL/"" = all */
     int ozon_import_interval_s;  /* periodic import period; 0 = off */
     int ozon_rps;                /* requests/s to Ozon, 1..50; 0 = default 20 */
+    const char *logistics_out_url; /* NULL/"" = outbound events wait (kind "logistics_out" not registered) */
+    const char *logistics_secret;  /* signs outbound events (required with the URL) */
+    int booking_cutoff_min;      /* cancel/move a delivery until this many minutes before its window */
 } plus7_actors_cfg_t;
 
 /* Register every kind with `rt` (before rt_runtime_start). The config is
@@ -69,6 +72,8 @@ extern const rt_kind_t notifier_kind;    /* key: "main" (name PLUS7_KIND_NOTIFIE
  * configured (Ozon without credentials) is simply absent: */
 #define PLUS7_KIND_OZON "ozon_gateway"   /* key "main": ozon_fetch, ozon_push */
 #define PLUS7_KIND_NOTIFIER "notifier"   /* key "main": notify_kick */
+#define PLUS7_KIND_LOGISTICS_OUT "logistics_out"   /* key "main": lo_kick (actors/logistics_out) */
+extern const rt_kind_t logistics_out_kind;
 
 /* Poke the conversation of chat_id (any thread). */
 int plus7_conv_poke(rt_runtime_t *rt, long long chat_id, long long update_id);

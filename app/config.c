@@ -113,6 +113,12 @@ static const cfg_def_t cfg_defs[] = {
      F(ozon_rps), 1, 50},
     {"PLUS7_LOGISTICS_SECRET", CFG_SECRET, NULL,
      "HMAC-SHA256 key of the logistics webhook (unset: endpoint off)", F(logistics_secret), 0, 0},
+    {"PLUS7_LOGISTICS_OUT_URL", CFG_URL, NULL,
+     "where outbound logistics events are POSTed, signed with PLUS7_LOGISTICS_SECRET (unset: kept in the outbox)",
+     F(logistics_out_url), 0, 0},
+    {"PLUS7_BOOKING_CUTOFF_MIN", CFG_INT, "120",
+     "minutes before its window until which a client may cancel or move a courier delivery",
+     F(booking_cutoff_min), 1, 10080},
     {"PLUS7_SMS_PROVIDER", CFG_SMS, "none", "none or smsru", F(sms_provider), 0, 0},
     {"PLUS7_SMS_API", CFG_URL, "https://sms.ru", "SMS gateway base", F(sms_api), 0, 0},
     {"PLUS7_SMS_KEY", CFG_SECRET, NULL, "SMS gateway api_id (smsru)", F(sms_key), 0, 0},
@@ -482,6 +488,11 @@ static int cfg_check_features(const app_config_t *c, char *err, size_t errlen)
         cfg_err(err, errlen, "PLUS7_BITRIX24_WEBHOOK: required when PLUS7_CRM=bitrix24");
         return RT_EINVAL;
     }
+    if (c->logistics_out_url && !c->logistics_secret) {
+        cfg_err(err, errlen, "PLUS7_LOGISTICS_SECRET: required when PLUS7_LOGISTICS_OUT_URL is set"
+                " (outbound events are signed with it)");
+        return RT_EINVAL;
+    }
     if (c->ozon_client_id && !c->ozon_api_key) {
         cfg_err(err, errlen, "PLUS7_OZON_API_KEY: required when PLUS7_OZON_CLIENT_ID is set");
         return RT_EINVAL;
@@ -550,7 +561,7 @@ void app_config_free(app_config_t *cfg)
                      &cfg->tg_token, &cfg->tg_api, &cfg->tg_webhook_url, &cfg->tg_secret,
                      &cfg->ozon_api, &cfg->ozon_client_id, &cfg->ozon_api_key,
                      &cfg->ozon_import_statuses, &cfg->ozon_delivery_methods,
-                     &cfg->logistics_secret, &cfg->sms_api, &cfg->sms_key, &cfg->sms_sender,
+                     &cfg->logistics_secret, &cfg->logistics_out_url, &cfg->sms_api, &cfg->sms_key, &cfg->sms_sender,
                      &cfg->bitrix24_webhook, &cfg->config_file};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) free(*strs[i]);
     memset(cfg, 0, sizeof *cfg);

@@ -61,6 +61,7 @@ typedef struct conv_state {
     uint32_t lookup_seq;    /* rounds ever started: tags corr ids so late answers are ignored */
     bool announce_registration;  /* after commit: tell the CRM linker */
     bool announce_outbox;        /* after commit: kick the gateway */
+    bool announce_logistics;     /* after commit: kick the outbound logistics sender */
     uint32_t backoff_ms;
     uint32_t retry_timer;
 } conv_state_t;
@@ -231,6 +232,7 @@ static void conv_commit(rt_actor_t *self, conv_state_t *st)
 
     st->announce_registration = registered;
     st->announce_outbox = nreplies > 0;
+    st->announce_logistics = st->out.kick_logistics;
     if (rt_pg_tx(self, CONV_CORR_COMMIT, tx.n, tx.stmts) != RT_OK) conv_retry_later(self, st, NULL);
 }
 
@@ -375,6 +377,11 @@ static void conv_on_committed(rt_actor_t *self, conv_state_t *st, const rt_pg_re
     if (st->announce_registration) {
         msg_crm_link_t l = {.tg_user_id = st->update.from_id};
         rt_send_key(rt, &crm_kind, "main", msg_crm_link_new(&l));
+    }
+    const rt_kind_t *lo = st->announce_logistics ? rt_kind_find(rt, PLUS7_KIND_LOGISTICS_OUT) : NULL;
+    if (lo) {
+        msg_lo_kick_t k = {0};
+        rt_send_key(rt, lo, "main", msg_lo_kick_new(&k));
     }
     conv_release(st);
     st->backoff_ms = 0;

@@ -138,6 +138,7 @@ typedef struct conv_out {
     char data[CONV_DATA_MAX];       /* next step data */
     conv_need_t needs[CONV_NEEDS_MAX];
     int nneeds;
+    bool kick_logistics;            /* an SQL action queued an outbound logistics event */
 } conv_out_t;
 
 /* Ask for a lookup (the caller then returns RT_PENDING). */

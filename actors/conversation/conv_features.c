@@ -7,11 +7,13 @@ extern const conv_feature_t conv_feature_track;
 extern const conv_feature_t conv_feature_form;   /* conv_form.c */
 extern const conv_feature_t conv_feature_broadcast;   /* conv_broadcast.c */
 extern const conv_feature_t conv_feature_pickup;      /* conv_pickup.c */
+extern const conv_feature_t conv_feature_booking;     /* conv_booking.c */
 
 const conv_feature_t *const conv_features[] = {
     &conv_feature_track,
     &conv_feature_form,
     &conv_feature_broadcast,
     &conv_feature_pickup,
+    &conv_feature_booking,
     NULL,
 };

@@ -10,6 +10,7 @@
 #include "conv_form.h"
 #include "conv_broadcast.h"
 #include "conv_pickup.h"
+#include "conv_booking.h"
 
 /* The order card: the row, item names, and the applied history as
  * "status|at_ms" lines. */
@@ -71,6 +72,16 @@ static const conv_lookup_def_t conv_lookup_table[] = {
      "SELECT o.storage_extended, (extract(epoch FROM o.storage_until) * 1000)::bigint AS storage_until_ms,"
      "       EXISTS (SELECT 1 FROM return_requests r WHERE r.posting_number = o.posting_number) AS return_requested"
      "  FROM orders o WHERE o.posting_number = $1", "k", false},
+    /* changing a booked delivery (conv_booking.c) */
+    {CONV_NEED_BOOKING,
+     "SELECT d.id AS delivery_id, d.tg_user_id, d.address, to_char(d.slot_date, 'YYYYMMDD') AS day,"
+     "       to_char(d.slot_start, 'HH24:MI') AS t_start, to_char(d.slot_end, 'HH24:MI') AS t_end,"
+     "       d.zone_id, d.slot_id,"
+     "       floor(extract(epoch FROM ((d.slot_date + d.slot_start) AT TIME ZONE 'Europe/Moscow') - now()) / 60)::bigint"
+     "         AS starts_in_min,"
+     "       o.customer_phone, o.addressee_phone"
+     "  FROM deliveries d JOIN orders o ON o.posting_number = d.posting_number"
+     " WHERE d.posting_number = $1 AND d.status = 'ordered'", "k", false},
 };
 
 const conv_lookup_def_t *conv_lookup_def(int kind)

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conv_booking.h"
 #include "conv_dialog.h"
 #include "order_status.h"
 #include "posting.h"
@@ -135,6 +136,7 @@ int conv_track_posting(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *
     char data[64];
     snprintf(data, sizeof data, "t:r:%s", posting);
     tg_kb_inline_button(tg_kb_inline_row(kb), text_get(T_BTN_REFRESH), data);
+    conv_booking_buttons(o, posting, track_is_owner(ctx, o), kb);   /* move / cancel a booked delivery */
     conv_say(out, chat, card, kb);
     free(card);
     char chat_s[24];

@@ -169,6 +169,25 @@ static void ord_add_history(ord_tx_t *tx, const char *posting, const char *statu
     p[6] = applied ? "true" : "false";
 }
 
+static bool ord_has_action(const order_state_t *st, const char *action)
+{
+    size_t n = strlen(action);
+    for (const char *p = st->actions; (p = strstr(p, action)); p += n)
+        if ((p == st->actions || p[-1] == ',') && (p[n] == ',' || p[n] == '\0')) return true;
+    return false;
+}
+
+/* The Ozon method reporting a transition to `to` of a posting the company
+ * delivers itself, when Ozon's stored available_actions allow it; else NULL. */
+static const char *ord_push_action(const order_state_t *st, order_status_t to)
+{
+    if (strcmp(st->tpl, "non_integrated") != 0) return NULL;
+    if (to == ORDER_IN_TRANSIT && ord_has_action(st, "non_int_delivering")) return "delivering";
+    if (to == ORDER_OUT_FOR_DELIVERY && ord_has_action(st, "non_int_last_mile")) return "last-mile";
+    if (to == ORDER_DELIVERED && ord_has_action(st, "non_int_delivered")) return "delivered";
+    return NULL;
+}
+
 /* A status change: the orders row (created when new), history, notifications. */
 static void ord_add_change(ord_tx_t *tx, order_state_t *st, const char *posting, order_status_t to,
                            int64_t at, const char *source, const char *pickup, const char *event_id,
@@ -197,6 +216,17 @@ static void ord_add_change(ord_tx_t *tx, order_state_t *st, const char *posting,
     p[5] = storage;
     ord_add_history(tx, posting, order_status_code(to), source, at_s, event_id, comment, true);
     ord_add_notify(tx, posting, order_status_code(to), ord_keep(tx, ord_vars(posting, to, at, pickup)));
+    /* a self-delivered posting's transition goes back to Ozon from a durable outbox */
+    const char *push = ord_push_action(st, to);
+    const char *ozon = plus7_actors_cfg()->ozon_client_id;
+    if (push && ozon && *ozon) {
+        p = ord_add(tx, "INSERT INTO ozon_push_outbox (posting_number, action) VALUES ($1, $2)"
+                        " ON CONFLICT (posting_number, action) DO NOTHING", 2);
+        if (p) {
+            p[0] = posting;
+            p[1] = push;
+        }
+    }
     st->next_exists = true;
     st->next_status = to;
     st->next_status_at_ms = at;
@@ -210,14 +240,6 @@ static void ord_kick_notifier(rt_actor_t *self)
     const rt_kind_t *k = rt_kind_find(rt_self_runtime(self), PLUS7_KIND_NOTIFIER);
     msg_notify_kick_t v = {.id = 0, .tg_failed = false};
     if (k) rt_send_key(rt_self_runtime(self), k, "main", msg_notify_kick_new(&v));
-}
-
-static bool ord_has_action(const order_state_t *st, const char *action)
-{
-    size_t n = strlen(action);
-    for (const char *p = st->actions; (p = strstr(p, action)); p += n)
-        if ((p == st->actions || p[-1] == ',') && (p[n] == ',' || p[n] == '\0')) return true;
-    return false;
 }
 
 /* Effects of a committed status change. */
@@ -240,13 +262,9 @@ static void ord_after_change(rt_actor_t *self, order_state_t *st, order_status_t
             rt_reminder_cancel(self, name);
         }
     }
-    /* Postings the company delivers itself: tell Ozon, when it allows. */
-    const char *action = NULL;
-    if (strcmp(st->tpl, "non_integrated") == 0) {
-        if (to == ORDER_IN_TRANSIT && ord_has_action(st, "non_int_delivering")) action = "delivering";
-        else if (to == ORDER_OUT_FOR_DELIVERY && ord_has_action(st, "non_int_last_mile")) action = "last-mile";
-        else if (to == ORDER_DELIVERED && ord_has_action(st, "non_int_delivered")) action = "delivered";
-    }
+    /* Postings the company delivers itself: the push to Ozon was queued in
+     * the transaction (ozon_push_outbox); wake the gateway. */
+    const char *action = ord_push_action(st, to);
     const rt_kind_t *oz = action ? rt_kind_find(rt_self_runtime(self), PLUS7_KIND_OZON) : NULL;
     if (oz) {
         msg_ozon_push_t v = {.posting = RT_STR(rt_self_key(self)), .action = RT_STR(action)};

@@ -19,6 +19,8 @@
  *
  * usage: logisim --plus7 http://127.0.0.1:8080 --secret S
  *                (--postings P1,P2,... | --db CONNINFO) [--step-s 45] [--once]
+ *        logisim --listen HOST:PORT --secret S [--status N] [--delay-ms N]
+ *                (the receiving side: plus7d's outbound events, logisim_recv.c)
  * Exits 0 when every listed posting is delivered (list mode) or on SIGTERM
  * (db mode), 2 on bad arguments, 1 when plus7d keeps refusing.
  *
@@ -34,6 +36,8 @@
 #include <curl/curl.h>
 #include <libpq-fe.h>
 #include <sodium.h>
+
+#include "logisim.h"
 
 #define LOGISIM_MAX 64
 
@@ -125,6 +129,8 @@ int main(int argc, char **argv)
     char postings_buf[4096] = "12345678-0001-1,12345678-0002-1,12345678-0003-1,12345678-0004-1,"
                               "12345678-0006-1,12345678-0009-1";
     int step_s = 45, once = 0;
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--listen")) return logisim_recv_main(argc, argv);
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--plus7") && i + 1 < argc) plus7 = argv[++i];
         else if (!strcmp(argv[i], "--secret") && i + 1 < argc) secret = argv[++i];
