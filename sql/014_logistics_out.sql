@@ -23,8 +23,9 @@
 --   conv_form_band): unknown weight or at most the lowest band's lower
 --   bound pays the lowest band; otherwise the band with
 --   weight_from_g < weight <= weight_to_g; NULL when no band fits.
--- delivery_book() (replaces 007's): also refuses a price that is not the
---   tariff's any more (SQLSTATE P7F04) and queues delivery.booked.
+-- delivery_book() (wraps 007's, renamed delivery_book_slot): also refuses a
+--   price that is not the tariff's any more (SQLSTATE P7F04) and queues
+--   delivery.booked.
 -- delivery_cancel() / delivery_move(): the client's changes until the
 --   cut-off (minutes before the window starts, Moscow time); a delivery
 --   that is not 'ordered' any more or is past the cut-off fails with
@@ -98,38 +99,28 @@ RETURNS bigint LANGUAGE sql STABLE AS $$
     END
 $$;
 
-CREATE OR REPLACE FUNCTION delivery_book(p_posting text, p_user bigint, p_address text,
-                                         p_lat double precision, p_lon double precision,
-                                         p_slot integer, p_date date, p_price bigint)
+-- 007's delivery_book keeps its checks (window offered, posting free,
+-- window not full) under a new name; the new delivery_book adds the tariff
+-- check and the event. Its errors keep their order: the slot checks first,
+-- then the price (a refusal rolls the insert back with the transaction).
+ALTER FUNCTION delivery_book(text, bigint, text, double precision, double precision, integer, date, bigint)
+    RENAME TO delivery_book_slot;
+
+CREATE FUNCTION delivery_book(p_posting text, p_user bigint, p_address text,
+                              p_lat double precision, p_lon double precision,
+                              p_slot integer, p_date date, p_price bigint)
 RETURNS bigint LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
-    s delivery_slots%ROWTYPE;
-    taken integer;
     new_id bigint;
     tariff bigint;
 BEGIN
-    SELECT * INTO s FROM delivery_slots WHERE id = p_slot AND active FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'delivery slot % is not offered', p_slot USING ERRCODE = 'P7F03';
-    END IF;
-    IF EXISTS (SELECT 1 FROM deliveries WHERE posting_number = p_posting AND status = 'ordered') THEN
-        RAISE EXCEPTION 'posting % already has a delivery', p_posting USING ERRCODE = 'P7F02';
-    END IF;
-    tariff := delivery_tariff_price(s.zone_id, (SELECT weight_g FROM orders WHERE posting_number = p_posting));
+    new_id := delivery_book_slot(p_posting, p_user, p_address, p_lat, p_lon, p_slot, p_date, p_price);
+    tariff := delivery_tariff_price((SELECT zone_id FROM delivery_slots WHERE id = p_slot),
+                                    (SELECT weight_g FROM orders WHERE posting_number = p_posting));
     IF tariff IS DISTINCT FROM p_price THEN
         RAISE EXCEPTION 'price % of posting % is not the tariff''s %', p_price, p_posting, tariff
             USING ERRCODE = 'P7F04';
     END IF;
-    SELECT count(*) INTO taken FROM deliveries
-     WHERE slot_id = p_slot AND slot_date = p_date AND status = 'ordered';
-    IF taken >= s.capacity THEN
-        RAISE EXCEPTION 'delivery slot % on % is full', p_slot, p_date USING ERRCODE = 'P7F01';
-    END IF;
-    INSERT INTO deliveries (posting_number, tg_user_id, address, lat, lon, zone_id, slot_id,
-                            slot_date, slot_start, slot_end, price_kopecks)
-    VALUES (p_posting, p_user, p_address, p_lat, p_lon, s.zone_id, s.id,
-            p_date, s.start_time, s.end_time, p_price)
-    RETURNING id INTO new_id;
     PERFORM lo_enqueue('delivery.booked:' || new_id, 'delivery.booked', p_posting, lo_delivery_fields(new_id));
     RETURN new_id;
 END

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conv_booking_cb.h"
 #include "conv_form.h"
 #include "posting.h"
 #include "rt.h"
@@ -186,53 +187,31 @@ static int bk_on_update(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t 
 {
     if (u->kind != TG_UPD_CALLBACK) return RT_OK;   /* no steps of its own */
     const char *cb = u->callback_data;
-    if (strcmp(cb, "dl:k") == 0) {
+    conv_booking_cb_t c;
+    if (conv_booking_cb_parse(cb, &c) != RT_OK) {
+        conv_answer_callback(out, u, text_get(T_CALLBACK_STALE));
+        return RT_OK;
+    }
+    if (strcmp(c.op, "k") == 0) {
         conv_answer_callback(out, u, NULL);
         conv_say(out, u->chat_id, text_get(T_BOOK_KEPT), NULL);
         return RT_OK;
     }
-    char op[4] = "", posting[CONV_KEY_MAX] = "", day[16] = "";
-    int slot = 0, used = 0;
-    bool ok = false;
-    if (strncmp(cb, "dl:ms:", 6) == 0) {   /* posting numbers are digits and dashes */
-        if (sscanf(cb, "dl:ms:%40[0-9-]:%8[0-9]:%d%n", posting, day, &slot, &used) == 3 && cb[used] == '\0' &&
-            strlen(day) == 8 && slot > 0) {
-            snprintf(op, sizeof op, "ms");
-            ok = true;
-        }
-    } else {
-        static const char *const ops[] = {"xy", "x", "m"};
-        for (size_t i = 0; i < sizeof ops / sizeof ops[0] && !ok; i++) {
-            size_t n = strlen(ops[i]);
-            if (strncmp(cb + 3, ops[i], n) == 0 && cb[3 + n] == ':' && strlen(cb + 4 + n) < sizeof posting) {
-                snprintf(op, sizeof op, "%s", ops[i]);
-                snprintf(posting, sizeof posting, "%s", cb + 4 + n);
-                ok = true;
-            }
-        }
-    }
-    if (!ok || !posting_is_valid(posting)) {
-        conv_answer_callback(out, u, text_get(T_CALLBACK_STALE));
-        return RT_OK;
-    }
+    const char *posting = c.posting, *op = c.op;
     const conv_rows_t *b = conv_lookup_find(ctx, CONV_NEED_BOOKING, posting);
     if (!b) {
         conv_need(out, CONV_NEED_BOOKING, posting);
         return RT_PENDING;
     }
-    if (b->status != RT_OK || b->nrows == 0) {
-        conv_answer_callback(out, u, NULL);
-        conv_sayf(out, u->chat_id, T_BOOK_NONE, posting, NULL);
-        return RT_OK;
-    }
-    if (!bk_is_owner(ctx, b)) {
-        conv_answer_callback(out, u, text_get(T_BOOK_NOT_YOURS));
-        return RT_OK;
-    }
-    const char *in = conv_rows_value(b, 0, "starts_in_min");
-    if (!in || strtoll(in, NULL, 10) <= bk_cutoff_min) {
-        char msg[512];
+    /* refusals: no delivery any more, not the owner's, past the cut-off */
+    const char *in = b->status == RT_OK && b->nrows > 0 ? conv_rows_value(b, 0, "starts_in_min") : NULL;
+    char msg[512];
+    if (b->status != RT_OK || b->nrows == 0) snprintf(msg, sizeof msg, text_get(T_BOOK_NONE), posting);
+    else if (!bk_is_owner(ctx, b)) snprintf(msg, sizeof msg, "%s", text_get(T_BOOK_NOT_YOURS));
+    else if (!in || strtoll(in, NULL, 10) <= bk_cutoff_min)
         snprintf(msg, sizeof msg, text_get(T_BOOK_TOO_LATE), bk_cutoff_min);
+    else msg[0] = '\0';
+    if (msg[0]) {
         conv_answer_callback(out, u, NULL);
         conv_say(out, u->chat_id, msg, NULL);
         return RT_OK;
@@ -240,7 +219,7 @@ static int bk_on_update(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t 
     if (strcmp(op, "x") == 0) return bk_cancel_ask(u, out, posting, b);
     if (strcmp(op, "xy") == 0) return bk_cancel(ctx, u, out, posting);
     if (strcmp(op, "m") == 0) return bk_move_ask(ctx, u, out, posting, b);
-    return bk_move(ctx, u, out, posting, b, day, slot);
+    return bk_move(ctx, u, out, posting, b, c.day, c.slot);
 }
 
 const conv_feature_t conv_feature_booking = {

@@ -759,6 +759,32 @@ cJSON *e2e_reply(long long chat, double timeout_s)
     return copy;
 }
 
+const char *e2e_button(const cJSON *m, const char *prefix)
+{
+    static char buf[8][80];
+    static int n;
+    const cJSON *kb = cJSON_GetObjectItem(cJSON_GetObjectItem(m, "reply_markup"), "inline_keyboard");
+    const cJSON *row, *btn;
+    cJSON_ArrayForEach(row, kb) cJSON_ArrayForEach(btn, row) {
+        const char *d = cJSON_GetStringValue(cJSON_GetObjectItem(btn, "callback_data"));
+        if (d && strncmp(d, prefix, strlen(prefix)) == 0) {
+            char *b = buf[n++ % 8];
+            snprintf(b, 80, "%s", d);
+            return b;
+        }
+    }
+    return NULL;
+}
+
+cJSON *e2e_press(long long uid, const cJSON *m, const char *data, double timeout_s)
+{
+    cJSON *a = e2e_act(uid, "press_inline", "{\"message_id\":%lld,\"data\":\"%s\"}",
+                       (long long)cJSON_GetNumberValue(cJSON_GetObjectItem(m, "message_id")), data);
+    if (!a) return NULL;
+    cJSON_Delete(a);
+    return e2e_reply(uid, timeout_s);
+}
+
 int e2e_probe(long long uid, long long after_id, const char *command, const char *expect, double timeout_s)
 {
     cJSON *a = e2e_act(uid, "command", "{\"command\":\"%s\"}", command);

@@ -96,31 +96,12 @@ static cJSON *send_pin(long long uid, double lat, double lon)
 /* Press inline button `data` under message m (it must be there). */
 static cJSON *press(long long uid, const cJSON *m, const char *data)
 {
-    cJSON *a = e2e_act(uid, "press_inline", "{\"message_id\":%lld,\"data\":\"%s\"}",
-                       (long long)cJSON_GetNumberValue(cJSON_GetObjectItem(m, "message_id")), data);
-    T_CHECK(a != NULL);
-    cJSON_Delete(a);
-    return reply(uid);
+    cJSON *r = e2e_press(uid, m, data, WAIT_S);
+    T_CHECK(r != NULL);
+    return r;
 }
 
-/* The callback data of the first inline button starting with prefix, in
- * one of 8 rotating buffers; NULL when there is none. */
-static const char *button(const cJSON *m, const char *prefix)
-{
-    static char buf[8][80];
-    static int n;
-    const cJSON *kb = cJSON_GetObjectItem(cJSON_GetObjectItem(m, "reply_markup"), "inline_keyboard");
-    const cJSON *row, *btn;
-    cJSON_ArrayForEach(row, kb) cJSON_ArrayForEach(btn, row) {
-        const char *d = cJSON_GetStringValue(cJSON_GetObjectItem(btn, "callback_data"));
-        if (d && strncmp(d, prefix, strlen(prefix)) == 0) {
-            char *b = buf[n++ % 8];
-            snprintf(b, 80, "%s", d);
-            return b;
-        }
-    }
-    return NULL;
-}
+#define button e2e_button
 
 static int buttons(const cJSON *m, const char *prefix)
 {

@@ -128,6 +128,23 @@ static double lr_counter(const char *name)
     return v;
 }
 
+/* Configure the receiver; returns its counter `name` as it is now. */
+static double receiver_set(const char *config, const char *name)
+{
+    cJSON_Delete(lr("POST", "/control/config", config));
+    return lr_counter(name);
+}
+
+/* delivery.booked of posting reaches the receiver once and is marked sent. */
+static void booked_arrives_once(const char *posting)
+{
+    cJSON *ev = lr_wait(posting, "delivery.booked", 1);
+    T_EQ_INT(cJSON_GetArraySize(ev), 1);
+    cJSON_Delete(ev);
+    T_CHECK(e2e_sql_until(WAIT_S, "t", "SELECT sent_at IS NOT NULL FROM logistics_outbox WHERE posting_number = $1",
+                          posting, NULL));
+}
+
 /* ---- the chat ------------------------------------------------------------------------- */
 
 static bool has(const cJSON *m, const char *needle)
@@ -138,45 +155,24 @@ static bool has(const cJSON *m, const char *needle)
     return ok;
 }
 
-static cJSON *reply(long long uid)
+/* The bot's answer to uid's text (action "text") or button (NULL text: the
+ * next message); every one must come. */
+static cJSON *answer(long long uid, const char *text)
 {
-    cJSON *m = e2e_reply(uid, WAIT_S);
+    cJSON *m = text ? e2e_say(uid, "text", text, WAIT_S) : e2e_reply(uid, WAIT_S);
     T_CHECK(m != NULL);
     return m;
 }
+#define reply(uid) answer(uid, NULL)
+#define say(uid, text) answer(uid, text)
 
-static cJSON *say(long long uid, const char *text)
-{
-    cJSON *m = e2e_say(uid, "text", text, WAIT_S);
-    T_CHECK(m != NULL);
-    return m;
-}
+#define button e2e_button
 
 static cJSON *press(long long uid, const cJSON *m, const char *data)
 {
-    cJSON *a = e2e_act(uid, "press_inline", "{\"message_id\":%lld,\"data\":\"%s\"}",
-                       (long long)cJSON_GetNumberValue(cJSON_GetObjectItem(m, "message_id")), data);
-    T_CHECK(a != NULL);
-    cJSON_Delete(a);
-    return reply(uid);
-}
-
-/* The first inline button's data starting with prefix (rotating buffers), or NULL. */
-static const char *button(const cJSON *m, const char *prefix)
-{
-    static char buf[8][80];
-    static int n;
-    const cJSON *kb = cJSON_GetObjectItem(cJSON_GetObjectItem(m, "reply_markup"), "inline_keyboard");
-    const cJSON *row, *btn;
-    cJSON_ArrayForEach(row, kb) cJSON_ArrayForEach(btn, row) {
-        const char *d = cJSON_GetStringValue(cJSON_GetObjectItem(btn, "callback_data"));
-        if (d && strncmp(d, prefix, strlen(prefix)) == 0) {
-            char *b = buf[n++ % 8];
-            snprintf(b, 80, "%s", d);
-            return b;
-        }
-    }
-    return NULL;
+    cJSON *r = e2e_press(uid, m, data, WAIT_S);
+    T_CHECK(r != NULL);
+    return r;
 }
 
 static void ozon_posting(const char *posting, const char *phone)
@@ -202,6 +198,20 @@ static void register_person(long long uid, const char *phone)
     T_CHECK(a != NULL);
     cJSON_Delete(a);
     cJSON_Delete(reply(uid));
+}
+
+/* plus7d running, and a registered client uid (phone +7949123<last 4
+ * digits of uid>) who owns posting 12345678-<last 4 digits of uid>-1 in
+ * extsim; returns uid. */
+static long long client(long long uid, char posting[32])
+{
+    T_START();
+    char phone[24];
+    snprintf(posting, 32, "12345678-%04lld-1", uid % 10000);
+    snprintf(phone, sizeof phone, "+7949123%04lld", uid % 10000);
+    ozon_posting(posting, phone);
+    register_person(uid, phone);
+    return uid;
 }
 
 /* Through the form to the summary (Донецк, the first offered window). */
@@ -246,11 +256,8 @@ static const char *outbox(const char *posting, const char *what)
 
 T_CASE_TAGGED(booking_arrives_signed_with_its_details, "e2e")
 {
-    T_START();
-    const long long uid = 71601;
-    const char *posting = "12345678-1601-1";
-    ozon_posting(posting, "+79491231601");
-    register_person(uid, "+79491231601");
+    char posting[32];
+    const long long uid = client(71601, posting);
     cJSON_Delete(book(uid, posting));
     cJSON *ev = lr_wait(posting, "delivery.booked", 1);
     T_EQ_INT(cJSON_GetArraySize(ev), 1);
@@ -273,11 +280,8 @@ T_CASE_TAGGED(booking_arrives_signed_with_its_details, "e2e")
 
 T_CASE_TAGGED(move_then_cancel_from_the_order_card, "e2e")
 {
-    T_START();
-    const long long uid = 71602;
-    const char *posting = "12345678-1602-1";
-    ozon_posting(posting, "+79491231602");
-    register_person(uid, "+79491231602");
+    char posting[32];
+    const long long uid = client(71602, posting);
     cJSON_Delete(book(uid, posting));
     /* the card (as from «Мои заказы») carries the two buttons */
     cJSON *card = say(uid, posting);
@@ -332,11 +336,8 @@ T_CASE_TAGGED(move_then_cancel_from_the_order_card, "e2e")
 
 T_CASE_TAGGED(changes_after_the_cutoff_are_refused, "e2e")
 {
-    T_START();
-    const long long uid = 71603;
-    const char *posting = "12345678-1603-1";
-    ozon_posting(posting, "+79491231603");
-    register_person(uid, "+79491231603");
+    char posting[32];
+    const long long uid = client(71603, posting);
     cJSON_Delete(book(uid, posting));
     /* the window now starts in 30 minutes (the cut-off is 120) */
     T_EQ_INT(e2e_sql_exec("UPDATE deliveries SET slot_date = ((now() + interval '30 minutes') AT TIME ZONE"
@@ -368,11 +369,8 @@ T_CASE_TAGGED(changes_after_the_cutoff_are_refused, "e2e")
 
 T_CASE_TAGGED(a_changed_tariff_is_confirmed_anew, "e2e")
 {
-    T_START();
-    const long long uid = 71604;
-    const char *posting = "12345678-1604-1";
-    ozon_posting(posting, "+79491231604");
-    register_person(uid, "+79491231604");
+    char posting[32];
+    const long long uid = client(71604, posting);
     cJSON *s = to_summary(uid, posting);
     T_CHECK(has(s, "250,00 ₽"));
     T_EQ_INT(e2e_sql_exec("UPDATE tariffs SET price_kopecks = 27500 FROM delivery_zones z"
@@ -396,13 +394,9 @@ T_CASE_TAGGED(a_changed_tariff_is_confirmed_anew, "e2e")
 
 T_CASE_TAGGED(receiver_down_then_up, "e2e")
 {
-    T_START();
-    const long long uid = 71605;
-    const char *posting = "12345678-1605-1";
-    ozon_posting(posting, "+79491231605");
-    register_person(uid, "+79491231605");
-    cJSON_Delete(lr("POST", "/control/config", "{\"status\":503}"));
-    double refused0 = lr_counter("refused");
+    char posting[32];
+    const long long uid = client(71605, posting);
+    double refused0 = receiver_set("{\"status\":503}", "refused");
     cJSON_Delete(book(uid, posting));
     /* tried, refused, tried again later: still waiting in the outbox */
     T_CHECK(e2e_sql_until(WAIT_S, "t", "SELECT attempts >= 2 AND sent_at IS NULL AND last_error = 'HTTP 503'"
@@ -413,20 +407,13 @@ T_CASE_TAGGED(receiver_down_then_up, "e2e")
     T_EQ_INT(cJSON_GetArraySize(ev), 0);
     cJSON_Delete(ev);
     cJSON_Delete(lr("POST", "/control/config", "{\"status\":0}"));
-    ev = lr_wait(posting, "delivery.booked", 1);
-    T_EQ_INT(cJSON_GetArraySize(ev), 1);
-    cJSON_Delete(ev);
-    T_CHECK(e2e_sql_until(WAIT_S, "t", "SELECT sent_at IS NOT NULL FROM logistics_outbox WHERE posting_number = $1",
-                          posting, NULL));
+    booked_arrives_once(posting);
 }
 
 T_CASE_TAGGED(kill9_between_store_and_send, "e2e slow")
 {
-    T_START();
-    const long long uid = 71606;
-    const char *posting = "12345678-1606-1";
-    ozon_posting(posting, "+79491231606");
-    register_person(uid, "+79491231606");
+    char posting[32];
+    const long long uid = client(71606, posting);
     /* no URL: the event is stored and waits */
     double stop_s = 0;
     T_EQ_INT(e2e_p7_stop(&stop_s), 0);
@@ -437,23 +424,15 @@ T_CASE_TAGGED(kill9_between_store_and_send, "e2e slow")
     e2e_p7_kill();
     e2e_p7_setenv("PLUS7_LOGISTICS_OUT_URL", lr_url);
     T_EQ_INT(e2e_p7_start(), 0);
-    cJSON *ev = lr_wait(posting, "delivery.booked", 1);
-    T_EQ_INT(cJSON_GetArraySize(ev), 1);
-    cJSON_Delete(ev);
-    T_CHECK(e2e_sql_until(WAIT_S, "t", "SELECT sent_at IS NOT NULL FROM logistics_outbox WHERE posting_number = $1",
-                          posting, NULL));
+    booked_arrives_once(posting);
 }
 
 T_CASE_TAGGED(kill9_between_send_and_mark, "e2e slow")
 {
-    T_START();
-    const long long uid = 71607;
-    const char *posting = "12345678-1607-1";
-    ozon_posting(posting, "+79491231607");
-    register_person(uid, "+79491231607");
+    char posting[32];
+    const long long uid = client(71607, posting);
     /* the receiver keeps the events but answers late: plus7d dies waiting */
-    cJSON_Delete(lr("POST", "/control/config", "{\"delay_ms\":5000}"));
-    double dups0 = lr_counter("duplicates");
+    double dups0 = receiver_set("{\"delay_ms\":5000}", "duplicates");
     cJSON_Delete(book(uid, posting));
     cJSON *ev = lr_wait(posting, "delivery.booked", 1);
     T_EQ_INT(cJSON_GetArraySize(ev), 1);

@@ -20,6 +20,7 @@ declare -A deps=(
   [phone]="actors/common/phone.c"
   [logistics]="actors/orders/logistics_event.c actors/orders/order_status.c actors/common/timefmt.c actors/common/posting.c"
   [ozon_posting]="actors/orders/ozon_posting.c actors/ozon/ozon_api.c actors/common/phone.c actors/common/posting.c"
+  [booking_cb]="actors/conversation/conv_booking_cb.c actors/common/posting.c"
   [notify]="actors/notify/notify_render.c actors/notify/smsru.c actors/notify/template.c actors/telegram/tg_markup.c actors/texts/texts.c actors/common/phone.c actors/common/timefmt.c"
 )
 # a target's source file: tests/fuzz/fuzz_<t>.c, or where its suite keeps it

@@ -124,6 +124,17 @@ static bool chat_has(long long chat, const char *posting, const char *deadline, 
     return found;
 }
 
+/* A parcel arrives (two reminders set), its first reminder is made due and
+ * its notification queued; returns the arrival time. */
+static int64_t first_reminder_fires(const char *tag, const char *posting, long long chat)
+{
+    int64_t at = arrive(tag, posting, chat);
+    T_CHECK(two_reminders(posting, at));
+    make_due(posting, "pickup_0");
+    T_CHECK(reminder_queued(posting, "pickup_reminder_3", chat));
+    return at;
+}
+
 T_CASE_TAGGED(arrival_sets_two_durable_reminders, "e2e")
 {
     T_START();
@@ -138,12 +149,7 @@ T_CASE_TAGGED(arrival_sets_two_durable_reminders, "e2e")
     /* nothing is said before they come due — positive control: a second
      * parcel that arrived after this one, its first reminder made due now;
      * once that reminder is queued, the poller has passed over these */
-    const char *pc = "40000001-0002-1";
-    const long long cchat = 74021;
-    int64_t cat = arrive("pk1c", pc, cchat);
-    T_CHECK(two_reminders(pc, cat));
-    make_due(pc, "pickup_0");
-    T_CHECK(reminder_queued(pc, "pickup_reminder_3", cchat));
+    first_reminder_fires("pk1c", "40000001-0002-1", 74021);
     T_EQ_INT(e2e_sql_int("SELECT count(*) FROM notify_outbox WHERE posting_number = $1 AND event LIKE 'pickup%'"
                          " AND channel = 'telegram'", p,
                          NULL), 0);
@@ -155,11 +161,7 @@ T_CASE_TAGGED(due_reminders_queue_notifications, "e2e")
     T_START();
     const char *p = "40000002-0001-1";
     const long long chat = 74002;
-    int64_t at = arrive("pk2", p, chat);
-    T_CHECK(two_reminders(p, at));
-
-    make_due(p, "pickup_0");
-    T_CHECK(reminder_queued(p, "pickup_reminder_3", chat));
+    int64_t at = first_reminder_fires("pk2", p, chat);
     T_CHECK(e2e_sql_until(OE_WAIT_S, "pickup_1", "SELECT string_agg(name, ',') FROM runtime_reminders"
                                                  " WHERE kind = 'order' AND key = $1", p, NULL));
     T_EQ_INT(e2e_sql_int("SELECT count(*) FROM notify_outbox WHERE posting_number = $1 AND event = 'pickup_reminder_6'",

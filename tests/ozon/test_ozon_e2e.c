@@ -589,16 +589,24 @@ T_CASE_TAGGED(push_back_follows_available_actions, "e2e")
 }
 
 /* Ozon refusing a transition (error as [] or a string) is logged, not retried. */
-T_CASE_TAGGED(push_refusal_logged, "e2e")
+/* A self-delivered posting p (awaiting_deliver in extsim) tracked by uid. */
+static void self_delivered_tracked(long long uid, const char *phone, const char *p)
 {
-    T_START();
-    const long long uid = 71109;
-    const char *p = "30000004-0001-1";
-    seed("{\"posting_number\":\"30000004-0001-1\",\"status\":\"awaiting_deliver\",\"tpl_integration_type\":\"non_integrated\"}");
-    person(uid, "+79001101109");
+    char json[256];
+    snprintf(json, sizeof json,
+             "{\"posting_number\":\"%s\",\"status\":\"awaiting_deliver\",\"tpl_integration_type\":\"non_integrated\"}", p);
+    seed(json);
+    person(uid, phone);
     cJSON *m = say(uid, p);
     expect_card(m, p, ORDER_CREATED);
     cJSON_Delete(m);
+}
+
+T_CASE_TAGGED(push_refusal_logged, "e2e")
+{
+    T_START();
+    const char *p = "30000004-0001-1";
+    self_delivered_tracked(71109, "+79001101109", p);
     /* Ozon moved it meanwhile (the action is gone there), error form: array */
     xs_do("POST", "/control/ozon/config", "{\"error_form\":\"array\"}");
     xs_do("POST", "/control/ozon/postings/30000004-0001-1/status", "{\"status\":\"cancelled\"}");
@@ -627,13 +635,8 @@ T_CASE_TAGGED(push_refusal_logged, "e2e")
 T_CASE_TAGGED(push_survives_kill9, "e2e slow")
 {
     T_START();
-    const long long uid = 71110;
     const char *p = "30000005-0001-1";
-    seed("{\"posting_number\":\"30000005-0001-1\",\"status\":\"awaiting_deliver\",\"tpl_integration_type\":\"non_integrated\"}");
-    person(uid, "+79001101110");
-    cJSON *m = say(uid, p);
-    expect_card(m, p, ORDER_CREATED);
-    cJSON_Delete(m);
+    self_delivered_tracked(71110, "+79001101110", p);
     /* Ozon answers 503 to every push: the gateway keeps retrying */
     xs_do("POST", "/control/faults", "{\"path\":\"/v2/fbs/posting/delivering\",\"status\":503,\"count\":-1}");
     T_EQ_INT(logistics_one(p, "in_transit"), 200);

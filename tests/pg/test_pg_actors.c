@@ -106,6 +106,16 @@ static const rt_kind_t many_kind = {
     .name = "pgt_many", .state_size = sizeof(many_state_t), .handle = many_handle,
 };
 
+/* Send `type` to each of the NACTORS actors a0..a199. */
+static void many_send_all(rt_runtime_t *rt, uint16_t type)
+{
+    for (int i = 0; i < NACTORS; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "a%d", i);
+        T_EQ_INT(send_go(rt, &many_kind, key, type), RT_OK);
+    }
+}
+
 T_CASE_TAGGED(actors_200x50_queries_exactly_once, "db")
 {
     const rt_kind_t *kinds[] = {&many_kind};
@@ -114,22 +124,14 @@ T_CASE_TAGGED(actors_200x50_queries_exactly_once, "db")
     atomic_store(&many_results, 0);
     atomic_store(&many_bad, 0);
     uint64_t q0 = rt_pg_stats_queries();
-    for (int i = 0; i < NACTORS; i++) {
-        char key[32];
-        snprintf(key, sizeof key, "a%d", i);
-        T_EQ_INT(send_go(rt, &many_kind, key, MSG_GO), RT_OK);
-    }
+    many_send_all(rt, MSG_GO);
     counter_wait_t w = {&many_done, NACTORS};
     T_CHECK(pgt_wait(counter_reached, &w, 120000));
     /* positive control: one more query per actor, issued now; results come
      * in issue order, so once every actor has its answer any duplicate of
      * the earlier ones would have shown up before it */
     atomic_store(&many_probed, 0);
-    for (int i = 0; i < NACTORS; i++) {
-        char key[32];
-        snprintf(key, sizeof key, "a%d", i);
-        T_EQ_INT(send_go(rt, &many_kind, key, MSG_GO2), RT_OK);
-    }
+    many_send_all(rt, MSG_GO2);
     counter_wait_t pw = {&many_probed, NACTORS};
     T_CHECK(pgt_wait(counter_reached, &pw, 120000));
     T_EQ_INT(atomic_load(&many_bad), 0);

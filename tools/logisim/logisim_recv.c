@@ -21,10 +21,13 @@
  * usage: logisim --listen HOST:PORT --secret S [--status N] [--delay-ms N]
  * Prints "logisim listening on http://HOST:PORT" (the bound port when :0 was
  * asked) and serves until SIGTERM/SIGINT (exit 0); 2 on bad arguments, 1
- * when it cannot listen.
+ * when it cannot listen. With --plus7 and --db as well (./dev up), the
+ * sending side runs too and sends couriers to the postings whose last
+ * delivery event received here is a booking or a move.
  *
- * Exports: logisim_recv_main. Threads: main (start, wait, stop); civetweb's
- * workers run the handlers under lr_mu.
+ * Exports: logisim_recv_main, logisim_recv_start, logisim_recv_couriers,
+ * logisim_recv_stop. Threads: main (start, wait, stop, couriers);
+ * civetweb's workers run the handlers under lr_mu.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -255,12 +258,76 @@ static int lr_handler(struct mg_connection *c, void *cbdata)
     return lr_error(c, 404, "path: unknown");
 }
 
+static struct mg_context *lr_ctx;
+
+int logisim_recv_start(const char *listen, const char *secret, char *bound, size_t boundlen)
+{
+    if (!listen || !secret || !*secret || sodium_init() < 0) return -1;
+    lr_secret = secret;
+    pthread_mutex_lock(&lr_mu);
+    lr_reset_locked();
+    pthread_mutex_unlock(&lr_mu);
+    const char *opts[] = {"listening_ports", listen, "num_threads", "8", "tcp_nodelay", "1",
+                          "enable_keep_alive", "yes", NULL};
+    struct mg_callbacks cb;
+    memset(&cb, 0, sizeof cb);
+    lr_ctx = mg_start(&cb, NULL, opts);
+    if (!lr_ctx) return -1;
+    mg_set_request_handler(lr_ctx, "/", lr_handler, NULL);
+    struct mg_server_port ports[2];
+    int n = mg_get_server_ports(lr_ctx, 2, ports);
+    char host[128];
+    snprintf(host, sizeof host, "%s", listen);
+    char *colon = strrchr(host, ':');
+    if (colon) *colon = '\0';
+    snprintf(bound, boundlen, "%s:%d", host, n > 0 ? ports[0].port : 0);
+    return 0;
+}
+
+int logisim_recv_couriers(char *out, size_t outsz)
+{
+    /* the last delivery.* event of each posting decides: booked/moved = a courier goes */
+    cJSON *last = cJSON_CreateObject();
+    pthread_mutex_lock(&lr_mu);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, lr_events) {
+        const char *type = cJSON_GetObjectItemCaseSensitive(e, "type")->valuestring;
+        const char *p = cJSON_GetObjectItemCaseSensitive(e, "posting_number")->valuestring;
+        if (strncmp(type, "delivery.", 9) != 0) continue;
+        cJSON_DeleteItemFromObjectCaseSensitive(last, p);
+        cJSON_AddBoolToObject(last, p, strcmp(type, "delivery.cancelled") != 0);
+    }
+    pthread_mutex_unlock(&lr_mu);
+    int n = 0;
+    size_t len = (size_t)snprintf(out, outsz, "{");
+    cJSON_ArrayForEach(e, last) {
+        if (!cJSON_IsTrue(e) || strspn(e->string, "0123456789-") != strlen(e->string) ||
+            len + strlen(e->string) + 4 >= outsz)
+            continue;
+        len += (size_t)snprintf(out + len, outsz - len, "%s\"%s\"", n++ ? "," : "", e->string);
+    }
+    snprintf(out + len, outsz - len, "}");
+    cJSON_Delete(last);
+    return n;
+}
+
+void logisim_recv_stop(void)
+{
+    if (lr_ctx) mg_stop(lr_ctx);
+    lr_ctx = NULL;
+    pthread_mutex_lock(&lr_mu);
+    cJSON_Delete(lr_events);
+    cJSON_Delete(lr_ids);
+    lr_events = lr_ids = NULL;
+    pthread_mutex_unlock(&lr_mu);
+}
+
 int logisim_recv_main(int argc, char **argv)
 {
-    const char *listen = NULL;
+    const char *listen = NULL, *secret = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--listen") && i + 1 < argc) listen = argv[++i];
-        else if (!strcmp(argv[i], "--secret") && i + 1 < argc) lr_secret = argv[++i];
+        else if (!strcmp(argv[i], "--secret") && i + 1 < argc) secret = argv[++i];
         else if (!strcmp(argv[i], "--status") && i + 1 < argc) lr_status = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--delay-ms") && i + 1 < argc) lr_delay_ms = atoi(argv[++i]);
         else {
@@ -268,38 +335,20 @@ int logisim_recv_main(int argc, char **argv)
             return 2;
         }
     }
-    if (!listen || !lr_secret || !*lr_secret) {
+    if (!listen || !secret || !*secret) {
         fprintf(stderr, "logisim: --listen and --secret are required\n");
         return 2;
     }
-    if (sodium_init() < 0) return 1;
-    lr_reset_locked();
     signal(SIGTERM, lr_on_signal);
     signal(SIGINT, lr_on_signal);
-    const char *opts[] = {"listening_ports", listen, "num_threads", "8", "tcp_nodelay", "1",
-                          "enable_keep_alive", "yes", NULL};
-    struct mg_callbacks cb;
-    memset(&cb, 0, sizeof cb);
-    struct mg_context *ctx = mg_start(&cb, NULL, opts);
-    if (!ctx) {
+    char bound[160];
+    if (logisim_recv_start(listen, secret, bound, sizeof bound) != 0) {
         fprintf(stderr, "logisim: cannot listen on %s\n", listen);
         return 1;
     }
-    mg_set_request_handler(ctx, "/", lr_handler, NULL);
-    struct mg_server_port ports[2];
-    int n = mg_get_server_ports(ctx, 2, ports);
-    char host[128];
-    snprintf(host, sizeof host, "%s", listen);
-    char *colon = strrchr(host, ':');
-    if (colon) *colon = '\0';
-    printf("logisim listening on http://%s:%d\n", host, n > 0 ? ports[0].port : 0);
+    printf("logisim listening on http://%s\n", bound);
     fflush(stdout);
     while (!lr_stop) usleep(100000);
-    mg_stop(ctx);
-    pthread_mutex_lock(&lr_mu);
-    cJSON_Delete(lr_events);
-    cJSON_Delete(lr_ids);
-    lr_events = lr_ids = NULL;
-    pthread_mutex_unlock(&lr_mu);
+    logisim_recv_stop();
     return 0;
 }
