@@ -186,8 +186,13 @@ T_CASE_TAGGED(due_reminders_queue_notifications, "e2e")
                               " AND event = $2 AND channel = 'telegram'", p, events[i], NULL));
         T_CHECK(chat_has(chat, p, msk(at + 7 * 86400), i + 1, events[i]));
     }
-    /* once each */
-    e2e_sleep_ms(2500);
+    /* once each — positive control: a status notification queued after
+     * the reminders (the same order actor, the same notifier) has been sent
+     * to the same chat, and nothing else came before it */
+    send_one("pk2-c", p, "delivered", at + 600);
+    T_CHECK(e2e_sql_until(OE_WAIT_S, "sent", "SELECT status FROM notify_outbox WHERE posting_number = $1"
+                          " AND event = 'delivered' AND channel = 'telegram'", p, NULL));
+    T_EQ_INT(e2e_bot_count(chat), 5);   /* in_transit, at_pickup_point, two reminders, delivered */
     T_EQ_INT(e2e_sql_int("SELECT count(*) FROM notify_outbox WHERE posting_number = $1 AND event LIKE 'pickup%'"
                          " AND channel = 'telegram'", p,
                          NULL), 2);
