@@ -12,6 +12,7 @@
 #include "plus7_actors.h"
 #include "rt_log.h"
 #include "rt_reminder.h"
+#include "lo_stats.h"
 #include "logistics_webhook.h"
 #include "notify_stats.h"
 #include "ozon_stats.h"
@@ -84,6 +85,13 @@ int app_wire_web(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_t er
         rc = web_metrics_source_add(ozon_metrics_render);
         if (rc != RT_OK) {
             snprintf(err, errlen, "metrics: ozon: %s", rt_strerror(rc));
+            return rc;
+        }
+    }
+    if (cfg->logistics_out_url) {           /* plus7_logistics_out_* */
+        rc = web_metrics_source_add(lo_metrics_render);
+        if (rc != RT_OK) {
+            snprintf(err, errlen, "metrics: logistics out: %s", rt_strerror(rc));
             return rc;
         }
     }

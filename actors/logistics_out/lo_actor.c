@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "lo_sign.h"
+#include "lo_stats.h"
 #include "msg_types.h"
 #include "plus7_actors.h"
 #include "rt_http.h"
@@ -125,6 +126,7 @@ static void lo_on_http(rt_actor_t *self, lo_state_t *st, const rt_http_result_t 
 {
     if (h && h->rc == RT_OK && h->status >= 200 && h->status < 300) {
         LOG_INFO("logistics_out_sent", "events=%d status=%ld", st->n, h->status);
+        lo_stats_sent(st->n);
         const char *params[] = {st->ids};
         if (rt_pg_query(self, LO_CORR_SENT, lo_sql_sent, 1, params) != RT_OK) st->busy = false;
         return;
@@ -133,6 +135,7 @@ static void lo_on_http(rt_actor_t *self, lo_state_t *st, const rt_http_result_t 
     if (h && h->rc == RT_OK) snprintf(why, sizeof why, "HTTP %ld", h->status);
     else snprintf(why, sizeof why, "%s", h ? h->error : "no result");
     LOG_WARN("logistics_out_failed", "events=%d error=\"%s\"", st->n, why);
+    lo_stats_failed();
     const char *params[] = {st->ids, why};
     if (rt_pg_query(self, LO_CORR_FAILED, lo_sql_failed, 2, params) != RT_OK) st->busy = false;
 }

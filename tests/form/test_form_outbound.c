@@ -408,6 +408,16 @@ T_CASE_TAGGED(receiver_down_then_up, "e2e")
     cJSON_Delete(ev);
     cJSON_Delete(lr("POST", "/control/config", "{\"status\":0}"));
     booked_arrives_once(posting);
+    /* /metrics counts the refused requests and the accepted events */
+    char url[256];
+    snprintf(url, sizeof url, "%s/metrics", e2e_p7_base());
+    tgh_resp_t r;
+    memset(&r, 0, sizeof r);
+    T_EQ_INT(tgh_http("GET", url, NULL, NULL, 0, &r), 0);
+    T_CHECK(r.body && strstr(r.body, "plus7_logistics_out_requests_total{result=\"failed\"} ") != NULL);
+    const char *line = r.body ? strstr(r.body, "\nplus7_logistics_out_events_total ") : NULL;
+    T_CHECK(line && atoll(line + strlen("\nplus7_logistics_out_events_total ")) >= 1);
+    tgh_resp_free(&r);
 }
 
 T_CASE_TAGGED(kill9_between_store_and_send, "e2e slow")
