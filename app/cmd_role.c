@@ -29,12 +29,9 @@ static int cmd_role_run(const app_config_t *cfg, int argc, char **argv)
     conv_role_t role;
     if (conv_role_parse(argv[1], &role) != RT_OK)
         return app_fail(APP_EXIT_USAGE, "role: unknown role \"%s\" (client, courier, operator, admin)", argv[1]);
-    PGconn *db = PQconnectdb(cfg->db);
-    if (PQstatus(db) != CONNECTION_OK) {
-        int rc = app_fail(APP_EXIT_RUNTIME, "role: database: %s", PQerrorMessage(db));
-        PQfinish(db);
-        return rc;
-    }
+    int rc = APP_EXIT_RUNTIME;
+    PGconn *db = app_db_connect(cfg->db, "role", &rc);
+    if (!db) return rc;
     const char *params[] = {phone, argv[1]};
     PGresult *r = role == CONV_CLIENT
         ? PQexecParams(db, "DELETE FROM role_grants WHERE phone = $1", 1, NULL, params, NULL, NULL, 0)
@@ -43,7 +40,7 @@ static int cmd_role_run(const app_config_t *cfg, int argc, char **argv)
                        2, NULL, params, NULL, NULL, 0);
     int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     if (!ok) {
-        int rc = app_fail(APP_EXIT_RUNTIME, "role: %s", PQresultErrorMessage(r));
+        rc = app_fail(APP_EXIT_RUNTIME, "role: %s", PQresultErrorMessage(r));
         PQclear(r);
         PQfinish(db);
         return rc;

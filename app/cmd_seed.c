@@ -136,12 +136,9 @@ static int cmd_seed_run(const app_config_t *cfg, int argc, char **argv)
 {
     (void)argv;
     if (argc != 0) return app_fail(APP_EXIT_USAGE, "seed: usage: plus7d seed (no arguments)");
-    PGconn *db = PQconnectdb(cfg->db);
-    if (PQstatus(db) != CONNECTION_OK) {
-        int rc = app_fail(APP_EXIT_RUNTIME, "seed: database: %s", PQerrorMessage(db));
-        PQfinish(db);
-        return rc;
-    }
+    int rc = APP_EXIT_RUNTIME;
+    PGconn *db = app_db_connect(cfg->db, "seed", &rc);
+    if (!db) return rc;
     PGresult *r = PQexec(db, "SELECT to_regclass('delivery_zones') IS NOT NULL");
     bool have = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
     PQclear(r);

@@ -1,18 +1,20 @@
 /* cmd_serve.c — `plus7d serve` (the default command): run the service.
  *
- * Purpose: start-up in dependency order — logging, schema check, runtime
- * with async PostgreSQL and HTTP, module kinds (wire.c), the web layer
- * (health, metrics, module routes, static dashboard) — then wait for
- * SIGTERM/SIGINT and shut down in reverse: stop accepting HTTP (handlers in
- * progress finish), stop the runtime with a bounded drain, close the web
- * database pool, flush the log. A watchdog ends the process with status 1
- * if shutdown has not finished within 4.5 s of the signal.
+ * Purpose: start-up in dependency order (serve_start) — logging, schema
+ * check, runtime with async PostgreSQL and HTTP, module kinds (wire.c),
+ * the web layer (health, metrics, module routes, static dashboard) — then
+ * wait for SIGTERM/SIGINT and shut down in reverse (serve_cleanup, which
+ * undoes exactly what serve_state_t records as started, on the failure
+ * path and after a signal alike): stop accepting HTTP (handlers in progress
+ * finish), stop the runtime with a bounded drain, close the web layer's
+ * database connections, flush the log. A watchdog ends the process with
+ * status 1 if shutdown has not finished within 4.5 s of the signal.
  *
  * Exit status: 0 after a signal-initiated shutdown; 2 when the database
  * schema does not match this binary (not migrated, migrations pending, or
  * newer than known: restarting cannot fix it, so it is treated like a
- * configuration error); 1 for runtime failures (cannot listen, runtime
- * failed to start). A database that is unreachable at start-up is not
+ * configuration error); 1 for runtime failures (the log writer, the
+ * runtime or the HTTP server cannot start), with a one-line message. A database that is unreachable at start-up is not
  * fatal: serve starts degraded (/healthz answers 503) and logs
  * schema_check_skipped; the runtime keeps reconnecting.
  *
@@ -40,6 +42,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -48,6 +51,7 @@
 #define SERVE_DRAIN_MS 1500          /* rt_runtime_stop drain budget */
 #define SERVE_SHUTDOWN_DEADLINE_MS 4500
 #define SERVE_MAILBOX_HIGH_WATER 10000
+#define SERVE_REQUEST_DEADLINE_MS 10000  /* per HTTP request: body, database */
 
 /* release/acquire: the main thread sets it after the last shutdown step;
  * the watchdog only needs to see that store eventually. */
@@ -79,6 +83,124 @@ static const char *serve_signame(int sig)
     }
 }
 
+/* What has been started, so that one routine can undo exactly that. */
+typedef struct serve_state {
+    bool log_started;
+    rt_runtime_t *rt;          /* created */
+    bool rt_started;
+    bool web_db_ready;
+    bool health_registered;
+    bool web_started;
+} serve_state_t;
+
+/* Undo what `st` says was started, in reverse order: stop accepting HTTP
+ * (handlers in progress finish), stop the runtime with a bounded drain,
+ * close the web layer's database connections, flush the log. Then report:
+ * exit_code 0 logs "stopped"; otherwise `err` is printed as the one-line
+ * failure (after the log is flushed, so it is the last line). */
+static int serve_cleanup(serve_state_t *st, int exit_code, const char *err)
+{
+    if (st->web_started) web_server_stop();
+    if (st->rt) {
+        if (st->rt_started) {
+            int rc = rt_runtime_stop(st->rt, SERVE_DRAIN_MS);
+            if (rc != RT_OK) LOG_WARN("runtime_stop", "rc=%s", rt_strerror(rc));
+        }
+        rt_runtime_free(st->rt);
+    }
+    if (st->health_registered) web_health_shutdown();
+    if (st->web_db_ready) web_db_shutdown();
+    if (exit_code == APP_EXIT_OK) LOG_INFO("stopped", "status=0");
+    if (st->log_started) rt_log_shutdown();
+    atomic_store_explicit(&g_shutdown_done, true, memory_order_release);
+    if (exit_code != APP_EXIT_OK) return app_fail(exit_code, "%s", err);
+    return APP_EXIT_OK;
+}
+
+/* Start everything in dependency order; on failure `err` holds one line
+ * and the result is the exit code. */
+static int serve_start(serve_state_t *st, const app_config_t *cfg, char *err, size_t errlen)
+{
+    int rc = rt_log_init(cfg->log_level, 2);
+    if (rc != RT_OK) {
+        snprintf(err, errlen, "log: cannot start the writer thread: %s", rt_strerror(rc));
+        return APP_EXIT_RUNTIME;
+    }
+    st->log_started = true;
+    LOG_INFO("starting", "version=%s listen=%s threads=%d web_threads=%d config=\"%s\"",
+             PLUS7_VERSION, cfg->listen, cfg->threads, cfg->web_threads,
+             cfg->config_file ? cfg->config_file : "");
+
+    rc = app_migrate_check(cfg->db, err, errlen);
+    if (rc == RT_EINVAL) return APP_EXIT_USAGE;
+    if (rc != RT_OK) {
+        char shown[512];
+        LOG_WARN("schema_check_skipped", "reason=\"%s\"", rt_log_value(shown, sizeof shown, err));
+    }
+
+    rt_config_t rcfg = {.threads = cfg->threads, .mailbox_high_water = SERVE_MAILBOX_HIGH_WATER};
+    if (!(st->rt = rt_runtime_new(&rcfg))) {
+        snprintf(err, errlen, "runtime: cannot create (threads=%d)", cfg->threads);
+        return APP_EXIT_RUNTIME;
+    }
+    rt_http_options_t hopts;
+    memset(&hopts, 0, sizeof hopts);
+    if ((rc = rt_pg_init(st->rt, cfg->db, cfg->pg_conns)) != RT_OK) {
+        snprintf(err, errlen, "rt_pg_init: %s", rt_strerror(rc));
+        return APP_EXIT_RUNTIME;
+    }
+    if ((rc = rt_http_init(st->rt, &hopts)) != RT_OK) {
+        snprintf(err, errlen, "rt_http_init: %s", rt_strerror(rc));
+        return APP_EXIT_RUNTIME;
+    }
+    if (app_wire_runtime(st->rt, cfg, err, errlen) != RT_OK) return APP_EXIT_RUNTIME;
+    if ((rc = rt_runtime_start(st->rt)) != RT_OK) {
+        snprintf(err, errlen, "runtime: start failed: %s", rt_strerror(rc));
+        return APP_EXIT_RUNTIME;
+    }
+    st->rt_started = true;
+
+    if ((rc = web_db_init(cfg->db, cfg->web_db_conns)) != RT_OK) {
+        snprintf(err, errlen, "web: database pool: %s", rt_strerror(rc));
+        return APP_EXIT_RUNTIME;
+    }
+    st->web_db_ready = true;
+    if ((rc = web_health_register(cfg->db)) != RT_OK) {
+        snprintf(err, errlen, "web: /healthz: %s", rt_strerror(rc));
+        return APP_EXIT_RUNTIME;
+    }
+    st->health_registered = true;
+    if ((rc = web_metrics_register(st->rt)) != RT_OK) {
+        snprintf(err, errlen, "web: /metrics: %s", rt_strerror(rc));
+        return APP_EXIT_RUNTIME;
+    }
+    if (app_wire_web(st->rt, cfg, err, errlen) != RT_OK) return APP_EXIT_RUNTIME;
+    if (cfg->static_dir) {
+        if (web_static_register(cfg->static_dir) != RT_OK) {
+            snprintf(err, errlen, "PLUS7_STATIC_DIR: cannot serve \"%s\"", cfg->static_dir);
+            return APP_EXIT_RUNTIME;
+        }
+    } else {
+        LOG_WARN("static_off", "reason=\"no dashboard directory found; set PLUS7_STATIC_DIR\"");
+    }
+    web_server_opts_t wopts = {
+        .listen = cfg->listen_civetweb,
+        .threads = cfg->web_threads,
+        .request_timeout_ms = 10000,
+        .keep_alive_timeout_ms = 10000,
+        .request_deadline_ms = SERVE_REQUEST_DEADLINE_MS,
+        .max_conns_per_addr = cfg->web_conns_per_addr,
+    };
+    char werr[512];
+    if (web_server_start(&wopts, werr, sizeof werr) != RT_OK) {
+        snprintf(err, errlen, "PLUS7_LISTEN: %s", werr);
+        return APP_EXIT_RUNTIME;
+    }
+    st->web_started = true;
+    if (app_wire_started(st->rt, cfg, err, errlen) != RT_OK) return APP_EXIT_RUNTIME;
+    return APP_EXIT_OK;
+}
+
 static int serve_run(const app_config_t *cfg, int argc, char **argv)
 {
     if (argc > 0) return app_fail(APP_EXIT_USAGE, "serve: unexpected argument \"%s\"", argv[0]);
@@ -91,72 +213,10 @@ static int serve_run(const app_config_t *cfg, int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    rt_log_init(cfg->log_level, 2);
-    LOG_INFO("starting", "version=%s listen=%s threads=%d web_threads=%d config=\"%s\"",
-             PLUS7_VERSION, cfg->listen, cfg->threads, cfg->web_threads,
-             cfg->config_file ? cfg->config_file : "");
-
+    serve_state_t st = {0};
     char err[1024] = "";
-    int exit_code = APP_EXIT_OK;
-    int rc = app_migrate_check(cfg->db, err, sizeof err);
-    if (rc == RT_EINVAL) {
-        rt_log_shutdown();
-        return app_fail(APP_EXIT_USAGE, "%s", err);
-    }
-    if (rc != RT_OK) {
-        for (char *p = err; *p; p++) if (*p == '"') *p = '\'';
-        LOG_WARN("schema_check_skipped", "reason=\"%s\"", err);
-    }
-
-    rt_config_t rcfg = {.threads = cfg->threads, .mailbox_high_water = SERVE_MAILBOX_HIGH_WATER};
-    rt_runtime_t *rt = rt_runtime_new(&rcfg);
-    if (!rt) {
-        rt_log_shutdown();
-        return app_fail(APP_EXIT_RUNTIME, "runtime: cannot create (threads=%d)", cfg->threads);
-    }
-    rt_http_options_t hopts;
-    memset(&hopts, 0, sizeof hopts);
-    if ((rc = rt_pg_init(rt, cfg->db, cfg->pg_conns)) != RT_OK) {
-        snprintf(err, sizeof err, "rt_pg_init: %s", rt_strerror(rc));
-        goto fail_runtime_new;
-    }
-    if ((rc = rt_http_init(rt, &hopts)) != RT_OK) {
-        snprintf(err, sizeof err, "rt_http_init: %s", rt_strerror(rc));
-        goto fail_runtime_new;
-    }
-    if ((rc = app_wire_runtime(rt, cfg, err, sizeof err)) != RT_OK) goto fail_runtime_new;
-    if ((rc = rt_runtime_start(rt)) != RT_OK) {
-        snprintf(err, sizeof err, "runtime: start failed: %s", rt_strerror(rc));
-        goto fail_runtime_new;
-    }
-
-    if ((rc = web_db_init(cfg->db, cfg->web_db_conns)) != RT_OK ||
-        (rc = web_health_register()) != RT_OK ||
-        (rc = web_metrics_register(rt)) != RT_OK) {
-        snprintf(err, sizeof err, "web: set-up failed: %s", rt_strerror(rc));
-        goto fail_runtime_started;
-    }
-    if ((rc = app_wire_web(rt, cfg, err, sizeof err)) != RT_OK) goto fail_runtime_started;
-    if (cfg->static_dir) {
-        if ((rc = web_static_register(cfg->static_dir)) != RT_OK) {
-            snprintf(err, sizeof err, "PLUS7_STATIC_DIR: cannot serve \"%s\"", cfg->static_dir);
-            goto fail_runtime_started;
-        }
-    } else {
-        LOG_WARN("static_off", "reason=\"no dashboard directory found; set PLUS7_STATIC_DIR\"");
-    }
-    web_server_opts_t wopts = {
-        .listen = cfg->listen_civetweb,
-        .threads = cfg->web_threads,
-        .request_timeout_ms = 10000,
-        .keep_alive_timeout_ms = 10000,
-    };
-    char werr[512];
-    if ((rc = web_server_start(&wopts, werr, sizeof werr)) != RT_OK) {
-        snprintf(err, sizeof err, "PLUS7_LISTEN: %s", werr);
-        goto fail_runtime_started;
-    }
-    if ((rc = app_wire_started(rt, cfg, err, sizeof err)) != RT_OK) goto fail_web_started;
+    int exit_code = serve_start(&st, cfg, err, sizeof err);
+    if (exit_code != APP_EXIT_OK) return serve_cleanup(&st, exit_code, err);
 
     LOG_INFO("ready", "listen=%s", cfg->listen);
     for (;;) {
@@ -170,30 +230,8 @@ static int serve_run(const app_config_t *cfg, int argc, char **argv)
         break;
     }
     pthread_t wd;
-    bool wd_started = pthread_create(&wd, NULL, serve_watchdog, NULL) == 0;
-    if (wd_started) pthread_detach(wd);
-    goto shutdown;
-
-fail_web_started:
-    exit_code = APP_EXIT_RUNTIME;
-shutdown:
-    web_server_stop();
-fail_runtime_started:
-    if (exit_code == APP_EXIT_OK && rc != RT_OK) exit_code = APP_EXIT_RUNTIME;
-    rc = rt_runtime_stop(rt, SERVE_DRAIN_MS);
-    if (rc != RT_OK) LOG_WARN("runtime_stop", "rc=%s", rt_strerror(rc));
-    rt_runtime_free(rt);
-    web_db_shutdown();
-    if (exit_code == APP_EXIT_OK) LOG_INFO("stopped", "status=0");
-    rt_log_shutdown();
-    atomic_store_explicit(&g_shutdown_done, true, memory_order_release);
-    if (exit_code != APP_EXIT_OK) return app_fail(exit_code, "%s", err);
-    return APP_EXIT_OK;
-
-fail_runtime_new:
-    rt_runtime_free(rt);
-    rt_log_shutdown();
-    return app_fail(APP_EXIT_RUNTIME, "%s", err);
+    if (pthread_create(&wd, NULL, serve_watchdog, NULL) == 0) pthread_detach(wd);
+    return serve_cleanup(&st, APP_EXIT_OK, "");
 }
 
 const app_command_t app_cmd_serve = {

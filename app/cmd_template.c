@@ -49,13 +49,7 @@ static bool tplcmd_event_sent(const char *e)
 
 static PGconn *tplcmd_connect(const app_config_t *cfg, int *rc)
 {
-    PGconn *db = PQconnectdb(cfg->db);
-    if (PQstatus(db) != CONNECTION_OK) {
-        *rc = app_fail(APP_EXIT_RUNTIME, "template: database: %s", PQerrorMessage(db));
-        PQfinish(db);
-        return NULL;
-    }
-    return db;
+    return app_db_connect(cfg->db, "template", rc);
 }
 
 static int tplcmd_list(const app_config_t *cfg, int argc, char **argv)

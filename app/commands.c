@@ -1,9 +1,11 @@
 /* commands.c — the table of plus7d commands (see commands.h for how to add one).
  *
- * Exports: app_commands, app_command_find, app_fail.
+ * Exports: app_commands, app_command_find, app_fail, app_db_connect.
  * Threads: main thread.
  */
 #include "commands.h"
+
+#include "web_pq.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -38,4 +40,21 @@ int app_fail(int code, const char *fmt, ...)
     fprintf(stderr, "plus7d: %s\n", msg);
     fflush(stderr);
     return code;
+}
+
+static void app_db_quiet(void *arg, const char *message) { (void)arg; (void)message; }
+
+/* Contract: see commands.h. */
+PGconn *app_db_connect(const char *conninfo, const char *who, int *exit_code)
+{
+    char err[512];
+    char app_name[64];
+    snprintf(app_name, sizeof app_name, "plus7d-%s", who);
+    PGconn *db = web_pq_connect(conninfo, app_name, APP_DB_CONNECT_MS, err, sizeof err);
+    if (!db) {
+        *exit_code = app_fail(APP_EXIT_RUNTIME, "%s: database: %s", who, err);
+        return NULL;
+    }
+    PQsetNoticeProcessor(db, app_db_quiet, NULL);
+    return db;
 }

@@ -17,15 +17,19 @@
  * printing one line with app_fail). Commands never call exit().
  *
  * Exports: app_command_t, app_commands, app_command_find, app_fail,
- * APP_EXIT_*.
+ * app_db_connect, APP_EXIT_*, APP_DB_CONNECT_MS.
  * Threads: main thread.
  */
 #ifndef PLUS7_APP_COMMANDS_H
 #define PLUS7_APP_COMMANDS_H
 
+#include <libpq-fe.h>
+
 #include "config.h"
 
 enum { APP_EXIT_OK = 0, APP_EXIT_RUNTIME = 1, APP_EXIT_USAGE = 2 };
+
+#define APP_DB_CONNECT_MS 10000   /* a command's database connection, at most */
 
 typedef struct app_command {
     const char *name;     /* "migrate" */
@@ -49,5 +53,11 @@ const app_command_t *app_command_find(const char *name);
 /* Print "plus7d: <message>\n" to stderr and return `code` (for
  * `return app_fail(APP_EXIT_USAGE, "role: unknown role \"%s\"", r);`). */
 int app_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Connect a command to `conninfo` within APP_DB_CONNECT_MS (web_pq_connect:
+ * a bounded connect, TCP keepalives), as application_name "plus7d-<who>",
+ * notices silenced. NULL after printing "plus7d: <who>: database: <why>"
+ * with *exit_code = APP_EXIT_RUNTIME. The caller PQfinishes the result. */
+PGconn *app_db_connect(const char *conninfo, const char *who, int *exit_code);
 
 #endif

@@ -1,11 +1,14 @@
 /* config.c — load and validate plus7d's configuration (see config.h).
  *
- * Purpose: one table lists every setting (name, default, help, parser);
- * loading fills raw strings from defaults, then the --config file, then the
- * environment, then parses each into app_config_t and finally checks the
- * settings that depend on each other (webhook mode needs a URL and a secret,
- * smsru needs a key, bitrix24 needs a webhook URL, Ozon needs both ids).
- * Secrets are never echoed back in error messages.
+ * Purpose: one table lists every setting with its own parse function and
+ * its default (a string, or a function computing it); loading fills raw
+ * strings from the defaults, then the --config file, then the
+ * environment, then runs each setting's parser on its raw string, and
+ * finally checks the settings that depend on each other (webhook mode
+ * needs a URL and a secret, smsru needs a key, bitrix24 needs a webhook
+ * URL, Ozon needs both ids). Adding a setting is one table row (and a
+ * field in config.h). Secrets are never echoed back in error messages;
+ * the two webhook secrets must be at least 32 characters.
  *
  * Exports: app_config_load, app_config_free, app_config_help.
  * Threads: main thread only, before other threads start (uses getenv).
@@ -18,7 +21,6 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <limits.h>
 #include <libpq-fe.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -36,101 +38,36 @@
 #define PLUS7_STATIC_INSTALLED "/usr/local/share/plus7/static"
 #endif
 
-typedef enum {
-    CFG_STR,       /* any non-empty string */
-    CFG_SECRET,    /* any non-empty string, never echoed */
-    CFG_URL,       /* http:// or https:// URL; trailing '/' removed */
-    CFG_SECRET_URL,/* URL holding a secret: never echoed */
-    CFG_INT,       /* integer in [min, max] */
-    CFG_LISTEN,    /* HOST:PORT */
-    CFG_CONNINFO,  /* libpq conninfo */
-    CFG_LEVEL,     /* log level name */
-    CFG_TG_MODE,
-    CFG_SMS,
-    CFG_CRM,
-    CFG_DIR,       /* existing directory */
-    CFG_TG_TOKEN,  /* no whitespace, no '/', <= 256 */
-    CFG_TG_SECRET, /* 1..256 of A-Za-z0-9_- (Bot API secret_token) */
-    CFG_DIGITS,    /* 1..20 decimal digits */
-} cfg_type_t;
+/* One setting. `parse` turns the raw text into the field at `off`
+ * (writing a one-line error naming the setting on failure); `dflt` is the
+ * raw default (NULL: unset), or `dflt_fn` computes it (NULL result:
+ * unset); `arg` is the parser's parameter: bounds, the choices of an
+ * enumeration, a minimum length. */
+typedef struct cfg_def cfg_def_t;
+typedef int (*cfg_parse_fn)(const cfg_def_t *d, const char *v, app_config_t *cfg,
+                            char *err, size_t errlen);
+typedef const char *(*cfg_default_fn)(char *buf, size_t cap);
 
-typedef struct cfg_def {
+typedef struct cfg_choice {
     const char *name;
-    cfg_type_t type;
-    const char *dflt;    /* NULL = unset by default; "" = computed */
+    int value;
+} cfg_choice_t;
+
+struct cfg_def {
+    const char *name;
+    cfg_parse_fn parse;
+    const char *dflt;
+    cfg_default_fn dflt_fn;
     const char *help;
-    size_t off;          /* offset of the field in app_config_t */
-    int min, max;        /* CFG_INT bounds */
-} cfg_def_t;
-
-#define F(field) offsetof(app_config_t, field)
-
-static const cfg_def_t cfg_defs[] = {
-    {"PLUS7_DB", CFG_CONNINFO, "dbname=plus7",
-     "libpq connection string (./dev exports its own cluster's)", F(db), 0, 0},
-    {"PLUS7_LISTEN", CFG_LISTEN, "127.0.0.1:8080",
-     "HTTP address HOST:PORT (IPv4, [IPv6] or localhost)", F(listen), 0, 0},
-    {"PLUS7_THREADS", CFG_INT, "", "runtime worker threads (default: number of cores)",
-     F(threads), 1, 256},
-    {"PLUS7_WEB_THREADS", CFG_INT, "128",
-     "civetweb threads; must exceed Telegram max_connections + dashboard sockets",
-     F(web_threads), 4, 1024},
-    {"PLUS7_WEB_DB_CONNS", CFG_INT, "4",
-     "synchronous PostgreSQL connections of the web layer", F(web_db_conns), 1, 64},
-    {"PLUS7_PG_CONNS", CFG_INT, "1",
-     "asynchronous PostgreSQL connections per runtime worker", F(pg_conns), 1, 8},
-    {"PLUS7_LOG_LEVEL", CFG_LEVEL, "info", "debug, info, warn or error", F(log_level), 0, 0},
-    {"PLUS7_STATIC_DIR", CFG_DIR, "",
-     "dashboard files (default: web/static of the source tree, else the installed copy)",
-     F(static_dir), 0, 0},
-    {"PLUS7_TG_TOKEN", CFG_TG_TOKEN, NULL, "bot token (unset: Telegram off)", F(tg_token), 0, 0},
-    {"PLUS7_TG_API", CFG_URL, "https://api.telegram.org",
-     "Bot API base; requests go to {base}/bot{token}/{method}", F(tg_api), 0, 0},
-    {"PLUS7_TG_MODE", CFG_TG_MODE, "polling", "polling or webhook", F(tg_mode), 0, 0},
-    {"PLUS7_TG_WEBHOOK_URL", CFG_URL, NULL, "URL given to setWebhook (webhook mode)",
-     F(tg_webhook_url), 0, 0},
-    {"PLUS7_TG_SECRET", CFG_TG_SECRET, NULL,
-     "X-Telegram-Bot-Api-Secret-Token checked on every webhook request (webhook mode)",
-     F(tg_secret), 0, 0},
-    {"PLUS7_TG_RATE", CFG_INT, "30", "overall outgoing Telegram messages per second",
-     F(tg_rate), 1, 1000},
-    {"PLUS7_STORAGE_EXTEND_DAYS", CFG_INT, "7",
-     "days the pickup reminder's button «Продлить хранение» adds to the storage (once per parcel)",
-     F(storage_extend_days), 1, 60},
-    {"PLUS7_OZON_API", CFG_URL, "https://api-seller.ozon.ru", "Ozon Seller API base",
-     F(ozon_api), 0, 0},
-    {"PLUS7_OZON_CLIENT_ID", CFG_DIGITS, NULL, "Ozon Client-Id (unset: Ozon off)",
-     F(ozon_client_id), 0, 0},
-    {"PLUS7_OZON_API_KEY", CFG_SECRET, NULL, "Ozon Api-Key", F(ozon_api_key), 0, 0},
-    {"PLUS7_OZON_IMPORT_STATUSES", CFG_STR, "awaiting_deliver,delivering,driver_pickup,delivered,cancelled",
-     "Ozon statuses the periodic import asks for (comma-separated)", F(ozon_import_statuses), 0, 0},
-    {"PLUS7_OZON_DELIVERY_METHODS", CFG_STR, NULL,
-     "delivery_method ids the periodic import asks for (comma-separated; unset: all)",
-     F(ozon_delivery_methods), 0, 0},
-    {"PLUS7_OZON_IMPORT_INTERVAL_S", CFG_INT, "300",
-     "seconds between periodic imports of Ozon postings (0: off)", F(ozon_import_interval_s), 0, 86400},
-    {"PLUS7_OZON_RPS", CFG_INT, "20", "requests per second to the Ozon Seller API (Ozon allows 50)",
-     F(ozon_rps), 1, 50},
-    {"PLUS7_LOGISTICS_SECRET", CFG_SECRET, NULL,
-     "HMAC-SHA256 key of the logistics webhook (unset: endpoint off)", F(logistics_secret), 0, 0},
-    {"PLUS7_LOGISTICS_OUT_URL", CFG_URL, NULL,
-     "where outbound logistics events are POSTed, signed with PLUS7_LOGISTICS_SECRET (unset: kept in the outbox)",
-     F(logistics_out_url), 0, 0},
-    {"PLUS7_BOOKING_CUTOFF_MIN", CFG_INT, "120",
-     "minutes before its window until which a client may cancel or move a courier delivery",
-     F(booking_cutoff_min), 1, 10080},
-    {"PLUS7_SMS_PROVIDER", CFG_SMS, "none", "none or smsru", F(sms_provider), 0, 0},
-    {"PLUS7_SMS_API", CFG_URL, "https://sms.ru", "SMS gateway base", F(sms_api), 0, 0},
-    {"PLUS7_SMS_KEY", CFG_SECRET, NULL, "SMS gateway api_id (smsru)", F(sms_key), 0, 0},
-    {"PLUS7_SMS_SENDER", CFG_STR, NULL, "SMS sender name approved by SMS.ru (unset: the account's default)",
-     F(sms_sender), 0, 0},
-    {"PLUS7_CRM", CFG_CRM, "builtin", "builtin or bitrix24", F(crm), 0, 0},
-    {"PLUS7_BITRIX24_WEBHOOK", CFG_SECRET_URL, NULL,
-     "Bitrix24 incoming webhook URL https://<portal>/rest/<user>/<code> (bitrix24)",
-     F(bitrix24_webhook), 0, 0},
+    size_t off;                   /* the field in app_config_t */
+    int min, max;                 /* cfg_int bounds; cfg_secret/cfg_tg_secret minimum length */
+    const cfg_choice_t *choices;  /* cfg_choice: NULL-terminated */
 };
 
-#define CFG_N (sizeof cfg_defs / sizeof cfg_defs[0])
+#define F(field) offsetof(app_config_t, field)
+#define CFG_SECRET_MIN 32   /* PLUS7_TG_SECRET, PLUS7_LOGISTICS_SECRET */
+
+/* ---- helpers and the parsers the table names ------------------------------- */
 
 static void cfg_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -140,13 +77,6 @@ static void cfg_err(char *err, size_t errlen, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
-}
-
-static int cfg_find(const char *name)
-{
-    for (size_t i = 0; i < CFG_N; i++)
-        if (strcmp(cfg_defs[i].name, name) == 0) return (int)i;
-    return -1;
 }
 
 static char *cfg_trim(char *s)
@@ -166,64 +96,6 @@ static const char *cfg_show(const char *v, char *buf, size_t cap)
     if (strlen(v) > j) { buf[j++] = '.'; buf[j++] = '.'; buf[j++] = '.'; }
     buf[j] = '\0';
     return buf;
-}
-
-/* Read the KEY=value file into raw[] (replacing defaults). */
-static int cfg_read_file(const char *path, char **raw, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        cfg_err(err, errlen, "--config %s: %s", path, strerror(errno));
-        return RT_EINVAL;
-    }
-    char line[8192];
-    int lineno = 0, rc = RT_OK;
-    while (fgets(line, sizeof line, f)) {
-        lineno++;
-        size_t n = strlen(line);
-        if (n == sizeof line - 1 && line[n - 1] != '\n' && !feof(f)) {
-            cfg_err(err, errlen, "--config %s:%d: line too long", path, lineno);
-            rc = RT_EINVAL;
-            break;
-        }
-        char *s = cfg_trim(line);
-        if (*s == '\0' || *s == '#') continue;
-        if (strncmp(s, "export", 6) == 0 && isspace((unsigned char)s[6])) s = cfg_trim(s + 6);
-        char *eq = strchr(s, '=');
-        if (!eq) {
-            cfg_err(err, errlen, "--config %s:%d: expected KEY=value", path, lineno);
-            rc = RT_EINVAL;
-            break;
-        }
-        *eq = '\0';
-        char *key = cfg_trim(s), *val = cfg_trim(eq + 1);
-        int idx = cfg_find(key);
-        if (idx < 0) {
-            char shown[80];
-            cfg_err(err, errlen, "--config %s:%d: unknown setting \"%s\"", path, lineno,
-                    cfg_show(key, shown, sizeof shown));
-            rc = RT_EINVAL;
-            break;
-        }
-        size_t vl = strlen(val);
-        if (vl >= 2 && (val[0] == '"' || val[0] == '\'') && val[vl - 1] == val[0]) {
-            val[vl - 1] = '\0';
-            val++;
-        }
-        /* KEY= (empty) means "the default", as an empty environment variable does */
-        const char *dflt = cfg_defs[idx].dflt;
-        free(raw[idx]);
-        raw[idx] = NULL;
-        if (*val) raw[idx] = strdup(val);
-        else if (dflt && *dflt) raw[idx] = strdup(dflt);
-        if ((*val || (dflt && *dflt)) && !raw[idx]) {
-            rc = RT_ENOMEM;
-            cfg_err(err, errlen, "out of memory");
-            break;
-        }
-    }
-    fclose(f);
-    return rc;
 }
 
 static bool cfg_is_url(const char *v)
@@ -277,12 +149,11 @@ static bool cfg_charset(const char *v, const char *extra, size_t maxlen)
     return true;
 }
 
-static int cfg_default_threads(void)
+static const char *cfg_default_threads(char *buf, size_t cap)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
-    if (n < 1) n = 1;
-    if (n > 256) n = 256;
-    return (int)n;
+    snprintf(buf, cap, "%ld", n < 1 ? 1 : n > 256 ? 256 : n);
+    return buf;
 }
 
 static bool cfg_is_dir(const char *p)
@@ -291,150 +162,354 @@ static bool cfg_is_dir(const char *p)
     return p && *p && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* Parse raw value v of setting d into cfg. */
-static int cfg_parse_one(const cfg_def_t *d, const char *v, app_config_t *cfg,
-                         char *err, size_t errlen)
+/* web/static of the source tree for a build-tree binary, else the
+ * installed copy, else none (dashboard off). */
+static const char *cfg_default_static_dir(char *buf, size_t cap)
 {
-    char shown[120];
-    void *field = (char *)cfg + d->off;
-    char **sp = (char **)field;
-    int *ip = (int *)field;
+    (void)buf;
+    (void)cap;
+    return cfg_is_dir(PLUS7_STATIC_DEFAULT) ? PLUS7_STATIC_DEFAULT
+         : cfg_is_dir(PLUS7_STATIC_INSTALLED) ? PLUS7_STATIC_INSTALLED
+         : NULL;
+}
 
-    switch (d->type) {
-    case CFG_STR:
-    case CFG_SECRET:
-        *sp = strdup(v);
-        break;
-    case CFG_URL:
-    case CFG_SECRET_URL:
-        if (!cfg_is_url(v)) {
-            if (d->type == CFG_SECRET_URL)
-                cfg_err(err, errlen, "%s: expected an http:// or https:// URL", d->name);
-            else
-                cfg_err(err, errlen, "%s: expected an http:// or https:// URL, got \"%s\"",
-                        d->name, cfg_show(v, shown, sizeof shown));
-            return RT_EINVAL;
-        }
-        *sp = strdup(v);
-        if (*sp) {
-            size_t n = strlen(*sp);
-            while (n > 0 && (*sp)[n - 1] == '/') (*sp)[--n] = '\0';
-        }
-        break;
-    case CFG_INT: {
-        char *end = NULL;
-        errno = 0;
-        long x = strtol(v, &end, 10);
-        if (!*v || errno || !end || *end || x < d->min || x > d->max) {
-            cfg_err(err, errlen, "%s: expected an integer %d..%d, got \"%s\"", d->name,
-                    d->min, d->max, cfg_show(v, shown, sizeof shown));
-            return RT_EINVAL;
-        }
-        *ip = (int)x;
-        break;
-    }
-    case CFG_LISTEN:
-        cfg->listen_civetweb = cfg_parse_listen(v);
-        if (!cfg->listen_civetweb) {
-            cfg_err(err, errlen,
-                    "%s: expected HOST:PORT (IPv4, [IPv6] or localhost; port 1..65535), got \"%s\"",
-                    d->name, cfg_show(v, shown, sizeof shown));
-            return RT_EINVAL;
-        }
-        *sp = strdup(v);
-        break;
-    case CFG_CONNINFO: {
-        char *perr = NULL;
-        PQconninfoOption *opts = PQconninfoParse(v, &perr);
-        if (!opts) {
-            char msg[200];
-            snprintf(msg, sizeof msg, "%s", perr ? perr : "cannot parse");
-            for (char *p = msg; *p; p++) if (*p == '\n') *p = ' ';
-            cfg_err(err, errlen, "%s: malformed libpq connection string: %s", d->name,
-                    cfg_trim(msg));
-            PQfreemem(perr);
-            return RT_EINVAL;
-        }
-        PQconninfoFree(opts);
-        *sp = strdup(v);
-        break;
-    }
-    case CFG_LEVEL: {
-        int lv = rt_log_level_parse(v);
-        if (lv < 0) {
-            cfg_err(err, errlen, "%s: expected one of debug, info, warn, error, got \"%s\"",
-                    d->name, cfg_show(v, shown, sizeof shown));
-            return RT_EINVAL;
-        }
-        *ip = lv;
-        break;
-    }
-    case CFG_TG_MODE:
-        if (strcmp(v, "polling") == 0) cfg->tg_mode = APP_TG_POLLING;
-        else if (strcmp(v, "webhook") == 0) cfg->tg_mode = APP_TG_WEBHOOK;
-        else {
-            cfg_err(err, errlen, "%s: expected one of polling, webhook, got \"%s\"", d->name,
-                    cfg_show(v, shown, sizeof shown));
-            return RT_EINVAL;
-        }
-        break;
-    case CFG_SMS:
-        if (strcmp(v, "none") == 0) cfg->sms_provider = APP_SMS_NONE;
-        else if (strcmp(v, "smsru") == 0) cfg->sms_provider = APP_SMS_SMSRU;
-        else {
-            cfg_err(err, errlen, "%s: expected one of none, smsru, got \"%s\"", d->name,
-                    cfg_show(v, shown, sizeof shown));
-            return RT_EINVAL;
-        }
-        break;
-    case CFG_CRM:
-        if (strcmp(v, "builtin") == 0) cfg->crm = APP_CRM_BUILTIN;
-        else if (strcmp(v, "bitrix24") == 0) cfg->crm = APP_CRM_BITRIX24;
-        else {
-            cfg_err(err, errlen, "%s: expected one of builtin, bitrix24, got \"%s\"", d->name,
-                    cfg_show(v, shown, sizeof shown));
-            return RT_EINVAL;
-        }
-        break;
-    case CFG_DIR:
-        if (!cfg_is_dir(v)) {
-            cfg_err(err, errlen, "%s: not a directory: \"%s\"", d->name,
-                    cfg_show(v, shown, sizeof shown));
-            return RT_EINVAL;
-        }
-        *sp = strdup(v);
-        break;
-    case CFG_TG_TOKEN:
-        if (strlen(v) > 256 || strpbrk(v, "/?#% \t")) {
-            cfg_err(err, errlen, "%s: malformed bot token (expected like 123456:ABC-DEF)", d->name);
-            return RT_EINVAL;
-        }
-        *sp = strdup(v);
-        break;
-    case CFG_TG_SECRET:
-        if (!cfg_charset(v, "_-", 256)) {
-            cfg_err(err, errlen, "%s: expected 1..256 characters from A-Z a-z 0-9 _ -", d->name);
-            return RT_EINVAL;
-        }
-        *sp = strdup(v);
-        break;
-    case CFG_DIGITS:
-        if (!cfg_charset(v, "", 20) || strspn(v, "0123456789") != strlen(v)) {
-            cfg_err(err, errlen, "%s: expected a number, got \"%s\"", d->name,
-                    cfg_show(v, shown, sizeof shown));
-            return RT_EINVAL;
-        }
-        *sp = strdup(v);
-        break;
-    }
-    if ((d->type == CFG_STR || d->type == CFG_SECRET || d->type == CFG_URL ||
-         d->type == CFG_SECRET_URL || d->type == CFG_LISTEN || d->type == CFG_CONNINFO ||
-         d->type == CFG_DIR || d->type == CFG_TG_TOKEN || d->type == CFG_TG_SECRET ||
-         d->type == CFG_DIGITS) && !*sp) {
+/* Store a copy of v in the string field of d. */
+static int cfg_set_str(const cfg_def_t *d, const char *v, app_config_t *cfg, char *err, size_t errlen)
+{
+    char **sp = (char **)(void *)((char *)cfg + d->off);
+    if (!(*sp = strdup(v))) {
         cfg_err(err, errlen, "out of memory");
         return RT_ENOMEM;
     }
     return RT_OK;
+}
+
+static void cfg_set_int(const cfg_def_t *d, app_config_t *cfg, int x)
+{
+    *(int *)(void *)((char *)cfg + d->off) = x;
+}
+
+/* Any non-empty string. */
+static int cfg_str(const cfg_def_t *d, const char *v, app_config_t *cfg, char *err, size_t errlen)
+{
+    return cfg_set_str(d, v, cfg, err, errlen);
+}
+
+/* A secret of at least d->min characters; never echoed. */
+static int cfg_secret(const cfg_def_t *d, const char *v, app_config_t *cfg, char *err, size_t errlen)
+{
+    if (strlen(v) < (size_t)d->min) {
+        cfg_err(err, errlen, "%s: too short, expected at least %d characters", d->name, d->min);
+        return RT_EINVAL;
+    }
+    return cfg_set_str(d, v, cfg, err, errlen);
+}
+
+/* An http:// or https:// URL, trailing '/' removed; `shown` echoes it. */
+static int cfg_url_common(const cfg_def_t *d, const char *v, app_config_t *cfg, char *err,
+                          size_t errlen, bool shown)
+{
+    if (!cfg_is_url(v)) {
+        char buf[120];
+        if (shown)
+            cfg_err(err, errlen, "%s: expected an http:// or https:// URL, got \"%s\"", d->name,
+                    cfg_show(v, buf, sizeof buf));
+        else
+            cfg_err(err, errlen, "%s: expected an http:// or https:// URL", d->name);
+        return RT_EINVAL;
+    }
+    int rc = cfg_set_str(d, v, cfg, err, errlen);
+    if (rc == RT_OK) {
+        char *u = *(char **)(void *)((char *)cfg + d->off);
+        size_t n = strlen(u);
+        while (n > 0 && u[n - 1] == '/') u[--n] = '\0';
+    }
+    return rc;
+}
+
+static int cfg_url(const cfg_def_t *d, const char *v, app_config_t *cfg, char *err, size_t errlen)
+{
+    return cfg_url_common(d, v, cfg, err, errlen, true);
+}
+
+/* A URL holding a secret: never echoed. */
+static int cfg_secret_url(const cfg_def_t *d, const char *v, app_config_t *cfg, char *err, size_t errlen)
+{
+    return cfg_url_common(d, v, cfg, err, errlen, false);
+}
+
+/* An integer in [d->min, d->max]. */
+static int cfg_int(const cfg_def_t *d, const char *v, app_config_t *cfg, char *err, size_t errlen)
+{
+    char *end = NULL, shown[120];
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (!*v || errno || !end || *end || x < d->min || x > d->max) {
+        cfg_err(err, errlen, "%s: expected an integer %d..%d, got \"%s\"", d->name, d->min, d->max,
+                cfg_show(v, shown, sizeof shown));
+        return RT_EINVAL;
+    }
+    cfg_set_int(d, cfg, (int)x);
+    return RT_OK;
+}
+
+/* HOST:PORT; also fills listen_civetweb. */
+static int cfg_listen(const cfg_def_t *d, const char *v, app_config_t *cfg, char *err, size_t errlen)
+{
+    char shown[120];
+    cfg->listen_civetweb = cfg_parse_listen(v);
+    if (!cfg->listen_civetweb) {
+        cfg_err(err, errlen, "%s: expected HOST:PORT (IPv4, [IPv6] or localhost; port 1..65535), got \"%s\"",
+                d->name, cfg_show(v, shown, sizeof shown));
+        return RT_EINVAL;
+    }
+    return cfg_set_str(d, v, cfg, err, errlen);
+}
+
+/* A libpq connection string. */
+static int cfg_conninfo(const cfg_def_t *d, const char *v, app_config_t *cfg, char *err, size_t errlen)
+{
+    char *perr = NULL;
+    PQconninfoOption *opts = PQconninfoParse(v, &perr);
+    if (!opts) {
+        char msg[200];
+        rt_log_value(msg, sizeof msg, perr ? perr : "cannot parse");
+        cfg_err(err, errlen, "%s: malformed libpq connection string: %s", d->name, cfg_trim(msg));
+        PQfreemem(perr);
+        return RT_EINVAL;
+    }
+    PQconninfoFree(opts);
+    return cfg_set_str(d, v, cfg, err, errlen);
+}
+
+/* A log level name. */
+static int cfg_level(const cfg_def_t *d, const char *v, app_config_t *cfg, char *err, size_t errlen)
+{
+    char shown[120];
+    int lv = rt_log_level_parse(v);
+    if (lv < 0) {
+        cfg_err(err, errlen, "%s: expected one of debug, info, warn, error, got \"%s\"", d->name,
+                cfg_show(v, shown, sizeof shown));
+        return RT_EINVAL;
+    }
+    cfg_set_int(d, cfg, lv);
+    return RT_OK;
+}
+
+/* One of d->choices, stored as its value. */
+static int cfg_choice(const cfg_def_t *d, const char *v, app_config_t *cfg, char *err, size_t errlen)
+{
+    char names[160] = "", shown[120];
+    size_t n = 0;
+    for (const cfg_choice_t *c = d->choices; c->name; c++) {
+        if (strcmp(v, c->name) == 0) {
+            cfg_set_int(d, cfg, c->value);
+            return RT_OK;
+        }
+        n += (size_t)snprintf(names + n, sizeof names - n, "%s%s", n ? ", " : "", c->name);
+        if (n >= sizeof names) n = sizeof names - 1;
+    }
+    cfg_err(err, errlen, "%s: expected one of %s, got \"%s\"", d->name, names,
+            cfg_show(v, shown, sizeof shown));
+    return RT_EINVAL;
+}
+
+/* An existing directory. */
+static int cfg_dir(const cfg_def_t *d, const char *v, app_config_t *cfg, char *err, size_t errlen)
+{
+    char shown[120];
+    if (!cfg_is_dir(v)) {
+        cfg_err(err, errlen, "%s: not a directory: \"%s\"", d->name, cfg_show(v, shown, sizeof shown));
+        return RT_EINVAL;
+    }
+    return cfg_set_str(d, v, cfg, err, errlen);
+}
+
+/* A bot token: no whitespace, no URL syntax, at most 256 characters. */
+static int cfg_tg_token(const cfg_def_t *d, const char *v, app_config_t *cfg, char *err, size_t errlen)
+{
+    if (strlen(v) > 256 || strpbrk(v, "/?#% \t")) {
+        cfg_err(err, errlen, "%s: malformed bot token (expected like 123456:ABC-DEF)", d->name);
+        return RT_EINVAL;
+    }
+    return cfg_set_str(d, v, cfg, err, errlen);
+}
+
+/* The Bot API's secret_token alphabet, d->min..d->max characters; never echoed. */
+static int cfg_tg_secret(const cfg_def_t *d, const char *v, app_config_t *cfg, char *err, size_t errlen)
+{
+    if (!cfg_charset(v, "_-", (size_t)d->max) || strlen(v) < (size_t)d->min) {
+        cfg_err(err, errlen, "%s: expected %d..%d characters from A-Z a-z 0-9 _ -", d->name,
+                d->min, d->max);
+        return RT_EINVAL;
+    }
+    return cfg_set_str(d, v, cfg, err, errlen);
+}
+
+/* 1..20 decimal digits. */
+static int cfg_digits(const cfg_def_t *d, const char *v, app_config_t *cfg, char *err, size_t errlen)
+{
+    char shown[120];
+    if (!cfg_charset(v, "", 20) || strspn(v, "0123456789") != strlen(v)) {
+        cfg_err(err, errlen, "%s: expected a number, got \"%s\"", d->name, cfg_show(v, shown, sizeof shown));
+        return RT_EINVAL;
+    }
+    return cfg_set_str(d, v, cfg, err, errlen);
+}
+
+/* ---- the settings ------------------------------------------------------------ */
+
+static const cfg_choice_t cfg_tg_modes[] = {
+    {"polling", APP_TG_POLLING}, {"webhook", APP_TG_WEBHOOK}, {NULL, 0}};
+static const cfg_choice_t cfg_sms_providers[] = {
+    {"none", APP_SMS_NONE}, {"smsru", APP_SMS_SMSRU}, {NULL, 0}};
+static const cfg_choice_t cfg_crms[] = {
+    {"builtin", APP_CRM_BUILTIN}, {"bitrix24", APP_CRM_BITRIX24}, {NULL, 0}};
+
+static const cfg_def_t cfg_defs[] = {
+    {.name = "PLUS7_DB", cfg_conninfo, "dbname=plus7", NULL,
+     "libpq connection string (./dev exports its own cluster's)", F(db)},
+    {.name = "PLUS7_LISTEN", cfg_listen, "127.0.0.1:8080", NULL,
+     "HTTP address HOST:PORT (IPv4, [IPv6] or localhost)", F(listen)},
+    {.name = "PLUS7_THREADS", cfg_int, NULL, cfg_default_threads,
+     "runtime worker threads (default: number of cores)", F(threads), 1, 256},
+    {.name = "PLUS7_WEB_THREADS", cfg_int, "128", NULL,
+     "civetweb threads; must exceed Telegram max_connections + dashboard sockets",
+     F(web_threads), 4, 1024},
+    {.name = "PLUS7_WEB_CONNS_PER_ADDR", cfg_int, "64", NULL,
+     "HTTP connections one client address may hold (keep it below PLUS7_WEB_THREADS)",
+     F(web_conns_per_addr), 1, 1024},
+    {.name = "PLUS7_WEB_DB_CONNS", cfg_int, "4", NULL,
+     "synchronous PostgreSQL connections of the web layer", F(web_db_conns), 1, 64},
+    {.name = "PLUS7_PG_CONNS", cfg_int, "1", NULL,
+     "asynchronous PostgreSQL connections per runtime worker", F(pg_conns), 1, 8},
+    {.name = "PLUS7_LOG_LEVEL", cfg_level, "info", NULL, "debug, info, warn or error", F(log_level)},
+    {.name = "PLUS7_STATIC_DIR", cfg_dir, NULL, cfg_default_static_dir,
+     "dashboard files (default: web/static of the source tree, else the installed copy)",
+     F(static_dir)},
+    {.name = "PLUS7_TG_TOKEN", cfg_tg_token, NULL, NULL, "bot token (unset: Telegram off)", F(tg_token)},
+    {.name = "PLUS7_TG_API", cfg_url, "https://api.telegram.org", NULL,
+     "Bot API base; requests go to {base}/bot{token}/{method}", F(tg_api)},
+    {.name = "PLUS7_TG_MODE", cfg_choice, "polling", NULL, "polling or webhook", F(tg_mode),
+     .choices = cfg_tg_modes},
+    {.name = "PLUS7_TG_WEBHOOK_URL", cfg_url, NULL, NULL, "URL given to setWebhook (webhook mode)",
+     F(tg_webhook_url)},
+    {.name = "PLUS7_TG_SECRET", cfg_tg_secret, NULL, NULL,
+     "X-Telegram-Bot-Api-Secret-Token checked on every webhook request (webhook mode; "
+     "32..256 of A-Z a-z 0-9 _ -)", F(tg_secret), CFG_SECRET_MIN, 256},
+    {.name = "PLUS7_TG_RATE", cfg_int, "30", NULL, "overall outgoing Telegram messages per second",
+     F(tg_rate), 1, 1000},
+    {.name = "PLUS7_STORAGE_EXTEND_DAYS", cfg_int, "7", NULL,
+     "days the pickup reminder's button «Продлить хранение» adds to the storage (once per parcel)",
+     F(storage_extend_days), 1, 60},
+    {.name = "PLUS7_OZON_API", cfg_url, "https://api-seller.ozon.ru", NULL, "Ozon Seller API base",
+     F(ozon_api)},
+    {.name = "PLUS7_OZON_CLIENT_ID", cfg_digits, NULL, NULL, "Ozon Client-Id (unset: Ozon off)",
+     F(ozon_client_id)},
+    {.name = "PLUS7_OZON_API_KEY", cfg_secret, NULL, NULL, "Ozon Api-Key", F(ozon_api_key), 1},
+    {.name = "PLUS7_OZON_IMPORT_STATUSES", cfg_str, "awaiting_deliver,delivering,driver_pickup,delivered,cancelled",
+     NULL, "Ozon statuses the periodic import asks for (comma-separated)", F(ozon_import_statuses)},
+    {.name = "PLUS7_OZON_DELIVERY_METHODS", cfg_str, NULL, NULL,
+     "delivery_method ids the periodic import asks for (comma-separated; unset: all)",
+     F(ozon_delivery_methods)},
+    {.name = "PLUS7_OZON_IMPORT_INTERVAL_S", cfg_int, "300", NULL,
+     "seconds between periodic imports of Ozon postings (0: off)", F(ozon_import_interval_s), 0, 86400},
+    {.name = "PLUS7_OZON_RPS", cfg_int, "20", NULL,
+     "requests per second to the Ozon Seller API (Ozon allows 50)", F(ozon_rps), 1, 50},
+    {.name = "PLUS7_LOGISTICS_SECRET", cfg_secret, NULL, NULL,
+     "HMAC-SHA256 key of the logistics webhook, at least 32 characters (unset: endpoint off)",
+     F(logistics_secret), CFG_SECRET_MIN},
+    {.name = "PLUS7_LOGISTICS_OUT_URL", cfg_url, NULL, NULL,
+     "where outbound logistics events are POSTed, signed with PLUS7_LOGISTICS_SECRET (unset: kept in the outbox)",
+     F(logistics_out_url)},
+    {.name = "PLUS7_BOOKING_CUTOFF_MIN", cfg_int, "120", NULL,
+     "minutes before its window until which a client may cancel or move a courier delivery",
+     F(booking_cutoff_min), 1, 10080},
+    {.name = "PLUS7_SMS_PROVIDER", cfg_choice, "none", NULL, "none or smsru", F(sms_provider),
+     .choices = cfg_sms_providers},
+    {.name = "PLUS7_SMS_API", cfg_url, "https://sms.ru", NULL, "SMS gateway base", F(sms_api)},
+    {.name = "PLUS7_SMS_KEY", cfg_secret, NULL, NULL, "SMS gateway api_id (smsru)", F(sms_key), 1},
+    {.name = "PLUS7_SMS_SENDER", cfg_str, NULL, NULL,
+     "SMS sender name approved by SMS.ru (unset: the account's default)", F(sms_sender)},
+    {.name = "PLUS7_CRM", cfg_choice, "builtin", NULL, "builtin or bitrix24", F(crm), .choices = cfg_crms},
+    {.name = "PLUS7_BITRIX24_WEBHOOK", cfg_secret_url, NULL, NULL,
+     "Bitrix24 incoming webhook URL https://<portal>/rest/<user>/<code> (bitrix24)",
+     F(bitrix24_webhook)},
+};
+
+#define CFG_N (sizeof cfg_defs / sizeof cfg_defs[0])
+
+static int cfg_find(const char *name)
+{
+    for (size_t i = 0; i < CFG_N; i++)
+        if (strcmp(cfg_defs[i].name, name) == 0) return (int)i;
+    return -1;
+}
+
+/* The raw default of d (computed by d->dflt_fn into buf if it has one),
+ * or NULL when the setting is unset by default. */
+static const char *cfg_default(const cfg_def_t *d, char *buf, size_t cap)
+{
+    return d->dflt_fn ? d->dflt_fn(buf, cap) : d->dflt;
+}
+
+/* Read the KEY=value file into raw[] (replacing defaults). */
+static int cfg_read_file(const char *path, char **raw, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        cfg_err(err, errlen, "--config %s: %s", path, strerror(errno));
+        return RT_EINVAL;
+    }
+    char line[8192];
+    int lineno = 0, rc = RT_OK;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        size_t n = strlen(line);
+        if (n == sizeof line - 1 && line[n - 1] != '\n' && !feof(f)) {
+            cfg_err(err, errlen, "--config %s:%d: line too long", path, lineno);
+            rc = RT_EINVAL;
+            break;
+        }
+        char *s = cfg_trim(line);
+        if (*s == '\0' || *s == '#') continue;
+        if (strncmp(s, "export", 6) == 0 && isspace((unsigned char)s[6])) s = cfg_trim(s + 6);
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            cfg_err(err, errlen, "--config %s:%d: expected KEY=value", path, lineno);
+            rc = RT_EINVAL;
+            break;
+        }
+        *eq = '\0';
+        char *key = cfg_trim(s), *val = cfg_trim(eq + 1);
+        int idx = cfg_find(key);
+        if (idx < 0) {
+            char shown[80];
+            cfg_err(err, errlen, "--config %s:%d: unknown setting \"%s\"", path, lineno,
+                    cfg_show(key, shown, sizeof shown));
+            rc = RT_EINVAL;
+            break;
+        }
+        size_t vl = strlen(val);
+        if (vl >= 2 && (val[0] == '"' || val[0] == '\'') && val[vl - 1] == val[0]) {
+            val[vl - 1] = '\0';
+            val++;
+        }
+        /* KEY= (empty) means "the default", as an empty environment variable does */
+        char buf[32];
+        const char *dflt = cfg_default(&cfg_defs[idx], buf, sizeof buf);
+        free(raw[idx]);
+        raw[idx] = NULL;
+        if (*val) raw[idx] = strdup(val);
+        else if (dflt) raw[idx] = strdup(dflt);
+        if ((*val || dflt) && !raw[idx]) {
+            rc = RT_ENOMEM;
+            cfg_err(err, errlen, "out of memory");
+            break;
+        }
+    }
+    fclose(f);
+    return rc;
 }
 
 /* A comma-separated list of 1..max items, each of 1..64 characters from
@@ -512,11 +587,11 @@ int app_config_load(app_config_t *cfg, const char *file, char *err, size_t errle
     memset(cfg, 0, sizeof *cfg);
     if (errlen) err[0] = '\0';
 
-    for (size_t i = 0; i < CFG_N && rc == RT_OK; i++)
-        if (cfg_defs[i].dflt && *cfg_defs[i].dflt) {
-            raw[i] = strdup(cfg_defs[i].dflt);
-            if (!raw[i]) rc = RT_ENOMEM;
-        }
+    for (size_t i = 0; i < CFG_N && rc == RT_OK; i++) {
+        char buf[32];
+        const char *dflt = cfg_default(&cfg_defs[i], buf, sizeof buf);
+        if (dflt && !(raw[i] = strdup(dflt))) rc = RT_ENOMEM;
+    }
     if (rc == RT_OK && file) {
         cfg->config_file = strdup(file);
         rc = cfg_read_file(file, raw, err, errlen);
@@ -529,20 +604,8 @@ int app_config_load(app_config_t *cfg, const char *file, char *err, size_t errle
             if (!raw[i]) rc = RT_ENOMEM;
         }
     }
-    for (size_t i = 0; i < CFG_N && rc == RT_OK; i++) {
-        const cfg_def_t *d = &cfg_defs[i];
-        if (raw[i]) {
-            rc = cfg_parse_one(d, raw[i], cfg, err, errlen);
-        } else if (d->dflt && !*d->dflt) {       /* computed defaults */
-            if (d->off == F(threads)) cfg->threads = cfg_default_threads();
-            else if (d->off == F(static_dir)) {
-                const char *p = cfg_is_dir(PLUS7_STATIC_DEFAULT) ? PLUS7_STATIC_DEFAULT
-                              : cfg_is_dir(PLUS7_STATIC_INSTALLED) ? PLUS7_STATIC_INSTALLED
-                              : NULL;
-                if (p && !(cfg->static_dir = strdup(p))) rc = RT_ENOMEM;
-            }
-        }
-    }
+    for (size_t i = 0; i < CFG_N && rc == RT_OK; i++)
+        if (raw[i]) rc = cfg_defs[i].parse(&cfg_defs[i], raw[i], cfg, err, errlen);
     if (rc == RT_OK) rc = cfg_check_features(cfg, err, errlen);
     if (rc == RT_ENOMEM && errlen && !err[0]) cfg_err(err, errlen, "out of memory");
     for (size_t i = 0; i < CFG_N; i++) free(raw[i]);
@@ -572,18 +635,8 @@ void app_config_help(FILE *out)
 {
     for (size_t i = 0; i < CFG_N; i++) {
         const cfg_def_t *d = &cfg_defs[i];
-        char computed[PATH_MAX + 32];
-        const char *dflt = !d->dflt ? "unset" : d->dflt;
-        if (d->dflt && !*d->dflt) {
-            if (d->off == F(threads))
-                snprintf(computed, sizeof computed, "%d (cores)", cfg_default_threads());
-            else
-                snprintf(computed, sizeof computed, "%s",
-                         cfg_is_dir(PLUS7_STATIC_DEFAULT) ? PLUS7_STATIC_DEFAULT
-                         : cfg_is_dir(PLUS7_STATIC_INSTALLED) ? PLUS7_STATIC_INSTALLED
-                         : "none found (dashboard off)");
-            dflt = computed;
-        }
-        fprintf(out, "  %-24s %s\n  %-24s   default: %s\n", d->name, d->help, "", dflt);
+        char buf[32];
+        const char *dflt = cfg_default(d, buf, sizeof buf);
+        fprintf(out, "  %-24s %s\n  %-24s   default: %s\n", d->name, d->help, "", dflt ? dflt : "unset");
     }
 }

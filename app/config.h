@@ -1,6 +1,6 @@
 /* config.h — plus7d configuration: one struct, loaded once, passed down.
  *
- * Purpose: every PLUS7_* setting of DESIGN.md ("Configuration") plus the
+ * Purpose: every PLUS7_* setting of docs/operations.md ("Configuration") plus the
  * service's own knobs, with defaults, read from an optional `--config FILE`
  * of KEY=value lines and from the environment. Precedence (twelve-factor):
  * built-in default < file < environment; an environment variable set to the
@@ -33,6 +33,7 @@ typedef struct app_config {
     char *listen_civetweb;    /* same, in civetweb listening_ports syntax */
     int threads;              /* PLUS7_THREADS: runtime workers */
     int web_threads;          /* PLUS7_WEB_THREADS: civetweb num_threads */
+    int web_conns_per_addr;   /* PLUS7_WEB_CONNS_PER_ADDR: HTTP connections per client address */
     int web_db_conns;         /* PLUS7_WEB_DB_CONNS: web layer's sync pool */
     int pg_conns;             /* PLUS7_PG_CONNS: async connections per worker */
     int log_level;            /* PLUS7_LOG_LEVEL as RT_LOG_* */

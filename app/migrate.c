@@ -17,6 +17,9 @@
  */
 #include "migrations.h"
 
+#include "commands.h"
+#include "web_pq.h"
+
 #include "rt.h"
 
 #include <libpq-fe.h>
@@ -52,13 +55,10 @@ static void mig_quiet(void *arg, const char *message) { (void)arg; (void)message
 
 static PGconn *mig_connect(const char *conninfo, char *err, size_t errlen)
 {
-    /* connect_timeout first so that a value in conninfo wins */
-    const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
-    const char *vals[] = {"10", "plus7d-migrate", conninfo, NULL};
-    PGconn *c = PQconnectdbParams(keys, vals, 1);
-    if (!c || PQstatus(c) != CONNECTION_OK) {
-        mig_err(err, errlen, "database: %s", c ? PQerrorMessage(c) : "out of memory");
-        PQfinish(c);
+    char why[512];
+    PGconn *c = web_pq_connect(conninfo, "plus7d-migrate", APP_DB_CONNECT_MS, why, sizeof why);
+    if (!c) {
+        mig_err(err, errlen, "database: %s", why);
         return NULL;
     }
     PQsetNoticeProcessor(c, mig_quiet, NULL);

@@ -9,16 +9,16 @@
  */
 #include "wire.h"
 
+#include "lo_stats.h"
+#include "notify_stats.h"
+#include "ozon_stats.h"
 #include "plus7_actors.h"
 #include "rt_log.h"
 #include "rt_reminder.h"
-#include "lo_stats.h"
-#include "logistics_webhook.h"
-#include "notify_stats.h"
-#include "ozon_stats.h"
-#include "web_builtin.h"
 #include "tg_gateway.h"
-#include "tg_webhook.h"
+#include "web_builtin.h"
+#include "web_logistics.h"
+#include "web_tg_webhook.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,7 +75,7 @@ int app_wire_web(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_t er
 {
     int rc = RT_OK;
     if (cfg->tg_mode == APP_TG_WEBHOOK) {   /* config.c made sure the secret is set */
-        rc = tg_webhook_register(rt, cfg->tg_secret);
+        rc = web_tg_webhook_register(rt, cfg->tg_secret);
         if (rc != RT_OK) {
             snprintf(err, errlen, "telegram webhook: %s", rt_strerror(rc));
             return rc;
@@ -105,8 +105,8 @@ int app_wire_web(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_t er
         snprintf(err, errlen, "metrics: notify: %s", rt_strerror(rc));
         return rc;
     }
-    if (cfg->logistics_secret) {            /* no secret: the endpoint is off (DESIGN.md) */
-        rc = logistics_webhook_register(rt, cfg->logistics_secret);
+    if (cfg->logistics_secret) {            /* no secret: the endpoint is off (docs/operations.md) */
+        rc = web_logistics_register(rt, cfg->logistics_secret);
         if (rc != RT_OK) {
             snprintf(err, errlen, "logistics webhook: %s", rt_strerror(rc));
             return rc;

@@ -86,7 +86,7 @@ NEV=5                                   # events per posting
 NPOST=$((NEVENTS / NEV))
 DBNAME=plus7_bench_orders
 TOKEN=5000000002:bench-orders
-SECRET=bench-logistics-$RANDOM$RANDOM
+SECRET=bench-logistics-$(od -An -N16 -tx1 /dev/urandom | tr -d " \n")
 CHAT0=610000000                         # subscriber chats: CHAT0 + run * 20000 (+ 10000 paced) + posting
 
 log() { printf 'orders.sh: %s\n' "$*" >&2; }

@@ -58,11 +58,12 @@ RATE=${BENCH_TG_RATE:-30}
 ONLY=${BENCH_ONLY:-webhook broadcast}
 DBNAME=plus7_bench_telegram
 TOKEN=5000000001:bench-telegram
-SECRET=bench-secret-$RANDOM$RANDOM
+SECRET=bench-secret-$(od -An -N16 -tx1 /dev/urandom | tr -d " \n")
 CHAT0=800000001         # intake chats CHAT0 .. CHAT0+CHATS-1
 BCHAT0=900000001        # broadcast chats
 DIR=$ROOT/bench/telegram
 # civetweb holds a thread per keep-alive connection: keep well above wrk's.
+# wrk connects from one address: the per-address limit follows the threads.
 WEB_THREADS=128
 for c in $CONNS; do ((c + 28 <= WEB_THREADS)) || WEB_THREADS=$((c + 28)); done
 HZ=$(getconf CLK_TCK)
@@ -281,7 +282,8 @@ p7_start() {
     env PLUS7_DB="$DB" PLUS7_LISTEN="127.0.0.1:$port" PLUS7_TG_TOKEN="$TOKEN" \
         PLUS7_TG_API="$api" PLUS7_TG_MODE=webhook PLUS7_TG_SECRET="$SECRET" \
         PLUS7_TG_WEBHOOK_URL="http://127.0.0.1:$port/telegram/webhook" \
-        PLUS7_WEB_THREADS="$WEB_THREADS" PLUS7_LOG_LEVEL=warn "$@" "$PLUS7D" serve >"$TMP/$name.out" 2>"$TMP/$name.err" </dev/null &
+        PLUS7_WEB_THREADS="$WEB_THREADS" PLUS7_WEB_CONNS_PER_ADDR="$WEB_THREADS" \
+        PLUS7_LOG_LEVEL=warn "$@" "$PLUS7D" serve >"$TMP/$name.out" 2>"$TMP/$name.err" </dev/null &
     P7_PID=$!
     PIDS+=("$P7_PID")
     for ((i = 0; i < 150; i++)); do

@@ -9,7 +9,8 @@
  * before it is queued: +7******4567.
  *
  * Exports: rt_log_init, rt_log_shutdown, rt_log_set_level, rt_log_level_parse,
- * rt_log_write, rt_log_mask_phones, LOG_DEBUG/LOG_INFO/LOG_WARN/LOG_ERROR.
+ * rt_log_write, rt_log_mask_phones, rt_log_value, LOG_DEBUG/LOG_INFO/LOG_WARN/
+ * LOG_ERROR.
  *
  * Threads: rt_log_init/rt_log_shutdown from the main thread; everything else
  * from any thread. Before rt_log_init lines go straight to stderr.
@@ -45,6 +46,14 @@ unsigned long rt_log_dropped(void);
 /* Mask phone-number-like digit runs in `s` in place (keeps the first digit
  * after an optional '+' and the last four). Exposed for tests. */
 void rt_log_mask_phones(char *s, size_t len);
+
+/* Copy `src` (NULL: "") into `dst` (cap bytes, cap > 0, always
+ * NUL-terminated) as a value that is safe inside a quoted logfmt field
+ * (key="%s"): '"' becomes '\'', control bytes become ' ', and a value too
+ * long for dst is cut on a UTF-8 character boundary. Returns dst. The one
+ * scrubber for outside text (error messages, civetweb diagnostics) that is
+ * logged. Any thread. */
+char *rt_log_value(char *dst, size_t cap, const char *src);
 
 #define LOG_DEBUG(event, ...) rt_log_write(RT_LOG_DEBUG, __FILE__, __LINE__, event, __VA_ARGS__)
 #define LOG_INFO(event, ...) rt_log_write(RT_LOG_INFO, __FILE__, __LINE__, event, __VA_ARGS__)

@@ -5,8 +5,8 @@
  * (web_health.c, web_metrics.c, web_static.c) and registers itself through
  * web_route_add like any other module.
  *
- * Exports: web_health_register, web_metrics_register, web_metrics_source_add,
- * web_static_register.
+ * Exports: web_health_register, web_health_shutdown, web_metrics_register,
+ * web_metrics_source_add, web_static_register.
  * Threads: the register functions on the main thread before
  * web_server_start; the handlers on civetweb threads.
  */
@@ -17,10 +17,14 @@
 
 #include "rt.h"
 
-/* GET /healthz: 200 {"status":"ok"} when SELECT 1 succeeds through the
- * web_db pool within 2 s, else 503 {"status":"unavailable","database":"down"}.
- * Requires web_db_init. Returns web_route_add's result. */
-int web_health_register(void);
+/* GET /healthz: 200 {"status":"ok"} when SELECT 1 succeeds within 2 s on
+ * health's own connection to `conninfo` (copied), else 503
+ * {"status":"unavailable","database":"down"}; the answer is cached for one
+ * second. Returns RT_EINVAL, RT_ENOMEM or web_route_add's result. */
+int web_health_register(const char *conninfo);
+
+/* Close health's connection (after web_server_stop). Main thread. */
+void web_health_shutdown(void);
 
 /* GET /metrics: Prometheus text exposition 0.0.4 of the runtime counters
  * (rt_stats_get on `rt`, which may be NULL), the async PostgreSQL and HTTP

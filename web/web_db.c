@@ -3,10 +3,13 @@
  * Purpose: a fixed array of slots, each holding at most one PGconn; a slot
  * is either free or lent to exactly one thread. A mutex guards the busy
  * flags and a condition variable wakes waiters; connecting and querying
- * happen outside the lock (the borrowing thread owns the slot).
+ * happen outside the lock (the borrowing thread owns the slot). Every wait
+ * is bounded: for a slot (web_wait_until), for the connection
+ * (web_pq_connect), for each statement (web_pq_exec), and on the server
+ * by statement_timeout.
  *
  * Exports: web_db_init, web_db_shutdown, web_db_acquire, web_db_release,
- * web_db_ping.
+ * web_db_exec.
  * Threads: any non-worker thread; init/shutdown on the main thread.
  */
 #include "web_db.h"
@@ -14,14 +17,16 @@
 #include "rt.h"
 #include "rt_log.h"
 
+#include "web_pq.h"
+
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define WEB_DB_MAX 64
+#define WEB_DB_STATEMENT_TIMEOUT "3000"   /* ms, server side */
+#define WEB_DB_ROLLBACK_MS 1000
 
 typedef struct web_db_slot {
     PGconn *conn;
@@ -81,20 +86,30 @@ void web_db_shutdown(void)
     pthread_mutex_unlock(&g_db.mu);
 }
 
-static PGconn *web_db_connect(const char *conninfo)
+/* A new pool connection within timeout_ms: bounded connect, then the
+ * server-side statement_timeout (the client-side deadline of web_pq_exec
+ * frees this thread; statement_timeout frees the backend too). */
+static PGconn *web_db_connect(const char *conninfo, int timeout_ms)
 {
-    /* connect_timeout before dbname: a value inside conninfo wins */
-    const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
-    const char *vals[] = {"5", "plus7d-web", conninfo, NULL};
-    PGconn *c = PQconnectdbParams(keys, vals, 1);
-    if (c && PQstatus(c) == CONNECTION_OK) {
-        PQsetNoticeProcessor(c, web_db_quiet, NULL);
+    uint64_t deadline = rt_now_ms() + (uint64_t)timeout_ms;
+    char err[256];
+    PGconn *c = web_pq_connect(conninfo, "plus7d-web", timeout_ms, err, sizeof err);
+    if (!c) {
+        LOG_WARN("web_db_connect_failed", "error=\"%s\"", err);
+        return NULL;
+    }
+    PQsetNoticeProcessor(c, web_db_quiet, NULL);
+    uint64_t now = rt_now_ms();
+    PGresult *r = NULL;
+    int rc = now < deadline ? web_pq_exec(c, "SET statement_timeout = " WEB_DB_STATEMENT_TIMEOUT, 0,
+                                          NULL, (int)(deadline - now), &r)
+                            : RT_ETIMEDOUT;
+    if (rc == RT_OK && PQresultStatus(r) == PGRES_COMMAND_OK) {
+        PQclear(r);
         return c;
     }
-    char msg[256];
-    snprintf(msg, sizeof msg, "%s", c ? PQerrorMessage(c) : "out of memory");
-    for (char *p = msg; *p; p++) if (*p == '\n' || *p == '"') *p = ' ';
-    LOG_WARN("web_db_connect_failed", "error=\"%s\"", msg);
+    LOG_WARN("web_db_connect_failed", "error=\"%s\"", rc == RT_OK ? "SET statement_timeout failed" : rt_strerror(rc));
+    PQclear(r);
     PQfinish(c);
     return NULL;
 }
@@ -103,14 +118,7 @@ static PGconn *web_db_connect(const char *conninfo)
 PGconn *web_db_acquire(int timeout_ms)
 {
     rt_assert_not_worker("web_db_acquire");
-    struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    uint64_t deadline = rt_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
 
     pthread_mutex_lock(&g_db.mu);
     int idx = -1;
@@ -120,7 +128,7 @@ PGconn *web_db_acquire(int timeout_ms)
             if (!g_db.slots[i].busy && (idx < 0 || (g_db.slots[i].conn && !g_db.slots[idx].conn)))
                 idx = i;
         if (idx >= 0) break;
-        if (pthread_cond_timedwait(&g_db.cv, &g_db.mu, &deadline) == ETIMEDOUT) break;
+        if (web_wait_until(&g_db.cv, &g_db.mu, deadline) == ETIMEDOUT) break;
     }
     if (idx < 0 || !g_db.ready) {
         pthread_mutex_unlock(&g_db.mu);
@@ -136,7 +144,8 @@ PGconn *web_db_acquire(int timeout_ms)
         PQfinish(c);
         c = NULL;
     }
-    if (!c && conninfo) c = web_db_connect(conninfo);
+    uint64_t now = rt_now_ms();
+    if (!c && conninfo && now < deadline) c = web_db_connect(conninfo, (int)(deadline - now));
     free(conninfo);
 
     pthread_mutex_lock(&g_db.mu);
@@ -154,8 +163,9 @@ void web_db_release(PGconn *conn, bool broken)
 {
     if (!conn) return;
     if (!broken && PQtransactionStatus(conn) != PQTRANS_IDLE) {
-        PGresult *r = PQexec(conn, "ROLLBACK");
-        broken = PQresultStatus(r) != PGRES_COMMAND_OK;
+        PGresult *r = NULL;
+        broken = web_pq_exec(conn, "ROLLBACK", 0, NULL, WEB_DB_ROLLBACK_MS, &r) != RT_OK ||
+                 PQresultStatus(r) != PGRES_COMMAND_OK;
         PQclear(r);
     }
     pthread_mutex_lock(&g_db.mu);
@@ -176,34 +186,13 @@ void web_db_release(PGconn *conn, bool broken)
 }
 
 /* Contract: see web_db.h. */
-int web_db_ping(int timeout_ms)
+int web_db_exec(PGconn *conn, const char *sql, int nparams, const char *const *values,
+                uint64_t deadline_ms, PGresult **out)
 {
-    uint64_t t_end = rt_now_ms() + (uint64_t)timeout_ms;
-    PGconn *c = web_db_acquire(timeout_ms);
-    if (!c) return RT_EIO;
-    int rc = RT_OK;
-    if (!PQsendQuery(c, "SELECT 1")) {
-        web_db_release(c, true);
-        return RT_EIO;
-    }
-    while (PQisBusy(c)) {
-        uint64_t now = rt_now_ms();
-        if (now >= t_end) { rc = RT_ETIMEDOUT; break; }
-        struct pollfd pfd = {.fd = PQsocket(c), .events = POLLIN};
-        int pr = poll(&pfd, 1, (int)(t_end - now));
-        if (pr < 0 && errno != EINTR) { rc = RT_EIO; break; }
-        if (pr > 0 && !PQconsumeInput(c)) { rc = RT_EIO; break; }
-    }
-    if (rc == RT_OK) {
-        PGresult *r;
-        bool ok = false;
-        while ((r = PQgetResult(c))) {
-            ok = ok || PQresultStatus(r) == PGRES_TUPLES_OK;
-            PQclear(r);
-        }
-        if (!ok) rc = RT_EIO;
-    }
-    /* a timed-out or failed connection is discarded rather than drained */
-    web_db_release(c, rc != RT_OK);
+    uint64_t now = rt_now_ms();
+    *out = NULL;
+    if (now >= deadline_ms) return RT_ETIMEDOUT;
+    int rc = web_pq_exec(conn, sql, nparams, values, (int)(deadline_ms - now), out);
+    if (rc != RT_OK) LOG_WARN("web_db_statement_failed", "rc=%s", rt_strerror(rc));
     return rc;
 }

@@ -6,8 +6,13 @@
  * (JSON 500 if the handler wrote none) and counts the outcome per route and
  * status for /metrics. Reply helpers live in web_reply.c.
  *
+ * Connections per client address are counted by web_conn.c; above the
+ * limit a request is answered 503 and its connection closed, so a flood
+ * from one address costs one short request per connection rather than a
+ * thread each.
+ *
  * Exports: web_route_add, web_server_start, web_server_stop,
- * web_server_context, web_server_stats_each, web_server_inflight.
+ * web_server_stats_each, web_server_inflight.
  *
  * Threads: web_route_add/start/stop on the main thread; web_dispatch on
  * civetweb worker threads; stats readers on any thread. The route table is
@@ -19,6 +24,7 @@
 
 #include "rt.h"
 #include "rt_log.h"
+#include "web_conn.h"
 
 #include <civetweb.h>
 #include <netdb.h>
@@ -35,6 +41,8 @@
 
 #define WEB_ROUTES_MAX 64
 #define WEB_STATUS_SLOTS 600   /* counters indexed by status code 100..599 */
+#define WEB_DEFAULT_DEADLINE_MS 10000
+#define WEB_DEFAULT_CONNS_PER_ADDR 64
 
 typedef struct web_route {
     char method[16];
@@ -51,6 +59,8 @@ static web_route_t g_unmatched = {.method = "*", .prefix = "unmatched"};
 static struct mg_context *g_ctx;
 static char g_listen[96];   /* the listening address, for web_server_poke */
 static bool g_started;  /* main thread only */
+static int g_deadline_ms = WEB_DEFAULT_DEADLINE_MS;         /* set before mg_start2 */
+
 /* relaxed: a gauge for /metrics; nothing is ordered by it */
 static _Atomic uint64_t g_inflight;
 
@@ -102,25 +112,18 @@ static void web_count(web_route_t *r, int status)
         atomic_fetch_add_explicit(&r->counts[status], 1, memory_order_relaxed); /* counter */
 }
 
-static bool web_is_websocket(const struct mg_connection *c)
-{
-    const char *up = mg_get_header(c, "Upgrade");
-    return up && strcasecmp(up, "websocket") == 0;
-}
-
 /* civetweb begin_request: the single entry of every HTTP request. */
 static int web_dispatch(struct mg_connection *c)
 {
     const struct mg_request_info *ri = mg_get_request_info(c);
-    if (web_is_websocket(c)) return 0;   /* civetweb's websocket handlers */
-
+    uint64_t t0 = rt_now_ms();
     web_req_t req = {
         .conn = c,
         .ri = ri,
         .method = ri->request_method ? ri->request_method : "",
         .path = ri->local_uri,
         .query = ri->query_string,
-        .route = -1,
+        .deadline_ms = t0 + (uint64_t)g_deadline_ms,
     };
     req.head_only = strcmp(req.method, "HEAD") == 0;
 
@@ -133,16 +136,16 @@ static int web_dispatch(struct mg_connection *c)
             /* the catch-all "/" (static files) does not make every path
              * "known": POST /nope is 404, not 405 */
             if (r->prefix_len > 1) path_known = true;
-            if (web_method_match(r, req.method) && (!best || r->prefix_len > best->prefix_len)) {
+            if (web_method_match(r, req.method) && (!best || r->prefix_len > best->prefix_len))
                 best = r;
-                req.route = i;
-            }
         }
     }
 
     atomic_fetch_add_explicit(&g_inflight, 1, memory_order_relaxed); /* gauge */
-    uint64_t t0 = rt_now_ms();
-    if (!req.path || req.path[0] != '/') {
+    if (!web_conn_admit(c)) {
+        web_req_close(&req);
+        web_reply_error(&req, 503, "too many connections from this address", NULL);
+    } else if (!req.path || req.path[0] != '/') {
         web_reply_error(&req, 400, "bad request target", NULL);
     } else if (!best && path_known) {
         /* 405 with the methods that would have matched */
@@ -178,10 +181,7 @@ static int web_log_message(const struct mg_connection *c, const char *message)
 {
     (void)c;
     char buf[512];
-    snprintf(buf, sizeof buf, "%s", message ? message : "");
-    for (char *p = buf; *p; p++)
-        if (*p == '"' || *p == '\n' || *p == '\r') *p = '\'';
-    LOG_WARN("civetweb", "msg=\"%s\"", buf);
+    LOG_WARN("civetweb", "msg=\"%s\"", rt_log_value(buf, sizeof buf, message));
     return 1;
 }
 
@@ -209,6 +209,13 @@ int web_server_start(const web_server_opts_t *o, char *err, size_t errlen)
     memset(&cb, 0, sizeof cb);
     cb.begin_request = web_dispatch;
     cb.log_message = web_log_message;
+    cb.init_connection = web_conn_init;
+    cb.connection_close = web_conn_closed;
+    g_deadline_ms = o->request_deadline_ms > 0 ? o->request_deadline_ms : WEB_DEFAULT_DEADLINE_MS;
+    if (web_conn_setup(o->max_conns_per_addr > 0 ? o->max_conns_per_addr : WEB_DEFAULT_CONNS_PER_ADDR) != RT_OK) {
+        snprintf(err, errlen, "web server: cannot start the read guard thread");
+        return RT_EIO;
+    }
 
     snprintf(g_listen, sizeof g_listen, "%s", o->listen);
     mg_init_library(0);
@@ -219,8 +226,10 @@ int web_server_start(const web_server_opts_t *o, char *err, size_t errlen)
     struct mg_init_data init = {.callbacks = &cb, .user_data = NULL, .configuration_options = options};
     g_ctx = mg_start2(&init, &ed);
     if (!g_ctx) {
-        for (char *p = text; *p; p++) if (*p == '\n') *p = ' ';
-        snprintf(err, errlen, "cannot listen on %s: %s", o->listen, text[0] ? text : "civetweb failed to start");
+        char shown[256];
+        snprintf(err, errlen, "cannot listen on %s: %s", o->listen,
+                 text[0] ? rt_log_value(shown, sizeof shown, text) : "civetweb failed to start");
+        web_conn_teardown();
         mg_exit_library();
         return RT_EIO;
     }
@@ -280,15 +289,10 @@ void web_server_stop(void)
         mg_stop(g_ctx);
     }
     g_ctx = NULL;
+    web_conn_teardown();
     mg_exit_library();
     LOG_INFO("http_stopped", "inflight=%llu",
              (unsigned long long)atomic_load_explicit(&g_inflight, memory_order_relaxed)); /* gauge */
-}
-
-/* Contract: see web_server.h. */
-struct mg_context *web_server_context(void)
-{
-    return g_ctx;
 }
 
 static void web_stats_route(const web_route_t *r, web_stats_fn fn, void *arg)

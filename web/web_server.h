@@ -19,13 +19,24 @@
  * registered for "GET" also serves "HEAD" (body omitted); "*" matches any
  * method. A path matched only by routes of other methods gets 405 with
  * Allow (the catch-all "/" does not count); otherwise no match gets a
- * JSON 404. WebSocket upgrade requests are
- * left to civetweb (mg_set_websocket_handler on web_server_context()).
+ * JSON 404. WebSocket upgrades are requests like any other: a module
+ * serves one by registering its path (none does yet).
+ *
+ * Slow clients: civetweb gives every connection a thread, so a client that
+ * sends slowly holds one. The request line and headers must arrive within
+ * request_timeout_ms (civetweb); each request gets a wall-clock deadline
+ * (req->deadline_ms) that bounds reading its body (web_read_body answers
+ * RT_ETIMEDOUT, the caller 408) and that handlers pass on to the database;
+ * one client address may hold at most max_conns_per_addr connections that
+ * reached a handler (the next gets 503 and is closed); and a request whose
+ * body the handler did not read is answered with "Connection: close"
+ * instead of civetweb draining the rest of the body.
  *
  * Exports: web_req_t, web_handler_fn, web_route_add, web_server_opts_t,
- * web_server_start, web_server_stop, web_server_context, web_reply,
+ * web_server_start, web_server_stop, web_reply,
  * web_reply_json, web_reply_error, web_req_header, web_read_body,
- * web_server_stats_each, web_server_inflight, web_status_text.
+ * web_read_body_or_reply, web_req_close, web_req_remaining_ms, web_server_stats_each,
+ * web_server_inflight, web_status_text.
  *
  * Threads: web_route_add, web_server_start and web_server_stop on the main
  * thread; handlers and the web_reply and web_read_body helpers on civetweb
@@ -35,12 +46,12 @@
 #ifndef PLUS7_WEB_SERVER_H
 #define PLUS7_WEB_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct mg_connection;
 struct mg_request_info;
-struct mg_context;
 
 /* One request being served. Lives on the civetweb thread's stack for the
  * duration of the handler call. */
@@ -51,8 +62,10 @@ typedef struct web_req {
     const char *path;     /* URL-decoded, normalised path ("/api/x") */
     const char *query;    /* raw query string without '?', or NULL */
     int status;           /* status written by web_reply*, 0 = none yet */
-    int route;            /* route index (metrics); internal */
     int head_only;        /* 1 for HEAD: replies carry no body */
+    int body_read;        /* 1 once web_read_body consumed the body */
+    int close;            /* 1: answer with Connection: close and hang up */
+    uint64_t deadline_ms; /* rt_now_ms() by which the request must be answered */
 } web_req_t;
 
 /* A handler answers with one of the web_reply* functions and returns its
@@ -71,8 +84,10 @@ int web_route_add(const char *method, const char *path_prefix, web_handler_fn ha
 typedef struct web_server_opts {
     const char *listen;        /* civetweb listening_ports, e.g. "127.0.0.1:8080" */
     int threads;               /* civetweb num_threads */
-    int request_timeout_ms;    /* 0 = 10000 */
+    int request_timeout_ms;    /* request line + headers, and each read: 0 = 10000 */
     int keep_alive_timeout_ms; /* 0 = 10000 */
+    int request_deadline_ms;   /* req->deadline_ms from the start: 0 = 10000 */
+    int max_conns_per_addr;    /* connections of one client address: 0 = 64 */
 } web_server_opts_t;
 
 /* Start civetweb with tcp_nodelay=1 and keep-alive on, serving the routes
@@ -83,9 +98,6 @@ int web_server_start(const web_server_opts_t *opts, char *err, size_t errlen);
 /* Stop accepting connections, let handlers in progress finish, join the
  * civetweb threads (takes up to ~2 s). Idempotent. Main thread. */
 void web_server_stop(void);
-
-/* The running civetweb context (for websocket handlers), or NULL. */
-struct mg_context *web_server_context(void);
 
 /* Write a complete response in one call: status line, Content-Type (if
  * content_type is not NULL), Content-Length, X-Content-Type-Options,
@@ -108,10 +120,29 @@ int web_reply_error(web_req_t *req, int status, const char *error, const char *f
 const char *web_req_header(web_req_t *req, const char *name);
 
 /* Read the whole request body into a new NUL-terminated buffer (*out,
- * freed by the caller with free) of *len bytes. Returns RT_OK; RT_EFULL
- * when the body exceeds `max` bytes (answer 413); RT_EIO on a read error
- * or a body shorter than its Content-Length; RT_ENOMEM. civetweb thread. */
+ * freed by the caller with free) of *len bytes, giving up at
+ * req->deadline_ms (checked between reads; one read waits at most
+ * request_timeout_ms). Returns RT_OK; RT_EFULL when the body exceeds `max`
+ * bytes (answer 413; a declared Content-Length is checked before reading
+ * anything); RT_ETIMEDOUT at the deadline (answer 408); RT_EIO on a read
+ * error or a body shorter than its Content-Length; RT_ENOMEM. On any error
+ * the connection is marked to close (web_req_close). civetweb thread. */
 int web_read_body(web_req_t *req, size_t max, char **out, size_t *len);
+
+/* web_read_body that answers its own failures (field "body"): 413 "body
+ * too large", 408 "body not received in time", 400 "could not read the
+ * body" (500 when out of memory). true with the body in *out (the caller
+ * frees it); false once the error reply is written — the handler then
+ * returns RT_OK. civetweb thread. */
+bool web_read_body_or_reply(web_req_t *req, size_t max, char **out, size_t *len);
+
+/* Answer this request with "Connection: close" and hang up afterwards,
+ * without draining an unread body (use before refusing a request whose
+ * body is not worth reading). Before the reply. civetweb thread. */
+void web_req_close(web_req_t *req);
+
+/* Milliseconds left until req->deadline_ms (0 when it has passed). */
+int web_req_remaining_ms(const web_req_t *req);
 
 /* Visit every non-zero request counter: route prefix ("unmatched" for
  * requests no route took), the route's method, status, count. Any thread;

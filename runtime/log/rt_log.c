@@ -8,10 +8,11 @@
  * stalls nobody: when the ring is full the line is dropped and counted.
  *
  * Exports: rt_log_init, rt_log_shutdown, rt_log_set_level, rt_log_level_parse,
- * rt_log_write, rt_log_dropped, rt_log_mask_phones.
+ * rt_log_write, rt_log_dropped, rt_log_mask_phones, rt_log_value.
  *
  * Threads: rt_log_init/rt_log_shutdown on the main thread; rt_log_write,
- * rt_log_set_level, rt_log_dropped and rt_log_mask_phones on any thread. The
+ * rt_log_set_level, rt_log_dropped, rt_log_mask_phones and rt_log_value on
+ * any thread. The
  * writer thread is private to this file. Before rt_log_init and after
  * rt_log_shutdown lines are written synchronously to stderr.
  *
@@ -347,4 +348,20 @@ void rt_log_write(int level, const char *file, int line, const char *event,
     g_log.head += len;
     if (g_log.writer_waiting) pthread_cond_signal(&g_log.cv);
     pthread_mutex_unlock(&g_log.mu);
+}
+
+/* Contract: see rt_log.h. */
+char *rt_log_value(char *dst, size_t cap, const char *src)
+{
+    size_t n = src ? strlen(src) : 0;
+    if (n >= cap) {
+        n = cap - 1;
+        while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80) n--;   /* not inside a character */
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)src[i];
+        dst[i] = c == '"' ? '\'' : (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
+    }
+    dst[n] = '\0';
+    return dst;
 }

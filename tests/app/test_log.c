@@ -76,6 +76,19 @@ T_CASE_TAGGED(level_parse, "unit")
     T_EQ_INT(rt_log_level_parse(NULL), -1);
 }
 
+T_CASE_TAGGED(value_scrubbed_for_logfmt, "unit")
+{
+    char b[32];
+    T_EQ_STR(rt_log_value(b, sizeof b, "say \"hi\"\nnext\tline"), "say 'hi' next line");
+    T_EQ_STR(rt_log_value(b, sizeof b, NULL), "");
+    /* cut on a character boundary: "Ж" is two bytes and must not be split */
+    char small[6];
+    T_EQ_STR(rt_log_value(small, sizeof small, "abcdЖ"), "abcd");
+    T_EQ_STR(rt_log_value(small, sizeof small, "abЖd"), "abЖd");
+    char one[1];
+    T_EQ_STR(rt_log_value(one, sizeof one, "x"), "");
+}
+
 /* Read everything from fd until EOF into buf. */
 static size_t read_all(int fd, char *buf, size_t cap)
 {

@@ -5,7 +5,7 @@
  * are removed; each case passes its own), and talks to it over loopback
  * HTTP with libcurl and to PostgreSQL with libpq. Covers: CLI (--help,
  * --version, unknown command), configuration errors (exit 2, the variable
- * named on stderr), the --config file syntax and precedence, migrations
+ * named on stderr; webhook secrets shorter than 32 characters), the --config file syntax and precedence, migrations
  * (apply, idempotent, concurrent runs), serve refusing an unmigrated or a
  * newer schema, /healthz up and down, /metrics exposition, static files
  * and path traversal, JSON 404/405, keep-alive, phone masking in logs, a
@@ -625,12 +625,21 @@ T_CASE_TAGGED(config_webhook_needs_url_and_secret, "cli")
     config_case((const char *[]){DEAD_DB, "PLUS7_TG_MODE=webhook",
                                  "PLUS7_TG_WEBHOOK_URL=https://bot.example/tg", NULL},
                 "PLUS7_TG_SECRET");
-    config_case((const char *[]){DEAD_DB, "PLUS7_TG_MODE=webhook", "PLUS7_TG_SECRET=s3cr3t", NULL},
+    config_case((const char *[]){DEAD_DB, "PLUS7_TG_MODE=webhook", "PLUS7_TG_SECRET=s3cr3t_Token-0123456789abcdefABCDEF", NULL},
                 "PLUS7_TG_WEBHOOK_URL");
     config_case((const char *[]){DEAD_DB, "PLUS7_TG_MODE=webhook", "PLUS7_TG_SECRET=bad secret!",
                                  "PLUS7_TG_WEBHOOK_URL=https://bot.example/tg", NULL},
                 "PLUS7_TG_SECRET");
     T_CHECK(strstr(g_run.err, "bad secret") == NULL);      /* secrets are not echoed */
+    /* secrets worth the name: fewer than 32 characters is refused at start-up */
+    config_case((const char *[]){DEAD_DB, "PLUS7_TG_MODE=webhook", "PLUS7_TG_SECRET=s3cr3t_Token-0123456789abcdefAB",
+                                 "PLUS7_TG_WEBHOOK_URL=https://bot.example/tg", NULL},
+                "PLUS7_TG_SECRET");
+    T_CHECK(strstr(g_run.err, "32") != NULL);
+    T_CHECK(strstr(g_run.err, "s3cr3t") == NULL);
+    config_case((const char *[]){DEAD_DB, "PLUS7_LOGISTICS_SECRET=demo-logistics-secret", NULL},
+                "PLUS7_LOGISTICS_SECRET");
+    T_CHECK(strstr(g_run.err, "demo-logistics") == NULL);
     config_case((const char *[]){DEAD_DB, "PLUS7_TG_MODE=hook", NULL}, "PLUS7_TG_MODE");
     config_case((const char *[]){DEAD_DB, "PLUS7_TG_API=ftp://x", NULL}, "PLUS7_TG_API");
 }
@@ -651,7 +660,8 @@ T_CASE_TAGGED(config_valid_passes_validation, "cli")
 {
     /* Everything valid: migrate gets past configuration and fails on the
      * unreachable database with exit 1. */
-    const char *over[] = {DEAD_DB, "PLUS7_TG_MODE=webhook", "PLUS7_TG_SECRET=abc_DEF-1",
+    const char *over[] = {DEAD_DB, "PLUS7_TG_MODE=webhook", "PLUS7_TG_SECRET=abc_DEF-1_0123456789abcdefABCDEF",
+                          "PLUS7_LOGISTICS_SECRET=0123456789abcdef0123456789abcdef",
                           "PLUS7_TG_WEBHOOK_URL=https://bot.example/tg", "PLUS7_SMS_PROVIDER=smsru",
                           "PLUS7_SMS_KEY=k", "PLUS7_CRM=bitrix24",
                           "PLUS7_BITRIX24_WEBHOOK=https://x.bitrix24.ru/rest/1/abc/",
@@ -1154,7 +1164,7 @@ T_CASE_TAGGED(telegram_webhook_route_follows_mode, "http")
     T_EQ_INT(srv_stop(&s), 0);
     srv_cleanup(&s);
 
-    const char *extra[] = {"PLUS7_TG_MODE=webhook", "PLUS7_TG_SECRET=s3cr3t",
+    const char *extra[] = {"PLUS7_TG_MODE=webhook", "PLUS7_TG_SECRET=s3cr3t_Token-0123456789abcdefABCDEF",
                            "PLUS7_TG_WEBHOOK_URL=https://bot.example/telegram/webhook", NULL};
     srv_start(&s, db, extra, NULL, true, 0);
     T_EQ_INT(http("POST", s.port, "/telegram/webhook", &g_resp), CURLE_OK);

@@ -42,7 +42,7 @@
 #include <cjson/cJSON.h>
 
 #define E2E_TOKEN "5000000000:e2e-Token_x"
-#define E2E_SECRET "e2e-webhook-Secret_42"
+#define E2E_SECRET "e2e-webhook-Secret_42-0123456789abcdef"
 
 typedef enum e2e_mode { E2E_POLLING = 0, E2E_WEBHOOK = 1 } e2e_mode_t;
 

@@ -31,7 +31,7 @@
 
 #define WAIT_S 30.0
 #define LO_WAIT_S 90.0       /* an outbound event, through a lease of 30 s after a kill */
-#define SECRET "outbound-test-secret"
+#define SECRET "outbound-test-secret-0123456789abcdef"
 
 #define OZ_CLIENT_ID "123456"
 #define OZ_API_KEY "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"

@@ -38,7 +38,7 @@
 #include "tgsim_harness.h"
 #include "template.h"
 
-#define LOGI_SECRET "notify-e2e-logistics-secret"
+#define LOGI_SECRET "notify-e2e-logistics-secret-0123456789"
 #define SMS_KEY "EXTSIM-SMS-API-ID"
 #define WAIT_S 30.0
 

@@ -27,7 +27,7 @@
 
 #include "texts.h"
 
-#define OE_SECRET "oe-logistics-Secret_17"
+#define OE_SECRET "oe-logistics-Secret_17-0123456789abcdef"
 #define OE_WAIT_S 60.0        /* an asynchronous effect, generous for ASan on 2 cores */
 #define OE_REPLY_S 30.0       /* one bot reply */
 

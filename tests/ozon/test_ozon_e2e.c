@@ -51,7 +51,7 @@
 #define DB_WAIT_S 60.0         /* an asynchronous effect in the database */
 #define OZ_CLIENT_ID "123456"  /* extsim's defaults (docs/extsim.md) */
 #define OZ_API_KEY "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
-#define LOGI_SECRET "h11-logistics-secret"
+#define LOGI_SECRET "h11-logistics-secret-0123456789abcdef"
 #define METHOD_IN "2300000000000001"     /* delivery methods the import asks for */
 #define METHOD_IN2 "2300000000000003"
 #define METHOD_OUT "2300000000000002"    /* one it does not */
