@@ -9,6 +9,9 @@
  * Each finished exchange is classified (ozon_api.h) and either completes
  * the job, or puts it back with a back-off, or gives up (bounded attempts
  * and a per-job deadline, so a waiting person always gets an answer).
+ * Pushes come from the durable ozon_push_outbox (claimed on ozon_push and
+ * at activation, marked done with their outcome), so none is lost with
+ * the process (DESIGN.md, "Push-back").
  *
  * Exports: ozon_gateway_kind.
  * Threads: the actor's home worker.
