@@ -243,6 +243,15 @@ static void expect_done(long long id, long long sent, long long failed)
     T_EQ_INT(e2e_probe(OPERATOR, mid, "help", text_get(T_HELP_STAFF), WAIT_S), 0);
 }
 
+/* Move the operator's cursor past the last message marked sent — never
+ * back: the last reply's 'sent' mark (its tg_message_id) may not be
+ * stored yet when the test has already read the reply. */
+static void operator_cursor_to_last_sent(void)
+{
+    long long last = e2e_sql_int("SELECT max(tg_message_id) FROM tg_outbox WHERE chat_id = $1", e2e_i(OPERATOR), NULL);
+    if (last > e2e_cursor(OPERATOR)) e2e_cursor_set(OPERATOR, last);
+}
+
 /* Messages in `chat` from the bot whose text contains `needle`. */
 static int count_with(long long chat, const char *needle)
 {
@@ -413,8 +422,7 @@ T_CASE_TAGGED(broadcast_survives_kill9, "e2e slow")
     T_CHECK(e2e_sql_until(WAIT_S, "sent", "SELECT status FROM tg_outbox WHERE dedupe_key = 'b' || $1 || ':final'",
                           e2e_i(id), NULL));
     T_EQ_INT(count_with(OPERATOR, want), 1);
-    e2e_cursor_set(OPERATOR, e2e_sql_int("SELECT max(tg_message_id) FROM tg_outbox WHERE chat_id = $1",
-                                         e2e_i(OPERATOR), NULL));
+    operator_cursor_to_last_sent();
 }
 
 /* Orders for segments: posting 12345678-7<n>-1 owned by client uid. */
@@ -457,8 +465,7 @@ T_CASE_TAGGED(broadcast_by_status_with_template, "e2e")
     T_EQ_INT(count_with(72004, "прибыл в пункт выдачи"), 0);
     T_CHECK(e2e_sql_until(WAIT_S, "sent", "SELECT status FROM tg_outbox WHERE dedupe_key = 'b' || $1 || ':final'",
                           e2e_i(id), NULL));
-    e2e_cursor_set(OPERATOR, e2e_sql_int("SELECT max(tg_message_id) FROM tg_outbox WHERE chat_id = $1",
-                                         e2e_i(OPERATOR), NULL));
+    operator_cursor_to_last_sent();
 }
 
 T_CASE_TAGGED(broadcast_by_zone, "e2e")
@@ -523,8 +530,7 @@ T_CASE_TAGGED(broadcast_by_zone, "e2e")
     expect_text(m, text_get(T_CANCELLED));
     cJSON_Delete(m);
     T_EQ_INT(e2e_sql_int("SELECT count(*) FROM broadcasts WHERE status = 'draft'", NULL), 0);
-    e2e_cursor_set(OPERATOR, e2e_sql_int("SELECT max(tg_message_id) FROM tg_outbox WHERE chat_id = $1",
-                                         e2e_i(OPERATOR), NULL));
+    operator_cursor_to_last_sent();
 }
 
 T_CASE_TAGGED(broadcast_refused_to_clients, "e2e")
@@ -633,6 +639,12 @@ T_CASE_TAGGED(pickup_extend_once, "e2e")
                          PK_POSTING, NULL), until0 + 7 * 86400);
     T_EQ_INT(e2e_sql_int("SELECT extract(epoch FROM due_at)::bigint FROM runtime_reminders"
                          " WHERE kind = 'order' AND key = $1 AND name = 'pickup_1'", PK_POSTING, NULL), due0 + 7 * 86400);
+    /* the logistics system is told once, with the new date (it waits in the
+     * outbox: no PLUS7_LOGISTICS_OUT_URL here) */
+    T_EQ_STR(e2e_sqls("SELECT string_agg(type || ':' || (payload->>'days') || ':' || (payload->>'storage_until'"
+                      " = to_char(o.storage_until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))::text, ',')"
+                      "  FROM logistics_outbox l JOIN orders o USING (posting_number) WHERE posting_number = $1",
+                      PK_POSTING, NULL), "storage.extended:7:true");
 }
 
 T_CASE_TAGGED(pickup_return_request, "e2e")
@@ -658,6 +670,10 @@ T_CASE_TAGGED(pickup_return_request, "e2e")
     expect_text(m, fmt1(T_PK_RETURN_EXISTS, posting));
     cJSON_Delete(m);
     T_EQ_INT(e2e_sql_int("SELECT count(*) FROM return_requests WHERE posting_number = $1", posting, NULL), 1);
+    /* the logistics system is told once, with who asked */
+    T_EQ_STR(e2e_sqls("SELECT string_agg(type || ':' || (payload->>'reason') || ':' || (payload->>'phone'), ',')"
+                      "  FROM logistics_outbox WHERE posting_number = $1", posting, NULL),
+             "return.requested:not_collected:+79002004001");
 }
 
 T_CASE_TAGGED(pickup_courier_opens_form, "e2e")
