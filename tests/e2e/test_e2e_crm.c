@@ -208,7 +208,7 @@ T_CASE_TAGGED(bitrix24_outage_backs_off, "e2e slow")
         long long gap = at[i] - at[i - 1];
         if (gap < 0) gap += 86400000LL;   /* midnight */
         printf("# try %d: %lld ms after the previous one\n", i + 1, gap);
-        T_CHECK(gap >= (1000LL << (i - 1)) - 5);
+        T_CHECK(gap >= (1000LL << (i - 1)) - 50);   /* ms timestamps, timer slack */
     }
     T_EQ_INT(e2e_sql_int("SELECT count(*) FROM users WHERE tg_user_id BETWEEN 75000 AND 75999"
                          " AND crm_contact_id IS NOT NULL", NULL), 0);
