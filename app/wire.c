@@ -9,6 +9,7 @@
  */
 #include "wire.h"
 
+#include "conv_stats.h"
 #include "lo_stats.h"
 #include "notify_stats.h"
 #include "ozon_stats.h"
@@ -103,6 +104,11 @@ int app_wire_web(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_t er
     rc = web_metrics_source_add(notify_metrics_render);   /* plus7_notify_* and plus7_sms_* */
     if (rc != RT_OK) {
         snprintf(err, errlen, "metrics: notify: %s", rt_strerror(rc));
+        return rc;
+    }
+    rc = web_metrics_source_add(conv_metrics_render);   /* plus7_conv_* */
+    if (rc != RT_OK) {
+        snprintf(err, errlen, "metrics: conversation: %s", rt_strerror(rc));
         return rc;
     }
     if (cfg->logistics_secret) {            /* no secret: the endpoint is off (docs/operations.md) */

@@ -41,10 +41,11 @@
 #    generate_series each), p50/p99 of the dialog's order lookup as the
 #    conversation runs it (the SQL of CONV_NEED_ORDER in
 #    actors/conversation/conv_lookups.c, compiled into
-#    bench/orders/track_lookup.c) for random postings, beside a plain
-#    indexed SELECT * FROM orders WHERE posting_number = $1 of the same
-#    postings, interleaved. (stderr also shows our query as a named
-#    prepared statement, planned once: what planning costs.)
+#    bench/orders/track_lookup.c, prepared once per connection as rt_pg
+#    does) for random postings, beside a plain indexed SELECT * FROM
+#    orders WHERE posting_number = $1 of the same postings sent unnamed,
+#    interleaved. (stderr also shows our query unnamed, planned on every
+#    execution: what planning costs.)
 # V and P are medians over BENCH_REPEAT runs (default 3). Progress and
 # diagnostics go to stderr. What the figures mean: docs/benchmarks.md,
 # section "Orders".

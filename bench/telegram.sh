@@ -16,6 +16,14 @@
 #    plus7d (or node) process only, before and after the wrk run, divided by
 #    the requests wrk completed; extra lines add the CPU until every update
 #    is processed, and the PostgreSQL backends serving plus7d.
+#    processed_per_s: updates fully processed per second (from the start of
+#    the measured wrk run until the last update is processed) beside the
+#    peer a team would pick for a bot with state: the same grammY bot with
+#    its PostgreSQL session storage (@grammyjs/storage-psql, the session
+#    read and written on every update, mode session-psql of
+#    bench/telegram/grammy_echo.js), counted the same way (its
+#    /processed counter, the session written); with the PostgreSQL
+#    backends' CPU per update beside it.
 #  tg_broadcast — BENCH_TG_BROADCAST bulk messages (tg_outbox rows, prio 1)
 #    to as many started tgsim users, tgsim's flood limits ON (30 in any
 #    1-second window: --rate-global-strict);
@@ -35,8 +43,8 @@
 # BENCH_ONLY (subset of: webhook broadcast).
 #
 # Node.js: when `node` or `npm` is missing the script installs Debian's
-# nodejs and npm (as root or through sudo); grammY comes from the committed
-# bench/telegram/package-lock.json (npm ci). Without Node the grammY figures
+# nodejs and npm (as root or through sudo); grammY, @grammyjs/storage-psql
+# and pg come from the committed bench/telegram/package-lock.json (npm ci). Without Node the grammY figures
 # are skipped with a JSON "note" and the script exits 1.
 # BENCH_TG_NODE_INSTALL=0 forbids the installation.
 #
@@ -311,7 +319,7 @@ p7_drain() {
 }
 
 # ------------------------------------------------------------------- node
-NODE_OK=0 NODE_NOTE="" PEER_GRAMMY=grammy
+NODE_OK=0 NODE_NOTE="" PEER_GRAMMY=grammy PEER_SESSION="grammy + @grammyjs/storage-psql"
 node_setup() {
     if { ! command -v node >/dev/null || ! command -v npm >/dev/null; } && [[ ${BENCH_TG_NODE_INSTALL:-1} != 0 ]]; then
         log "node or npm is missing: installing Debian's nodejs and npm"
@@ -347,14 +355,31 @@ node_setup() {
         NODE_NOTE="grammY is not installed in bench/telegram/node_modules"; return 1; }
     nv=$(node --version)
     PEER_GRAMMY="grammy-$gv (node $nv, webhook reply)"
+    local sv
+    sv=$(node -p 'require(process.argv[1]).version' "$DIR/node_modules/@grammyjs/storage-psql/package.json") || {
+        NODE_NOTE="@grammyjs/storage-psql is not installed in bench/telegram/node_modules"; return 1; }
+    PEER_SESSION="grammy-$gv + @grammyjs/storage-psql-$sv (node $nv, session read and written per update)"
     NODE_OK=1
 }
 
-# grammy_start PORT — starts the echo bot; sets G_PID once it listens.
+# pg_env — the PG* variables (node-postgres reads them) of the conninfo $DB.
+pg_env() {
+    python3 - "$DB" <<'PY'
+import shlex, sys
+names = {"host": "PGHOST", "port": "PGPORT", "dbname": "PGDATABASE", "user": "PGUSER",
+         "password": "PGPASSWORD"}
+kv = dict(t.partition("=")[::2] for t in shlex.split(sys.argv[1]))
+print(" ".join(f"{names[k]}={v}" for k, v in kv.items() if k in names))
+PY
+}
+
+# grammy_start PORT [MODE] — starts the echo bot (MODE webhook-reply by
+# default, or session-psql); sets G_PID once it listens.
 grammy_start() {
-    local i
+    local i mode=${2:-webhook-reply} penv=()
+    [[ $mode == session-psql ]] && read -ra penv < <(pg_env)
     rm -f "$TMP/grammy.out"    # the previous run's "listening" line must not count
-    node "$DIR/grammy_echo.js" "$1" "$TOKEN" "$SECRET" webhook-reply >"$TMP/grammy.out" 2>"$TMP/grammy.err" </dev/null &
+    env "${penv[@]}" node "$DIR/grammy_echo.js" "$1" "$TOKEN" "$SECRET" "$mode" >"$TMP/grammy.out" 2>"$TMP/grammy.err" </dev/null &
     G_PID=$!
     PIDS+=("$G_PID")
     for ((i = 0; i < 100; i++)); do
@@ -434,6 +459,59 @@ grammy_run() {
         "cpu $(( (t1 - t0) * 1000 / HZ )) ms; rss ${hwm} KiB"
 }
 
+# grammy_processed — updates the session-psql bot has fully processed.
+grammy_processed() { curl -s --max-time 5 "http://127.0.0.1:$G_PORT/processed"; }
+
+# grammy_wait_processed TARGET TIMEOUT_S — until the processed count reaches
+# TARGET or stops growing for 2 s; prints the last count.
+grammy_wait_processed() {
+    local deadline=$((SECONDS + $2)) last=-1 same=0 n
+    while :; do
+        n=$(grammy_processed); n=${n:-0}
+        ((n >= $1)) && break
+        if ((n == last)); then ((++same >= 10)) && break; else same=0; fi
+        last=$n
+        ((SECONDS < deadline)) || break
+        sleep 0.2
+    done
+    echo "$n"
+}
+
+# grammy_session_run CONNS — one measured run of the grammY bot with its
+# PostgreSQL session (fresh session table).
+grammy_session_run() {
+    local c=$1 url="http://127.0.0.1:$G_PORT/telegram/webhook"
+    sql -c "DROP TABLE IF EXISTS grammy_sessions"
+    grammy_start "$G_PORT" session-psql || return 1
+    if ((WARMUP > 0)); then
+        next_base; wrk_run "$TMP/warm.txt" "$c" "$WARMUP" "$url" "$BASE" || return 1
+        read -r _ _ _ wreq werr < <(wrk_parse "$TMP/warm.txt")
+        grammy_wait_processed $((wreq - werr)) 60 >/dev/null
+    fi
+    local pg t0 t1 t2 g0 g2 s0 s2 p0 p2
+    pg=$(pg_pids | tr '\n' ' ')
+    p0=$(grammy_processed)
+    t0=$(ticks "$G_PID"); g0=$(ticks $pg); s0=$(date +%s.%N)
+    next_base; wrk_run "$TMP/wrk.txt" "$c" "$SECS" "$url" "$BASE" || return 1
+    t1=$(ticks "$G_PID")
+    read -r rps p50 p99 req err < <(wrk_parse "$TMP/wrk.txt")
+    [[ -n $req && $req -gt 0 ]] || { cat "$TMP/wrk.txt" >&2; log "wrk completed no request"; return 1; }
+    p2=$(grammy_wait_processed $((p0 + req - err)) 120)
+    t2=$(ticks "$G_PID"); g2=$(ticks $pg); s2=$(date +%s.%N)
+    local hwm; hwm=$(kib "$G_PID" VmHWM)
+    stop "$G_PID"
+    ((p2 - p0 >= req - err)) || log "note: grammY processed $((p2 - p0)) of $((req - err)) answered updates"
+    local k=gsess_c$c
+    rec "$k" rps "$rps"; rec "$k" err "$err"
+    rec "$k" done_rps "$(awk -v n=$((p2 - p0)) -v a="$s0" -v b="$s2" 'BEGIN {print n / (b - a)}')"
+    rec "$k" cpu_all "$(awk -v t=$((t2 - t0)) -v n=$((p2 - p0)) -v hz="$HZ" 'BEGIN {print t / hz / n * 1e6}')"
+    rec "$k" cpu_db "$(awk -v t=$((t2 - t0 + g2 - g0)) -v n=$((p2 - p0)) -v hz="$HZ" 'BEGIN {print t / hz / n * 1e6}')"
+    rec "$k" rss "$(awk -v k="$hwm" 'BEGIN {print k / 1024}')"
+    log "grammY+session c=$c: $rps req/s answered, $((p2 - p0)) processed in" \
+        "$(awk -v a="$s0" -v b="$s2" 'BEGIN {printf "%.1f", b - a}') s; cpu $(( (t2 - t0) * 1000 / HZ )) ms," \
+        "postgres $(( (g2 - g0) * 1000 / HZ )) ms; rss ${hwm} KiB"
+}
+
 bench_webhook() {
     local i c ok=0
     node_setup || log "$NODE_NOTE"
@@ -448,16 +526,17 @@ bench_webhook() {
             # Alternate who goes first, so a drift of the machine hits both.
             if ((i % 2 == 1)); then
                 ours_run "$c" || return 1
-                if ((NODE_OK)); then grammy_run "$c" || return 1; fi
+                if ((NODE_OK)); then grammy_run "$c" && grammy_session_run "$c" || return 1; fi
             else
-                if ((NODE_OK)); then grammy_run "$c" || return 1; fi
+                if ((NODE_OK)); then grammy_session_run "$c" && grammy_run "$c" || return 1; fi
                 ours_run "$c" || return 1
             fi
         done
     done
     stop "$TGSIM_PID"
-    local b peer note="" o g
+    local b peer speer note="" o g
     peer=$PEER_GRAMMY
+    speer=$PEER_SESSION
     ((NODE_OK)) || note=$NODE_NOTE
     for c in $CONNS; do
         b=tg_webhook_c$c o=ours_c$c g=grammy_c$c
@@ -470,6 +549,9 @@ bench_webhook() {
         emit "$b" cpu_per_update_with_postgres "$(med $o cpu_db)" us "$peer" "$(med $g cpu)" %.1f "$note"
         emit "$b" rss_peak "$(med $o rss)" MiB "$peer" "$(med $g rss)" %.1f "$note"
         emit "$b" errors "$(sum $o err)" count "$peer" "$( ((NODE_OK)) && sum $g err)" %d "$note"
+        emit "$b" processed_per_s "$(med $o done_rps)" updates/s "$speer" "$(med gsess_c$c done_rps)" %.0f "$note"
+        emit "$b" cpu_per_processed_with_postgres "$(med $o cpu_db)" us "$speer" "$(med gsess_c$c cpu_db)" %.1f "$note"
+        emit "$b" rss_peak_session_peer "$(med $o rss)" MiB "$speer" "$(med gsess_c$c rss)" %.1f "$note"
     done
     ((NODE_OK)) || return 1
 }

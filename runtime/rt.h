@@ -3,7 +3,7 @@
  * Purpose: virtual actors addressed by (kind, key), activated on their first
  * message (state loaded asynchronously), passivated when idle, each running on
  * one home worker thread that owns a libevent event_base. Messages are
- * immutable heap blocks carrying a msgpack payload (see rt_msg.h for the
+ * immutable heap blocks carrying a msgpack payload (see rt_pack.h for the
  * typed layer). Nothing in this header knows about Telegram, orders or HTTP.
  *
  * Exports: rt_runtime_* (life cycle), rt_kind_t (behaviour table),
@@ -71,13 +71,11 @@ static inline bool rt_ref_is_none(rt_ref_t r) { return r.slot == 0 && r.gen == 0
  * modules; application types are listed in actors/msg_types.def. */
 enum {
     RT_MSG_NONE = 0,
-    RT_MSG_ACTIVATE_RESULT = 1, /* reserved: not delivered to handle() */
     RT_MSG_TIMER = 2,           /* volatile timer fired; corr = timer id */
     RT_MSG_REMINDER = 3,        /* durable reminder fired; payload {name, data} */
     RT_MSG_PG_RESULT = 4,       /* rt_pg: ptr = rt_pg_result_t*, freed by runtime */
     RT_MSG_HTTP_RESULT = 5,     /* rt_http: ptr = rt_http_result_t*, freed by runtime */
     RT_MSG_DOWN = 6,            /* a monitored actor failed or stopped */
-    RT_MSG_ASK_TIMEOUT = 7,
     RT_MSG_USER = 64,
 };
 
@@ -125,7 +123,10 @@ void rt_msg_free(rt_msg_t *m);
  * every other message, in order, until a message with corr ==
  * RT_CORR_ACTIVATE arrives, and passes that one to on_activate(). Only
  * after on_activate returns RT_OK are held messages handed to handle().
- * on_activate returning an error counts as a failure (see supervision).
+ * on_activate returning an error counts as a failure (see supervision), and
+ * so does an activation whose result has not arrived within the activation
+ * deadline (rt_config_t.activate_timeout_ms): it fails with RT_ETIMEDOUT
+ * and the held messages start a fresh activation.
  *
  * Handling: handle() returns RT_OK, RT_STOP (passivate after this message)
  * or an error (failure). At most RT_BATCH messages run per scheduling.
@@ -152,6 +153,7 @@ typedef struct rt_kind {
 } rt_kind_t;
 
 #define RT_CORR_ACTIVATE 0xFFFFFFFFu
+#define RT_ACTIVATE_TIMEOUT_MS 60000u  /* default activation deadline */
 #define RT_BATCH 64
 #define RT_QUARANTINE_MAX 3
 #define RT_QUARANTINE_WINDOW_MS 60000
@@ -163,6 +165,7 @@ typedef struct rt_kind {
 typedef struct rt_config {
     int threads;               /* worker threads, >= 1 */
     uint32_t mailbox_high_water; /* rt_send_key_bounded refuses above this */
+    uint32_t activate_timeout_ms; /* LOADING longer than this fails; 0 = RT_ACTIVATE_TIMEOUT_MS */
 } rt_config_t;
 
 /* Create a runtime (workers not yet running). NULL on failure. Main thread. */
@@ -175,7 +178,11 @@ int rt_kind_register(rt_runtime_t *rt, const rt_kind_t *kind);
 /* Look up a registered kind by name (used by durable reminders). */
 const rt_kind_t *rt_kind_find(rt_runtime_t *rt, const char *name);
 
-/* Start the worker threads; returns once every worker runs its loop. */
+/* Start the worker threads; returns RT_OK once every worker runs its loop.
+ * RT_ENOMEM when a thread cannot be created, RT_EIO when a worker's init
+ * hook reported failure (rt_worker_init_failed; logged as
+ * runtime_start_failed with the reason). On failure the runtime is stopped
+ * (free it with rt_runtime_free). */
 int rt_runtime_start(rt_runtime_t *rt);
 
 /* Graceful stop: refuse new sends (RT_ESHUTDOWN), let workers drain their
@@ -202,6 +209,15 @@ int rt_send_key_bounded(rt_runtime_t *rt, const rt_kind_t *kind,
 
 /* Send to a live actor by reference; RT_ESTALE if it is gone. Any thread. */
 int rt_send(rt_runtime_t *rt, rt_ref_t to, rt_msg_t *m);
+
+/* For I/O modules (rt_pg, rt_http): hand the result `ptr` of a request to
+ * the actor `to` that issued it, as an urgent message of `type` with `corr`
+ * that owns ptr (ptr_free runs when the message is freed — also at once
+ * when it cannot be allocated or delivered). Returns rt_send's code, or
+ * RT_ENOMEM (logged). The actor having ended is normal (RT_ESTALE). Any
+ * thread, typically the worker whose event loop completed the request. */
+int rt_send_result(rt_runtime_t *rt, rt_ref_t to, uint16_t type, uint32_t corr, void *ptr,
+                   void (*ptr_free)(void *));
 
 /* Spawn an anonymous (keyless) actor of `kind` and return its reference.
  * Anonymous actors never passivate on idleness; they end on RT_STOP or
@@ -271,6 +287,12 @@ typedef void *(*rt_worker_init_fn)(rt_runtime_t *rt, int worker, void *arg);
 typedef void (*rt_worker_fini_fn)(void *slot_value, void *arg);
 int rt_worker_hook(rt_runtime_t *rt, int slot, rt_worker_init_fn init,
                    rt_worker_fini_fn fini, void *arg);
+/* Called by an init hook that could not set its worker up (no database
+ * connections, no HTTP multi): rt_runtime_start then logs
+ * runtime_start_failed with `reason` (copied), stops the runtime and
+ * returns RT_EIO, instead of running a worker that cannot serve. Worker
+ * thread, inside an init hook. */
+void rt_worker_init_failed(const char *reason);
 /* Slot value of the calling worker (NULL on other threads). */
 void *rt_worker_slot(int slot);
 

@@ -49,8 +49,9 @@ void rt_log_mask_phones(char *s, size_t len);
 
 /* Copy `src` (NULL: "") into `dst` (cap bytes, cap > 0, always
  * NUL-terminated) as a value that is safe inside a quoted logfmt field
- * (key="%s"): '"' becomes '\'', control bytes become ' ', and a value too
- * long for dst is cut on a UTF-8 character boundary. Returns dst. The one
+ * (key="%s"): '"' becomes '\'', control bytes become ' ', trailing spaces
+ * are dropped, and a value too long for dst is cut on a UTF-8 character
+ * boundary. Returns dst. The one
  * scrubber for outside text (error messages, civetweb diagnostics) that is
  * logged. Any thread. */
 char *rt_log_value(char *dst, size_t cap, const char *src);

@@ -118,8 +118,12 @@ typedef struct rt_pg_stmt {
  * registers the reminder poller's kind (see rt_reminder.h). Call once per
  * runtime, on the main thread, before rt_runtime_start. The string is
  * copied. Returns RT_OK, RT_EINVAL (bad arguments, hook slot taken) or
- * RT_ENOMEM. A wrong conninfo is not an error here: connecting is retried
- * with backoff and logged (pg_connect_failed). */
+ * RT_ENOMEM. A conninfo libpq cannot parse (or a connection that cannot be
+ * created) makes rt_runtime_start fail with RT_EIO (runtime_start_failed);
+ * a server that cannot be reached is not an error: connecting is retried
+ * with jittered backoff and logged (pg_connect_failed). Host names are
+ * resolved off the workers (runtime/pg/DESIGN.md). Every statement is
+ * prepared once per connection and executed by name afterwards. */
 int rt_pg_init(rt_runtime_t *rt, const char *conninfo, int conns_per_worker);
 
 /* Run one SQL statement with text parameters ($1..$n; a NULL entry is SQL

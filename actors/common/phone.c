@@ -3,6 +3,7 @@
  */
 #include "phone.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,10 +13,10 @@ int phone_normalize(const char *in, char out[PHONE_E164_MAX])
 {
     char d[24];
     size_t n = 0;
-    int plus = 0;
+    bool plus = false, intl = false;
     if (!in) return RT_EINVAL;
     while (*in == ' ') in++;
-    if (*in == '+') { plus = 1; in++; }
+    if (*in == '+') { plus = true; in++; }
     for (; *in; in++) {
         if (*in >= '0' && *in <= '9') {
             if (n + 1 >= sizeof d) return RT_EINVAL;
@@ -25,20 +26,26 @@ int phone_normalize(const char *in, char out[PHONE_E164_MAX])
         }
     }
     d[n] = '\0';
-    const char *digits;
-    if (n == 11 && (d[0] == '7' || (d[0] == '8' && !plus))) digits = d + 1;      /* 7/8 + 10 */
-    else if (n == 10 && d[0] == '9' && !plus) digits = d;                       /* 9XX... */
-    else if (plus && n >= 8 && n <= 15 && d[0] != '0') digits = NULL;           /* other E.164 */
-    else return RT_EINVAL;
-    if (digits) {
-        out[0] = '+';
-        out[1] = '7';
-        memcpy(out + 2, digits, 10);
-        out[12] = '\0';
-    } else {
-        out[0] = '+';
-        memcpy(out + 1, d, n + 1);
+    const char *digits = d;
+    if (!plus && n >= 13 && d[0] == '0' && d[1] == '0') {   /* 00 380 ...: the international prefix */
+        digits = d + 2;
+        n -= 2;
+        intl = true;
     }
+    if (!plus && !intl && n == 11 && d[0] == '8') {          /* 8 949 ...: the Russian trunk prefix */
+        snprintf(out, PHONE_E164_MAX, "+7%s", d + 1);
+        return RT_OK;
+    }
+    if (!plus && !intl && n == 10 && d[0] == '9') {          /* 949 ...: a Russian mobile without +7 */
+        snprintf(out, PHONE_E164_MAX, "+7%s", d);
+        return RT_OK;
+    }
+    /* an international number, with or without its '+': a country code
+     * never starts with 0; without the plus at least 11 digits, so a short
+     * local number is not taken for a foreign one */
+    if (digits[0] == '0' || n > 15 || n < (plus ? 8u : 11u)) return RT_EINVAL;
+    if (digits[0] == '7' && n != 11) return RT_EINVAL;       /* +7 is always 10 digits after the code */
+    snprintf(out, PHONE_E164_MAX, "+%s", digits);
     return RT_OK;
 }
 

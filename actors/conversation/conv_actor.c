@@ -14,7 +14,15 @@
  *
  * The actor keeps no state that the database does not have: its RAM holds
  * only the update in progress, so passivation and supervision are trivial.
- * Database errors do not fail the actor: it retries with backoff.
+ * Database errors do not fail the actor: it retries with backoff. An
+ * update whose commit the database itself refuses (a data error, a
+ * violated constraint — a bug in what the dialog decided) gets
+ * CONV_MAX_ATTEMPTS tries; then it is set aside: in one transaction the
+ * person gets a short apology, the dialog returns to its home step and
+ * the update is marked processed with set_aside_at and the error (the row
+ * is kept), logged and counted (conv_stats.h) — and the chat goes on with
+ * the next update. Outages (no connection, the server shutting down,
+ * serialisation failures) never count against an update.
  *
  * Exports: conv_kind, plus7_conv_poke.
  * Threads: the actor's home worker; plus7_conv_poke from any thread.
@@ -25,14 +33,20 @@
 
 #include "conv_dialog.h"
 #include "conv_lookups.h"
+#include "conv_stats.h"
 #include "msg_types.h"
 #include "plus7_actors.h"
 #include "rt_log.h"
 #include "rt_pg.h"
 #include "texts.h"
+#include "tg_flood.h"
 #include "tg_markup.h"
+#include "utf8.h"
 
-enum { CONV_CORR_FETCH = 1, CONV_CORR_COMMIT, CONV_CORR_LOOKUP0 = 100 };
+enum { CONV_CORR_FETCH = 1, CONV_CORR_COMMIT, CONV_CORR_ASIDE, CONV_CORR_LOOKUP0 = 100 };
+
+#define CONV_MAX_ATTEMPTS 3     /* refused commits of one update before it is set aside */
+#define CONV_ERROR_MAX 200      /* bytes of the database's error kept with it */
 
 #define CONV_MAX_ROUNDS 6
 #define CONV_LOOKUP_TIMEOUT_MS 45000   /* beyond the Ozon gateway's own give-up time */
@@ -64,6 +78,9 @@ typedef struct conv_state {
     bool announce_logistics;     /* after commit: kick the outbound logistics sender */
     uint32_t backoff_ms;
     uint32_t retry_timer;
+    int64_t failing_update;      /* the update whose commits were refused ... */
+    int failures;                /* ... this many times */
+    char failure[CONV_ERROR_MAX];/* the last refusal: "SQLSTATE: message" */
 } conv_state_t;
 
 static const char conv_sql_fetch[] =
@@ -335,6 +352,9 @@ static void conv_on_order_ready(rt_actor_t *self, conv_state_t *st, const rt_msg
     }
 }
 
+static void conv_set_aside(rt_actor_t *self, conv_state_t *st);
+static void conv_on_committed(rt_actor_t *self, conv_state_t *st, const rt_pg_result_t *r);
+
 static void conv_on_fetched(rt_actor_t *self, conv_state_t *st, const rt_pg_result_t *r)
 {
     if (r->status != RT_OK) { conv_retry_later(self, st, r); return; }
@@ -347,14 +367,14 @@ static void conv_on_fetched(rt_actor_t *self, conv_state_t *st, const rt_pg_resu
     rt_pg_get_i64(r, 0, 0, &st->update_id);
     const char *body = rt_pg_value(r, 0, 1);
     memset(&st->ctx, 0, sizeof st->ctx);
-    snprintf(st->ctx.step, sizeof st->ctx.step, "%s", rt_pg_value(r, 0, 2));
-    snprintf(st->ctx.data, sizeof st->ctx.data, "%s", rt_pg_value(r, 0, 3));
-    snprintf(st->ctx.first_name, sizeof st->ctx.first_name, "%s", rt_pg_value(r, 0, 4));
+    utf8_copy(st->ctx.step, sizeof st->ctx.step, rt_pg_value(r, 0, 2));
+    utf8_copy(st->ctx.data, sizeof st->ctx.data, rt_pg_value(r, 0, 3));
+    utf8_copy(st->ctx.first_name, sizeof st->ctx.first_name, rt_pg_value(r, 0, 4));
     st->ctx.role = CONV_GUEST;
     if (!rt_pg_is_null(r, 0, 5)) {
         st->ctx.role = CONV_CLIENT;
         conv_role_parse(rt_pg_value(r, 0, 6), &st->ctx.role);
-        snprintf(st->ctx.phone, sizeof st->ctx.phone, "%s", rt_pg_value(r, 0, 5));
+        utf8_copy(st->ctx.phone, sizeof st->ctx.phone, rt_pg_value(r, 0, 5));
     }
     if (tg_update_parse(body, strlen(body), &st->update) != RT_OK) {
         /* Stored bodies were parsed at intake; a bad one is skipped, not retried forever. */
@@ -363,11 +383,93 @@ static void conv_on_fetched(rt_actor_t *self, conv_state_t *st, const rt_pg_resu
     }
     st->have_update = true;
     st->ctx.tg_user_id = st->update.from_id;
+    if (st->update_id == st->failing_update && st->failures >= CONV_MAX_ATTEMPTS) {
+        conv_set_aside(self, st);   /* an earlier setting aside did not get through */
+        return;
+    }
     conv_decide(self, st);
+}
+
+/* Did the database refuse what we asked (so trying the same again fails
+ * again), rather than fail to answer? Connection loss (no SQLSTATE), class
+ * 08 (connection), 40 (serialisation, deadlock), 53 (resources), 57
+ * (shutdown, cancel) and 58 (system) are outages and never count. */
+static bool conv_refused(const rt_pg_result_t *r)
+{
+    static const char *const outages[] = {"08", "40", "53", "57", "58"};
+    if (strlen(r->sqlstate) != 5) return false;
+    for (size_t i = 0; i < sizeof outages / sizeof outages[0]; i++)
+        if (strncmp(r->sqlstate, outages[i], 2) == 0) return false;
+    return true;
+}
+
+/* Give up on the update in progress: apologise, go home, mark it processed
+ * and set aside, in one transaction (see the file comment). */
+static void conv_set_aside(rt_actor_t *self, conv_state_t *st)
+{
+    const char *chat = rt_self_key(self);
+    char uid[24], key[48];
+    snprintf(uid, sizeof uid, "%lld", (long long)st->update_id);
+    snprintf(key, sizeof key, "u%lld:aside", (long long)st->update_id);
+    int64_t chat_id = strtoll(chat, NULL, 10);
+    char *apology = st->update.chat_id == chat_id && st->update.chat_private
+                        ? tg_params_send_message(chat_id, text_get(T_CONV_SET_ASIDE), conv_menu_keyboard(st->ctx.role))
+                        : NULL;
+    char prio[4];
+    snprintf(prio, sizeof prio, "%d", TG_PRIO_INTERACTIVE);
+    const char *p_out[] = {chat, "sendMessage", apology, prio, key};
+    const char *p_conv[] = {chat, conv_home_step(st->ctx.role)};
+    const char *p_inbox[] = {uid, st->failure};
+    rt_pg_stmt_t tx[3];
+    int n = 0;
+    if (apology)
+        tx[n++] = (rt_pg_stmt_t){.sql = "INSERT INTO tg_outbox (chat_id, method, params, prio, dedupe_key)"
+                                        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (dedupe_key) DO NOTHING",
+                                 .nparams = 5, .params = p_out};
+    tx[n++] = (rt_pg_stmt_t){.sql = "INSERT INTO conversations (chat_id, step, data) VALUES ($1, $2, '')"
+                                    " ON CONFLICT (chat_id) DO UPDATE SET step = EXCLUDED.step, data = '',"
+                                    " updated_at = now()",
+                             .nparams = 2, .params = p_conv};
+    tx[n++] = (rt_pg_stmt_t){.sql = "UPDATE tg_inbox SET processed_at = now(), set_aside_at = now(), error = $2"
+                                    " WHERE update_id = $1",
+                             .nparams = 2, .params = p_inbox};
+    st->announce_registration = false;
+    st->announce_outbox = apology != NULL;
+    LOG_ERROR("conv_update_set_aside", "chat=%s update_id=%lld attempts=%d error=\"%.*s\"", chat,
+              (long long)st->update_id, st->failures, 5, st->failure);
+    int rc = rt_pg_tx(self, CONV_CORR_ASIDE, n, tx);
+    free(apology);
+    if (rc != RT_OK) conv_retry_later(self, st, NULL);
+}
+
+static void conv_on_set_aside(rt_actor_t *self, conv_state_t *st, const rt_pg_result_t *r)
+{
+    if (r->status != RT_OK) { conv_retry_later(self, st, r); return; }
+    conv_stats_note_set_aside();
+    st->failing_update = 0;
+    st->failures = 0;
+    conv_on_committed(self, st, r);   /* kick the gateway, fetch the next update */
 }
 
 static void conv_on_committed(rt_actor_t *self, conv_state_t *st, const rt_pg_result_t *r)
 {
+    if (r->status != RT_OK && conv_refused(r)) {
+        if (st->failing_update != st->update_id) st->failures = 0;
+        st->failing_update = st->update_id;
+        st->failures++;
+        snprintf(st->failure, sizeof st->failure, "%s: ", r->sqlstate);
+        size_t n = strlen(st->failure);
+        utf8_copy(st->failure + n, sizeof st->failure - n, r->error);
+        conv_stats_note_failure();
+        LOG_WARN("conv_commit_refused", "chat=%s update_id=%lld attempt=%d sqlstate=%s", rt_self_key(self),
+                 (long long)st->update_id, st->failures, r->sqlstate);
+        if (st->failures >= CONV_MAX_ATTEMPTS) {
+            if (st->have_out) conv_out_free(&st->out);
+            st->have_out = false;
+            conv_set_aside(self, st);
+            return;
+        }
+    }
     if (r->status != RT_OK) { conv_retry_later(self, st, r); return; }
     rt_runtime_t *rt = rt_self_runtime(self);
     if (st->announce_outbox) {
@@ -415,6 +517,7 @@ static int conv_handle(rt_actor_t *self, const rt_msg_t *m)
         if (!r) return RT_OK;
         if (m->corr == CONV_CORR_FETCH) conv_on_fetched(self, st, r);
         else if (m->corr == CONV_CORR_COMMIT) conv_on_committed(self, st, r);
+        else if (m->corr == CONV_CORR_ASIDE) conv_on_set_aside(self, st, r);
         else if (m->corr >= CONV_CORR_LOOKUP0 && m->corr < CONV_CORR_LOOKUP0 + CONV_LOOKUP_TAGS * CONV_NEEDS_MAX) {
             uint32_t tag = (m->corr - CONV_CORR_LOOKUP0) / CONV_NEEDS_MAX;
             if (tag == st->lookup_seq % CONV_LOOKUP_TAGS)   /* else: an answer to a round given up */

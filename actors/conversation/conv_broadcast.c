@@ -33,6 +33,7 @@
 #include "rt.h"
 #include "template.h"
 #include "tg_markup.h"
+#include "utf8.h"
 
 #define BC_LABEL_CHARS 48   /* template button label, code points */
 
@@ -61,12 +62,6 @@ static void bc_i64(char *buf, size_t n, int64_t v) { snprintf(buf, n, "%lld", (l
 
 static bool bc_in_step(const conv_ctx_t *ctx, const char *step) { return strcmp(ctx->step, step) == 0; }
 
-static size_t bc_utf8_chars(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++) n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
 
 static void bc_button(cJSON *row, text_id_t label, const char *data)
 {
@@ -119,8 +114,8 @@ static void bc_save_draft(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_
 static void bc_template_label(const char *event, const char *body, char *out, size_t outsz)
 {
     size_t len = (size_t)snprintf(out, outsz, "%s: ", event);
-    if (len >= outsz) { out[outsz - 1] = '\0'; return; }
-    size_t chars = bc_utf8_chars(out);
+    if (len >= outsz) { out[utf8_drop_partial(out, outsz - 1)] = '\0'; return; }
+    size_t chars = utf8_chars(out);
     bool tag = false, space = false;
     for (const char *p = body ? body : ""; *p && len + 8 < outsz; p++) {
         unsigned char c = (unsigned char)*p;
@@ -139,6 +134,7 @@ static void bc_template_label(const char *event, const char *body, char *out, si
         out[len++] = (char)c;
         out[len] = '\0';
     }
+    out[utf8_drop_partial(out, len)] = '\0';   /* the room ran out inside a character */
 }
 
 /* ---- the steps ------------------------------------------------------------------ */
@@ -208,7 +204,7 @@ static int bc_on_text(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *o
         conv_say(out, u->chat_id, text_get(T_BC_TEXT_EMPTY), NULL);
         return RT_OK;
     }
-    if (bc_utf8_chars(t) > CONV_BC_TEXT_MAX) {
+    if (utf8_chars(t) > CONV_BC_TEXT_MAX) {
         conv_say(out, u->chat_id, text_get(T_BC_TEXT_TOO_LONG), NULL);
         return RT_OK;
     }
@@ -325,7 +321,9 @@ static int bc_confirm(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *o
         snprintf(who, sizeof who, text_get(T_BC_SEG_STATUS), order_status_name_ru(st));
     } else {
         const char *label = conv_rows_value(c, 0, "label");
-        esc = tg_html_escape(label ? label : arg);
+        char cut[64 * 4 + 1];   /* a zone's name, at most 64 characters here */
+        utf8_copy(cut, utf8_cut_chars(label ? label : arg, 64) + 1, label ? label : arg);
+        esc = tg_html_escape(cut);
         snprintf(who, sizeof who, text_get(T_BC_SEG_ZONE), esc ? esc : "");
     }
     free(esc);
@@ -456,11 +454,7 @@ static int bc_on_update(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t 
     if (u->kind == TG_UPD_CALLBACK) return bc_on_callback(ctx, u, out);
     if (u->text) {
         char t[64];
-        const char *s = u->text;
-        while (*s == ' ' || *s == '\n') s++;
-        snprintf(t, sizeof t, "%s", s);
-        size_t n = strlen(t);
-        while (n && (t[n - 1] == ' ' || t[n - 1] == '\n')) t[--n] = '\0';
+        utf8_trim_copy(t, sizeof t, u->text);
         if (strcmp(t, text_get(T_BTN_BROADCAST)) == 0) return bc_begin(ctx, u, out);
     }
     if (bc_in_step(ctx, "bc_text")) return bc_on_text(ctx, u, out);
@@ -479,4 +473,5 @@ const conv_feature_t conv_feature_broadcast = {
     .callback_prefix = "b:",
     .on_update = bc_on_update,
     .claims_button = bc_claims,
+    .takes_media = true,   /* its steps explain what they wait for */
 };

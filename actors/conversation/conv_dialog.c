@@ -12,6 +12,7 @@
 #include "rt.h"
 #include "tg_flood.h"
 #include "tg_markup.h"
+#include "utf8.h"
 
 static const char *const conv_role_names[] = {"guest", "client", "courier", "operator", "admin"};
 
@@ -57,7 +58,7 @@ void conv_need(conv_out_t *out, int kind, const char *key)
         if (out->needs[i].kind == kind && strcmp(out->needs[i].key, key ? key : "") == 0) return;
     if (out->nneeds >= CONV_NEEDS_MAX) return;
     out->needs[out->nneeds].kind = kind;
-    snprintf(out->needs[out->nneeds].key, CONV_KEY_MAX, "%s", key ? key : "");
+    utf8_copy(out->needs[out->nneeds].key, CONV_KEY_MAX, key);
     out->nneeds++;
 }
 
@@ -106,25 +107,18 @@ cJSON *conv_menu_keyboard(conv_role_t role)
         tg_kb_reply_button(row, text_get(T_BTN_ORDER), 0);
         row = tg_kb_reply_row(kb);
         tg_kb_reply_button(row, text_get(T_BTN_MY_ORDERS), 0);
-        tg_kb_reply_button(row, text_get(T_BTN_SUPPORT), 0);
-        row = tg_kb_reply_row(kb);
-        tg_kb_reply_button(row, text_get(T_BTN_RETURN), 0);
         tg_kb_reply_button(row, text_get(T_BTN_HELP), 0);
         break;
     case CONV_COURIER:
         row = tg_kb_reply_row(kb);
-        tg_kb_reply_button(row, text_get(T_BTN_ROUTE), 0);
-        tg_kb_reply_button(row, text_get(T_BTN_LOCATION), 2);
-        tg_kb_reply_button(tg_kb_reply_row(kb), text_get(T_BTN_HELP), 0);
+        tg_kb_reply_button(row, text_get(T_BTN_TRACK), 0);
+        tg_kb_reply_button(row, text_get(T_BTN_HELP), 0);
         break;
     case CONV_OPERATOR:
     case CONV_ADMIN:
         row = tg_kb_reply_row(kb);
-        tg_kb_reply_button(row, text_get(T_BTN_TICKETS), 0);
         tg_kb_reply_button(row, text_get(T_BTN_FIND_ORDER), 0);
-        row = tg_kb_reply_row(kb);
         tg_kb_reply_button(row, text_get(T_BTN_BROADCAST), 0);
-        if (role == CONV_ADMIN) tg_kb_reply_button(row, text_get(T_BTN_ADMIN), 0);
         tg_kb_reply_button(tg_kb_reply_row(kb), text_get(T_BTN_HELP), 0);
         break;
     }
@@ -138,11 +132,24 @@ void conv_say(conv_out_t *out, int64_t chat, const char *html, cJSON *markup)
 
 void conv_sayf(conv_out_t *out, int64_t chat, text_id_t id, const char *arg, cJSON *markup)
 {
-    char *esc = tg_html_escape(arg);
-    char buf[4096];
-    snprintf(buf, sizeof buf, text_get(id), esc ? esc : "");
+    /* an echoed argument is cut to CONV_ECHO_CHARS characters (never
+     * inside one), so the message stays far below Telegram's 4,096 */
+    char cut[CONV_ECHO_CHARS * 4 + sizeof "…"];
+    const char *a = arg ? arg : "";
+    size_t n = utf8_cut_chars(a, CONV_ECHO_CHARS);
+    memcpy(cut, a, n);
+    snprintf(cut + n, sizeof cut - n, "%s", a[n] ? "…" : "");
+    char *esc = tg_html_escape(cut);
+    int len = snprintf(NULL, 0, text_get(id), esc ? esc : "");
+    char *buf = len >= 0 ? malloc((size_t)len + 1) : NULL;
+    if (buf) {
+        snprintf(buf, (size_t)len + 1, text_get(id), esc ? esc : "");
+        conv_say(out, chat, buf, markup);
+    } else {
+        cJSON_Delete(markup);
+    }
+    free(buf);
     free(esc);
-    conv_say(out, chat, buf, markup);
 }
 
 void conv_answer_callback(conv_out_t *out, const tg_update_t *u, const char *text)
@@ -153,8 +160,8 @@ void conv_answer_callback(conv_out_t *out, const tg_update_t *u, const char *tex
 
 void conv_set_step(conv_out_t *out, const char *step, const char *data)
 {
-    snprintf(out->step, sizeof out->step, "%s", step);
-    snprintf(out->data, sizeof out->data, "%s", data ? data : "");
+    utf8_copy(out->step, sizeof out->step, step);
+    utf8_copy(out->data, sizeof out->data, data);
 }
 
 const char *conv_home_step(conv_role_t r) { return r == CONV_GUEST ? "await_contact" : "menu"; }
@@ -218,11 +225,11 @@ static int conv_on_contact(const conv_ctx_t *ctx, const tg_update_t *u, conv_out
     int64_t chat = u->chat_id;
     char phone[PHONE_E164_MAX];
     if (u->contact_user_id == 0 || u->contact_user_id != u->from_id) {
-        conv_say(out, chat, text_get(T_CONTACT_NOT_OWN), conv_menu_keyboard(CONV_GUEST));
+        conv_say(out, chat, text_get(T_CONTACT_NOT_OWN), conv_menu_keyboard(ctx->role));
         return RT_OK;
     }
     if (phone_normalize(u->contact_phone, phone) != RT_OK) {
-        conv_say(out, chat, text_get(T_CONTACT_BAD_PHONE), conv_menu_keyboard(CONV_GUEST));
+        conv_say(out, chat, text_get(T_CONTACT_BAD_PHONE), conv_menu_keyboard(ctx->role));
         return RT_OK;
     }
     const conv_rows_t *grant = conv_lookup_find(ctx, CONV_NEED_PHONE_ROLE, phone);
@@ -235,25 +242,44 @@ static int conv_on_contact(const conv_ctx_t *ctx, const tg_update_t *u, conv_out
     conv_act_t *a = conv_act_new(out, CONV_ACT_REGISTER);
     if (a) {
         memcpy(a->phone, phone, sizeof phone);
-        snprintf(a->name, sizeof a->name, "%s", u->from_first_name ? u->from_first_name : "");
+        utf8_copy(a->name, sizeof a->name, u->from_first_name);
     }
     conv_set_step(out, "menu", NULL);
     conv_sayf(out, chat, T_REGISTERED, u->from_first_name ? u->from_first_name : "", conv_menu_keyboard(role));
     return RT_OK;
 }
 
-/* Home buttons owned by no feature yet: say so (registered) or ask to register. */
-static bool conv_on_unclaimed_button(const conv_ctx_t *ctx, const char *text, int64_t chat, conv_out_t *out)
+/* Every main-menu button, including those of older menus still on people's
+ * screens. */
+static const text_id_t conv_menu_buttons[] = {
+    T_BTN_SHARE_PHONE, T_BTN_TRACK, T_BTN_ORDER, T_BTN_MY_ORDERS, T_BTN_SUPPORT, T_BTN_RETURN, T_BTN_HELP,
+    T_BTN_ROUTE, T_BTN_LOCATION, T_BTN_TICKETS, T_BTN_BROADCAST, T_BTN_FIND_ORDER, T_BTN_ADMIN,
+};
+
+static bool conv_is_menu_button(const char *text)
 {
-    static const text_id_t later[] = {T_BTN_ORDER, T_BTN_MY_ORDERS, T_BTN_SUPPORT, T_BTN_RETURN, T_BTN_ROUTE,
-                                      T_BTN_LOCATION, T_BTN_TICKETS, T_BTN_BROADCAST, T_BTN_FIND_ORDER, T_BTN_ADMIN};
-    for (size_t i = 0; i < sizeof later / sizeof later[0]; i++) {
-        if (strcmp(text, text_get(later[i])) != 0) continue;
-        if (ctx->role == CONV_GUEST) conv_say(out, chat, text_get(T_NEED_REGISTRATION), conv_menu_keyboard(CONV_GUEST));
-        else conv_say(out, chat, text_get(T_SOON), conv_menu_keyboard(ctx->role));
-        return true;
-    }
+    for (size_t i = 0; text && i < sizeof conv_menu_buttons / sizeof conv_menu_buttons[0]; i++)
+        if (strcmp(text, text_get(conv_menu_buttons[i])) == 0) return true;
     return false;
+}
+
+/* A menu button no feature took for this role (features claim theirs
+ * first): leave whatever step the person was in and answer it. */
+static int conv_on_menu_button(const conv_ctx_t *ctx, const char *text, int64_t chat, conv_out_t *out)
+{
+    conv_set_step(out, conv_home_step(ctx->role), NULL);
+    if (strcmp(text, text_get(T_BTN_HELP)) == 0) {
+        conv_say(out, chat, text_get(conv_help_text(ctx->role)), conv_menu_keyboard(ctx->role));
+    } else if (ctx->role == CONV_GUEST) {
+        conv_say(out, chat, text_get(strcmp(text, text_get(T_BTN_SHARE_PHONE)) == 0 ? T_ASK_CONTACT : T_NEED_REGISTRATION),
+                 conv_menu_keyboard(CONV_GUEST));
+    } else if (strcmp(text, text_get(T_BTN_SHARE_PHONE)) == 0) {
+        conv_sayf(out, chat, T_ALREADY_REGISTERED, ctx->phone, conv_menu_keyboard(ctx->role));
+    } else {
+        /* a button of an older menu, or of another role: the current menu */
+        conv_say(out, chat, text_get(T_MENU_BUTTON_GONE), conv_menu_keyboard(ctx->role));
+    }
+    return RT_OK;
 }
 
 static bool conv_prefix(const char *s, const char *prefix)
@@ -261,22 +287,30 @@ static bool conv_prefix(const char *s, const char *prefix)
     return s && prefix && strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-/* The feature that owns this update, or NULL. */
+/* The feature that owns this update, or NULL. A menu button is never
+ * swallowed by a step; media reach a step only if its feature takes them. */
 static const conv_feature_t *conv_owner(const conv_ctx_t *ctx, const tg_update_t *u, const char *text)
 {
     for (const conv_feature_t *const *f = conv_features; *f; f++) {
         if (u->kind == TG_UPD_CALLBACK && conv_prefix(u->callback_data, (*f)->callback_prefix)) return *f;
         if (u->kind == TG_UPD_MESSAGE && text && (*f)->claims_button && (*f)->claims_button(ctx, text)) return *f;
     }
-    if (u->kind == TG_UPD_MESSAGE && !u->command)
-        for (const conv_feature_t *const *f = conv_features; *f; f++)
-            if (conv_prefix(ctx->step, (*f)->step_prefix)) return *f;
+    if (u->kind != TG_UPD_MESSAGE || u->command || conv_is_menu_button(text)) return NULL;
+    for (const conv_feature_t *const *f = conv_features; *f; f++)
+        if (conv_prefix(ctx->step, (*f)->step_prefix) && (text || (*f)->takes_media)) return *f;
     return NULL;
 }
 
-int conv_step(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *out)
+/* Whether the sender is in the middle of a feature's step. */
+static bool conv_in_feature_step(const conv_ctx_t *ctx)
 {
-    memset(out, 0, sizeof *out);
+    for (const conv_feature_t *const *f = conv_features; *f; f++)
+        if (conv_prefix(ctx->step, (*f)->step_prefix)) return true;
+    return false;
+}
+
+static int conv_dispatch(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *out)
+{
     conv_set_step(out, ctx->step, ctx->data);
     if (u->kind == TG_UPD_CALLBACK) {
         const conv_feature_t *f = conv_owner(ctx, u, NULL);
@@ -288,36 +322,62 @@ int conv_step(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *out)
     if (u->command) return conv_on_command(ctx, u, out);
     if (u->has_contact) return conv_on_contact(ctx, u, out);
 
-    char text[512] = "";
-    if (u->text) {
-        const char *t = u->text;
-        while (*t == ' ' || *t == '\n') t++;
-        snprintf(text, sizeof text, "%s", t);
-        size_t n = strlen(text);
-        while (n && (text[n - 1] == ' ' || text[n - 1] == '\n')) text[--n] = '\0';
-    }
+    char text[CONV_TEXT_MAX] = "";
+    if (u->text) utf8_trim_copy(text, sizeof text, u->text);
     const conv_feature_t *f = conv_owner(ctx, u, u->text ? text : NULL);
     if (f) return f->on_update(ctx, u, out);
+    bool in_step = conv_in_feature_step(ctx);
+    /* keep the step's own keyboard while a step waits for its answer */
+    cJSON *kb = in_step ? NULL : conv_menu_keyboard(ctx->role);
     if (!u->text) {
-        conv_say(out, u->chat_id, text_get(ctx->role == CONV_GUEST ? T_ASK_CONTACT : T_NOT_UNDERSTOOD),
-                 conv_menu_keyboard(ctx->role));
+        /* a sticker, voice, photo, video, file or pin where it means nothing */
+        conv_say(out, u->chat_id, text_get(u->has_location ? T_HINT_LOCATION : T_HINT_MEDIA), kb);
         return RT_OK;
     }
-    if (strcmp(text, text_get(T_BTN_HELP)) == 0) {
-        conv_say(out, u->chat_id, text_get(conv_help_text(ctx->role)), conv_menu_keyboard(ctx->role));
-        return RT_OK;
-    }
-    if (strcmp(text, text_get(T_BTN_SHARE_PHONE)) == 0) {
-        conv_say(out, u->chat_id, text_get(T_ASK_CONTACT), conv_menu_keyboard(CONV_GUEST));
-        return RT_OK;
-    }
-    if (posting_is_valid(text)) {
+    cJSON_Delete(kb);
+    if (conv_is_menu_button(text)) return conv_on_menu_button(ctx, text, u->chat_id, out);
+    char number[POSTING_MAX];
+    posting_kind_t kind = posting_find(text, number);
+    if (kind == POSTING_NUMBER) {
         conv_set_step(out, conv_home_step(ctx->role), NULL);
-        return conv_track_posting(ctx, u, out, text);
+        return conv_track_posting(ctx, u, out, number);
     }
-    if (conv_on_unclaimed_button(ctx, text, u->chat_id, out)) return RT_OK;
+    if (kind == POSTING_ORDER) {
+        conv_set_step(out, conv_home_step(ctx->role), NULL);
+        return conv_track_order(ctx, u, out, number);
+    }
     conv_say(out, u->chat_id, text_get(T_NOT_UNDERSTOOD), conv_menu_keyboard(ctx->role));
     return RT_OK;
+}
+
+/* Make every text the decision carries valid UTF-8 (a last line of
+ * defence: PostgreSQL refuses broken text, which would stall the chat). */
+static void conv_out_sanitize(conv_out_t *out)
+{
+    for (int i = 0; i < out->nacts; i++) {
+        conv_act_t *a = &out->acts[i];
+        char **texts[1 + CONV_SQL_PARAMS];
+        int n = 0;
+        if (a->params) texts[n++] = &a->params;
+        for (int k = 0; k < a->nsql_params; k++)
+            if (a->sql_params[k]) texts[n++] = &a->sql_params[k];
+        for (int k = 0; k < n; k++) {
+            if (utf8_valid(*texts[k], strlen(*texts[k]))) continue;
+            char *fixed = utf8_repaired(*texts[k]);
+            if (!fixed) continue;
+            free(*texts[k]);
+            *texts[k] = fixed;
+            out->repaired++;
+        }
+    }
+}
+
+int conv_step(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *out)
+{
+    memset(out, 0, sizeof *out);
+    int rc = conv_dispatch(ctx, u, out);
+    conv_out_sanitize(out);
+    return rc;
 }
 
 void conv_out_free(conv_out_t *out)

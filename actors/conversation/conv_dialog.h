@@ -17,14 +17,19 @@
  * Features (tracking, the delivery form, mass messages, pickup buttons)
  * live in their own files and plug in through conv_feature_t
  * (conv_features.c lists them); this file owns commands, registration,
- * menus and dispatch.
+ * menus and dispatch. Dispatch rules: a main-menu button (also one of an
+ * older menu still on a person's screen) is never swallowed by a step — it
+ * leaves the step; a message without text (sticker, voice, photo, pin)
+ * reaches a step only if its feature takes media, else it gets a short
+ * hint and the step waits on; each role's keyboard holds only buttons that
+ * work today; a registered person never gets the guest keyboard.
  *
  * Exports: conv_role_t, conv_role_name, conv_role_parse, conv_rows_t,
  * conv_lookup_t, conv_need_kind_t, conv_ctx_t, conv_act_t, conv_out_t,
  * conv_feature_t, conv_step, conv_out_free, conv_lookup_find, conv_need,
  * conv_rows_value, conv_rows_col, and the reply helpers conv_say,
  * conv_sayf, conv_answer_callback, conv_set_step, conv_menu_keyboard,
- * conv_sql.
+ * conv_sql, conv_track_posting, conv_track_order.
  * Threads: any.
  */
 #ifndef PLUS7_CONV_DIALOG_H
@@ -36,6 +41,7 @@
 #include <cjson/cJSON.h>
 
 #include "phone.h"
+#include "posting.h"
 #include "texts.h"
 #include "tg_update.h"
 
@@ -58,6 +64,7 @@ typedef enum conv_need_kind {
     CONV_NEED_PHONE_ROLE = 1,   /* key: E.164 phone → role */
     CONV_NEED_ORDER,            /* key: posting → the order row with its history */
     CONV_NEED_MY_ORDERS,        /* key: "" → the sender's orders */
+    CONV_NEED_ORDER_POSTINGS,   /* key: Ozon order number → its postings */
     CONV_NEED__FEATURE = 32,    /* feature lookups start here (conv_lookups.c) */
 } conv_need_kind_t;
 
@@ -84,6 +91,8 @@ const char *conv_rows_value(const conv_rows_t *r, int row, const char *col);
 int conv_rows_col(const conv_rows_t *r, const char *col);
 
 #define CONV_STEP_MAX 32
+#define CONV_TEXT_MAX 512      /* a typed text as the dispatcher matches it (bytes) */
+#define CONV_ECHO_CHARS 200    /* a person's text quoted back in a reply (characters) */
 #define CONV_DATA_MAX 512
 #define CONV_NAME_MAX 64
 
@@ -139,6 +148,7 @@ typedef struct conv_out {
     conv_need_t needs[CONV_NEEDS_MAX];
     int nneeds;
     bool kick_logistics;            /* an SQL action queued an outbound logistics event */
+    int repaired;                   /* texts conv_step had to repair to valid UTF-8 (a bug if > 0) */
 } conv_out_t;
 
 /* Ask for a lookup (the caller then returns RT_PENDING). */
@@ -147,7 +157,10 @@ void conv_need(conv_out_t *out, int kind, const char *key);
 /* Decide the reaction to update `u` in context `ctx`. Returns RT_OK with
  * `out` filled (free with conv_out_free), or RT_PENDING with out->needs
  * listing lookups to run before calling again (out holds nothing to free
- * but must still be passed to conv_out_free). */
+ * but must still be passed to conv_out_free). Every text in `out` (reply
+ * parameters, SQL parameters, step data) is valid UTF-8: texts are cut on
+ * character boundaries, and anything invalid that still slipped through is
+ * repaired here and counted in out->repaired. */
 int conv_step(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *out);
 
 void conv_out_free(conv_out_t *out);
@@ -156,7 +169,8 @@ void conv_out_free(conv_out_t *out);
 
 /* Queue sendMessage with `html` and an optional markup (ownership taken). */
 void conv_say(conv_out_t *out, int64_t chat, const char *html, cJSON *markup);
-/* Catalogue text `id` with one person-supplied argument, HTML-escaped. */
+/* Catalogue text `id` with one person-supplied argument, cut to
+ * CONV_ECHO_CHARS characters ("…" marks a cut) and HTML-escaped. */
 void conv_sayf(conv_out_t *out, int64_t chat, text_id_t id, const char *arg, cJSON *markup);
 /* Queue an arbitrary Bot API call (params: malloc'd JSON, ownership taken). */
 void conv_call(conv_out_t *out, const char *method, char *params);
@@ -183,6 +197,9 @@ typedef struct conv_feature {
     int (*on_update)(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *out);
     /* Does this main-menu button text start the feature for this role? */
     bool (*claims_button)(const conv_ctx_t *ctx, const char *text);
+    /* Do its steps take messages without text (a pin, a photo)? Otherwise
+     * the dispatcher answers those with a short hint and keeps the step. */
+    bool takes_media;
 } conv_feature_t;
 
 /* NULL-terminated list (conv_features.c). */
@@ -191,5 +208,7 @@ extern const conv_feature_t *const conv_features[];
 /* Tracking entry point used by the dispatcher for a bare posting number
  * and the /start deep link (conv_track.c). */
 int conv_track_posting(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *out, const char *posting);
+/* An Ozon order number (12345678-0001): list its postings (conv_track.c). */
+int conv_track_order(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *out, const char *order);
 
 #endif

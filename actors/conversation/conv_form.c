@@ -4,7 +4,10 @@
  * Purpose: a registered client presses «🚚 Оформить доставку» (or another
  * feature calls conv_form_start with a posting, e.g. «Доставить курьером»
  * under a pickup reminder) and is walked through:
- *   1. form_posting — the posting number. The CONV_NEED_ORDER lookup makes
+ *   1. form_posting — the posting number: the person's own parcels that
+ *      can still be delivered are offered as keyboard buttons
+ *      (CONV_NEED_MY_ORDERS), or a number is typed, also inside free text
+ *      («заказ 12345678-0001-1»). The CONV_NEED_ORDER lookup makes
  *      sure it exists (fetching it from Ozon), then CONV_NEED_FORM_POSTING
  *      gives its status, phones, weight and any ordered delivery. Only the
  *      owner (phone = Ozon customer or addressee phone) may go on; a
@@ -56,6 +59,7 @@
 #include "posting.h"
 #include "rt.h"
 #include "tg_markup.h"
+#include "utf8.h"
 
 #define FORM_MSG_MAX 4000      /* one bot message (Telegram allows 4096 characters) */
 #define FORM_ESC_MAX 2600      /* an escaped address (400 bytes, '&' → "&amp;") */
@@ -71,7 +75,7 @@ void conv_form_data_parse(const char *s, conv_form_data_t *d)
         if (eq && eq - s == 1) {
             char v[CONV_FORM_ADDRESS_BYTES + 1];
             size_t vlen = n - 2;
-            if (vlen > CONV_FORM_ADDRESS_BYTES) vlen = CONV_FORM_ADDRESS_BYTES;
+            if (vlen > CONV_FORM_ADDRESS_BYTES) vlen = utf8_drop_partial(eq + 1, CONV_FORM_ADDRESS_BYTES);
             memcpy(v, eq + 1, vlen);
             v[vlen] = '\0';
             switch (s[0]) {
@@ -280,7 +284,7 @@ static void form_kg(long long grams, char *out, size_t outsz)
 static void form_esc(const char *s, char *out, size_t outsz)
 {
     char *e = tg_html_escape(s ? s : "");
-    snprintf(out, outsz, "%s", e ? e : "");
+    utf8_copy(out, outsz, e);
     free(e);
 }
 
@@ -304,9 +308,30 @@ static void form_set(conv_out_t *out, const char *step, const conv_form_data_t *
     conv_set_step(out, step, data);
 }
 
-static cJSON *form_kb_posting(void)
+#define FORM_PARCEL_BUTTONS 6   /* the person's own parcels offered at the posting step */
+
+/* Delivered, cancelled or returned: nothing left to deliver. */
+static bool form_status_final(const char *st)
+{
+    return st && (strcmp(st, "delivered") == 0 || strcmp(st, "cancelled") == 0 || strcmp(st, "returned") == 0);
+}
+
+/* The posting step's keyboard: the person's parcels that can still be
+ * delivered (from the CONV_NEED_MY_ORDERS lookup, when it was run), one
+ * per row — pressing one sends its number — then «Назад» / «Отмена».
+ * *parcels (may be NULL) gets how many were offered. */
+static cJSON *form_kb_parcels(const conv_ctx_t *ctx, int *parcels)
 {
     cJSON *kb = tg_kb_reply_new(text_get(T_FORM_PLACEHOLDER_POSTING));
+    const conv_rows_t *mine = conv_lookup_find(ctx, CONV_NEED_MY_ORDERS, "");
+    int shown = 0;
+    for (int i = 0; mine && mine->status == RT_OK && i < mine->nrows && shown < FORM_PARCEL_BUTTONS; i++) {
+        const char *p = conv_rows_value(mine, i, "posting_number");
+        if (!posting_is_valid(p) || form_status_final(conv_rows_value(mine, i, "status"))) continue;
+        tg_kb_reply_button(tg_kb_reply_row(kb), p, 0);
+        shown++;
+    }
+    if (parcels) *parcels = shown;
     cJSON *row = tg_kb_reply_row(kb);
     tg_kb_reply_button(row, text_get(T_BTN_BACK), 0);
     tg_kb_reply_button(row, text_get(T_BTN_CANCEL), 0);
@@ -375,10 +400,16 @@ static bool form_is_owner(const conv_ctx_t *ctx, const conv_rows_t *p)
 
 /* ---- step 1: the posting ------------------------------------------------------------- */
 
-static void form_ask_posting(conv_out_t *out, int64_t chat)
+static int form_ask_posting(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *out)
 {
+    bool missing = false;
+    form_get(ctx, out, CONV_NEED_MY_ORDERS, "", &missing);
+    if (missing) return RT_PENDING;
+    int parcels = 0;
+    cJSON *kb = form_kb_parcels(ctx, &parcels);
     conv_set_step(out, "form_posting", NULL);
-    conv_say(out, chat, text_get(T_FORM_ASK_POSTING), form_kb_posting());
+    conv_say(out, u->chat_id, text_get(parcels ? T_FORM_PICK_PARCEL : T_FORM_ASK_POSTING), kb);
+    return RT_OK;
 }
 
 /* Ask for the address of `d->posting` (the weight comes from the posting lookup). */
@@ -407,29 +438,31 @@ static int form_posting_input(const conv_ctx_t *ctx, const tg_update_t *u, conv_
 {
     int64_t chat = u->chat_id;
     conv_set_step(out, "form_posting", NULL);   /* a refusal leaves the person here */
+    bool missing = false;
+    form_get(ctx, out, CONV_NEED_MY_ORDERS, "", &missing);   /* the parcel buttons of a refusal */
     if (!posting_is_valid(posting)) {
-        conv_sayf(out, chat, T_FORM_BAD_POSTING, posting, form_kb_posting());
+        if (missing) return RT_PENDING;
+        conv_sayf(out, chat, T_FORM_BAD_POSTING, posting, form_kb_parcels(ctx, NULL));
         return RT_OK;
     }
-    bool missing = false;
     const conv_rows_t *o = form_get(ctx, out, CONV_NEED_ORDER, posting, &missing);
     if (missing) return RT_PENDING;
     if (o->status == RT_ENOTFOUND || (o->status == RT_OK && o->nrows == 0)) {
-        form_say_posting(out, chat, T_FORM_POSTING_NOT_FOUND, posting, form_kb_posting());
+        form_say_posting(out, chat, T_FORM_POSTING_NOT_FOUND, posting, form_kb_parcels(ctx, NULL));
         return RT_OK;
     }
     if (o->status != RT_OK) {
-        form_say_posting(out, chat, T_FORM_POSTING_UNAVAILABLE, posting, form_kb_posting());
+        form_say_posting(out, chat, T_FORM_POSTING_UNAVAILABLE, posting, form_kb_parcels(ctx, NULL));
         return RT_OK;
     }
     const conv_rows_t *p = form_get(ctx, out, CONV_NEED_FORM_POSTING, posting, &missing);
     if (missing) return RT_PENDING;
     if (!form_rows_ok(p) || p->nrows == 0) {
-        form_say_posting(out, chat, T_FORM_POSTING_UNAVAILABLE, posting, form_kb_posting());
+        form_say_posting(out, chat, T_FORM_POSTING_UNAVAILABLE, posting, form_kb_parcels(ctx, NULL));
         return RT_OK;
     }
     if (!form_is_owner(ctx, p)) {
-        form_say_posting(out, chat, T_FORM_NOT_OWNER, posting, form_kb_posting());
+        form_say_posting(out, chat, T_FORM_NOT_OWNER, posting, form_kb_parcels(ctx, NULL));
         return RT_OK;
     }
     const char *st = conv_rows_value(p, 0, "status");
@@ -438,7 +471,7 @@ static int form_posting_input(const conv_ctx_t *ctx, const tg_update_t *u, conv_
     else if (st && strcmp(st, "cancelled") == 0) refuse = T_FORM_ALREADY_CANCELLED;
     else if (st && strcmp(st, "returned") == 0) refuse = T_FORM_ALREADY_RETURNED;
     if (refuse != T__COUNT) {
-        form_say_posting(out, chat, refuse, posting, form_kb_posting());
+        form_say_posting(out, chat, refuse, posting, form_kb_parcels(ctx, NULL));
         return RT_OK;
     }
     if (conv_rows_value(p, 0, "delivery_id")) {
@@ -449,7 +482,7 @@ static int form_posting_input(const conv_ctx_t *ctx, const tg_update_t *u, conv_
                         conv_rows_value(p, 0, "delivery_end"), label, sizeof label);
         form_esc(label, lesc, sizeof lesc);
         snprintf(msg, sizeof msg, text_get(T_FORM_ALREADY_ORDERED), pesc, aesc, lesc);
-        conv_say(out, chat, msg, form_kb_posting());
+        conv_say(out, chat, msg, form_kb_parcels(ctx, NULL));
         return RT_OK;
     }
     return form_ask_address(ctx, u, out, posting);
@@ -706,15 +739,9 @@ static void form_clean_address(const char *in, char *out, size_t outsz)
             space = false;
         }
     }
+    o = utf8_drop_partial(out, o);   /* a long text is cut on a character */
     while (o && out[o - 1] == ' ') o--;
     out[o] = '\0';
-}
-
-static size_t form_utf8_chars(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++) n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
 }
 
 /* A typed address or a pin at the address (or slot, or confirm) step. */
@@ -722,10 +749,7 @@ static int form_address_input(const conv_ctx_t *ctx, const tg_update_t *u, conv_
 {
     conv_form_data_t d;
     conv_form_data_parse(ctx->data, &d);
-    if (!posting_is_valid(d.posting)) {
-        form_ask_posting(out, u->chat_id);
-        return RT_OK;
-    }
+    if (!posting_is_valid(d.posting)) return form_ask_posting(ctx, u, out);
     bool pin = u->has_location;
     char address[2048];
     if (pin) {
@@ -738,7 +762,7 @@ static int form_address_input(const conv_ctx_t *ctx, const tg_update_t *u, conv_
             conv_say(out, u->chat_id, text_get(T_FORM_ADDRESS_EMPTY), form_kb_address());
             return RT_OK;
         }
-        if (strlen(address) > CONV_FORM_ADDRESS_BYTES || form_utf8_chars(address) > CONV_FORM_ADDRESS_CHARS) {
+        if (strlen(address) > CONV_FORM_ADDRESS_BYTES || utf8_chars(address) > CONV_FORM_ADDRESS_CHARS) {
             conv_say(out, u->chat_id, text_get(T_FORM_ADDRESS_TOO_LONG), form_kb_address());
             return RT_OK;
         }
@@ -849,9 +873,7 @@ static int form_book(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *ou
     /* the posting may have moved on since the form began */
     if (!form_rows_ok(p) || p->nrows == 0 || !form_is_owner(ctx, p) || conv_rows_value(p, 0, "delivery_id"))
         return form_posting_input(ctx, u, out, d->posting);
-    const char *st = conv_rows_value(p, 0, "status");
-    if (st && (strcmp(st, "delivered") == 0 || strcmp(st, "cancelled") == 0 || strcmp(st, "returned") == 0))
-        return form_posting_input(ctx, u, out, d->posting);
+    if (form_status_final(conv_rows_value(p, 0, "status"))) return form_posting_input(ctx, u, out, d->posting);
     int row = form_find_slot(slots, d->date, d->slot);
     char label[128], lesc[256];
     if (row < 0 || !form_slot_has_room(slots, row)) {
@@ -930,10 +952,7 @@ static int form_back(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *ou
     if (form_in_step(ctx, "form_confirm") && d.zone) return form_show_slots(ctx, u, out, &d, NULL);
     if ((form_in_step(ctx, "form_slot") || form_in_step(ctx, "form_confirm")) && posting_is_valid(d.posting))
         return form_ask_address(ctx, u, out, d.posting);
-    if (form_in_step(ctx, "form_address")) {
-        form_ask_posting(out, u->chat_id);
-        return RT_OK;
-    }
+    if (form_in_step(ctx, "form_address")) return form_ask_posting(ctx, u, out);
     form_home(ctx, u, out, T_FORM_CANCELLED);
     return RT_OK;
 }
@@ -981,11 +1000,9 @@ static int form_on_message(const conv_ctx_t *ctx, const tg_update_t *u, conv_out
     }
     if (strcmp(text, text_get(T_BTN_BACK)) == 0) return form_back(ctx, u, out);
     if (form_in_step(ctx, "form_posting")) {
-        if (!text[0]) {
-            conv_say(out, u->chat_id, text_get(T_FORM_ASK_POSTING), form_kb_posting());
-            return RT_OK;
-        }
-        return form_posting_input(ctx, u, out, text);
+        if (!text[0]) return form_ask_posting(ctx, u, out);
+        char number[POSTING_MAX];   /* «заказ 12345678-0001-1» → the number */
+        return form_posting_input(ctx, u, out, posting_find(text, number) == POSTING_NUMBER ? number : text);
     }
     if (form_in_step(ctx, "form_address") || form_in_step(ctx, "form_slot") || form_in_step(ctx, "form_confirm")) {
         if (!u->has_location && !u->text) {
@@ -1018,10 +1035,7 @@ int conv_form_start(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *out
         conv_say(out, u->chat_id, text_get(T_NEED_REGISTRATION), conv_menu_keyboard(ctx->role));
         return form_done(u, out, RT_OK);
     }
-    if (!posting || !*posting) {
-        form_ask_posting(out, u->chat_id);
-        return form_done(u, out, RT_OK);
-    }
+    if (!posting || !*posting) return form_done(u, out, form_ask_posting(ctx, u, out));
     return form_done(u, out, form_posting_input(ctx, u, out, posting));
 }
 
@@ -1042,4 +1056,5 @@ const conv_feature_t conv_feature_form = {
     .callback_prefix = "f:",
     .on_update = form_on_update,
     .claims_button = form_claims,
+    .takes_media = true,   /* a pin at the address step; the other steps explain themselves */
 };

@@ -35,6 +35,11 @@ static const conv_lookup_def_t conv_lookup_table[] = {
      "SELECT posting_number, status FROM orders"
      " WHERE ($1 <> '' AND (customer_phone = $1 OR addressee_phone = $1)) OR ordered_by = $2::bigint"
      " ORDER BY updated_at DESC LIMIT 20", "pu", false},
+    /* an Ozon order number's postings (index: sql/012_conversation.sql) */
+    {CONV_NEED_ORDER_POSTINGS,
+     "SELECT posting_number, status FROM orders"
+     " WHERE split_part(posting_number, '-', 1) || '-' || split_part(posting_number, '-', 2) = $1"
+     " ORDER BY posting_number LIMIT 20", "k", false},
     /* the delivery form (conv_form.c) */
     {CONV_NEED_FORM_POSTING,
      "SELECT o.status, o.customer_phone, o.addressee_phone, o.weight_g, d.id AS delivery_id,"

@@ -10,8 +10,13 @@
  * the delivery — sees details (pickup point, storage, items, address);
  * everybody else sees the status and its history.
  *
+ * The number may come inside free text («заказ 12345678-0001-1», dashes of
+ * any kind); an Ozon order number (12345678-0001) lists the order's
+ * postings (known here, else its first posting is fetched from Ozon).
+ * Operators and admins («🔎 Найти заказ») see every detail.
+ *
  * Steps: "track_wait" (waiting for a number). Callbacks: "t:r:<posting>".
- * Exports: conv_feature_track, conv_track_posting.
+ * Exports: conv_feature_track, conv_track_posting, conv_track_order.
  * Threads: any (pure).
  */
 #include <stdio.h>
@@ -25,21 +30,38 @@
 #include "rt.h"
 #include "tg_markup.h"
 #include "timefmt.h"
+#include "utf8.h"
 
 #define TRACK_CARD_MAX 3500
+#define TRACK_ARG_CHARS 300    /* one stored value (items, address) on the card */
 
+/* Append fmt (with `arg` cut to TRACK_ARG_CHARS characters and escaped,
+ * when given) to the card; a piece that does not fit whole is left out, so
+ * the card never ends inside a character, an entity or a tag. */
 static void track_add(char *buf, size_t *len, const char *fmt, const char *arg)
 {
-    size_t room = TRACK_CARD_MAX - *len;
-    if (room <= 1) return;
-    char *esc = arg ? tg_html_escape(arg) : NULL;
-    int n = arg ? snprintf(buf + *len, room, fmt, esc ? esc : "") : snprintf(buf + *len, room, "%s", fmt);
-    free(esc);
-    if (n > 0) *len += (size_t)n < room ? (size_t)n : room - 1;
+    char *piece = NULL;
+    if (arg) {
+        size_t n = utf8_cut_chars(arg, TRACK_ARG_CHARS);
+        char cut[TRACK_ARG_CHARS * 4 + sizeof "…"];
+        memcpy(cut, arg, n);
+        snprintf(cut + n, sizeof cut - n, "%s", arg[n] ? "…" : "");
+        char *esc = tg_html_escape(cut);
+        if (!esc || asprintf(&piece, fmt, esc) < 0) piece = NULL;
+        free(esc);
+    }
+    const char *add = arg ? piece : fmt;
+    size_t n = add ? strlen(add) : 0;
+    if (add && *len + n < TRACK_CARD_MAX) {
+        memcpy(buf + *len, add, n + 1);
+        *len += n;
+    }
+    free(piece);
 }
 
 static bool track_is_owner(const conv_ctx_t *ctx, const conv_rows_t *o)
 {
+    if (ctx->role == CONV_OPERATOR || ctx->role == CONV_ADMIN) return true;   /* «🔎 Найти заказ» */
     const char *cp = conv_rows_value(o, 0, "customer_phone"), *ap = conv_rows_value(o, 0, "addressee_phone");
     const char *by = conv_rows_value(o, 0, "ordered_by");
     if (ctx->phone[0] && ((cp && strcmp(cp, ctx->phone) == 0) || (ap && strcmp(ap, ctx->phone) == 0))) return true;
@@ -56,6 +78,7 @@ static void track_time(const char *ms, char *out, size_t outsz)
 static void track_card(const conv_ctx_t *ctx, const conv_rows_t *o, const char *posting, char *buf)
 {
     size_t len = 0;
+    buf[0] = '\0';
     order_status_t st = ORDER_NONE;
     order_status_parse(conv_rows_value(o, 0, "status"), &st);
     char when[32];
@@ -92,7 +115,9 @@ static void track_card(const conv_ctx_t *ctx, const conv_rows_t *o, const char *
         char line[128];
         for (const char *p = hist; *p;) {
             size_t n = strcspn(p, "\n");
-            snprintf(line, sizeof line, "%.*s", (int)(n < sizeof line ? n : sizeof line - 1), p);
+            size_t keep = utf8_cut(p, n < sizeof line ? n : sizeof line - 1);
+            memcpy(line, p, keep);
+            line[keep] = '\0';
             p += n + (p[n] == '\n');
             char *bar = strchr(line, '|');
             if (!bar) continue;
@@ -147,6 +172,58 @@ int conv_track_posting(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *
     return RT_OK;
 }
 
+/* A list of postings (rows posting_number, status) under `head`: one
+ * "• <code>posting</code> — status" line and one «🔄» button each. */
+static void track_list(const conv_rows_t *r, const char *head, const char *head_arg, int64_t chat, conv_out_t *out)
+{
+    char buf[TRACK_CARD_MAX];
+    size_t len = 0;
+    buf[0] = '\0';
+    track_add(buf, &len, head, head_arg);
+    cJSON *kb = tg_kb_inline_new();
+    for (int i = 0; i < r->nrows && i < 20; i++) {
+        const char *p = conv_rows_value(r, i, "posting_number");
+        order_status_t st = ORDER_NONE;
+        order_status_parse(conv_rows_value(r, i, "status"), &st);
+        if (!p || !posting_is_valid(p)) continue;
+        char line[128], data[64];
+        snprintf(line, sizeof line, text_get(T_TRACK_LIST_LINE), p, order_status_name_ru(st));
+        track_add(buf, &len, line, NULL);
+        snprintf(data, sizeof data, "t:r:%s", p);
+        tg_kb_inline_button(tg_kb_inline_row(kb), p, data);
+    }
+    conv_say(out, chat, buf, kb);
+}
+
+int conv_track_order(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *out, const char *order)
+{
+    const conv_rows_t *r = conv_lookup_find(ctx, CONV_NEED_ORDER_POSTINGS, order);
+    if (!r) {
+        conv_need(out, CONV_NEED_ORDER_POSTINGS, order);
+        return RT_PENDING;
+    }
+    if (r->status == RT_OK && r->nrows == 0) {
+        /* not known here: its first posting (<order>-1) is fetched from Ozon */
+        char first[POSTING_MAX + 4];
+        snprintf(first, sizeof first, "%s-1", order);
+        const conv_rows_t *o = conv_lookup_find(ctx, CONV_NEED_ORDER, first);
+        if (!o) {
+            conv_need(out, CONV_NEED_ORDER, first);
+            return RT_PENDING;
+        }
+        if (o->status == RT_OK && o->nrows > 0) return conv_track_posting(ctx, u, out, first);
+        conv_sayf(out, u->chat_id, o->status == RT_OK || o->status == RT_ENOTFOUND ? T_ORDER_NOT_FOUND
+                                                                                  : T_TRACK_UNAVAILABLE, order, NULL);
+        return RT_OK;
+    }
+    if (r->status != RT_OK) {
+        conv_sayf(out, u->chat_id, T_TRACK_UNAVAILABLE, order, NULL);
+        return RT_OK;
+    }
+    track_list(r, text_get(T_ORDER_POSTINGS_HEAD), order, u->chat_id, out);
+    return RT_OK;
+}
+
 static int track_my_orders(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *out)
 {
     const conv_rows_t *r = conv_lookup_find(ctx, CONV_NEED_MY_ORDERS, "");
@@ -158,30 +235,15 @@ static int track_my_orders(const conv_ctx_t *ctx, const tg_update_t *u, conv_out
         conv_say(out, u->chat_id, text_get(T_MY_ORDERS_EMPTY), conv_menu_keyboard(ctx->role));
         return RT_OK;
     }
-    char buf[TRACK_CARD_MAX];
-    size_t len = 0;
-    track_add(buf, &len, text_get(T_MY_ORDERS_HEAD), NULL);
-    cJSON *kb = tg_kb_inline_new();
-    for (int i = 0; i < r->nrows && i < 20; i++) {
-        const char *p = conv_rows_value(r, i, "posting_number");
-        order_status_t st = ORDER_NONE;
-        order_status_parse(conv_rows_value(r, i, "status"), &st);
-        if (!p) continue;
-        char line[128];
-        snprintf(line, sizeof line, "\n• <code>%s</code> — %s", p, order_status_name_ru(st));
-        track_add(buf, &len, line, NULL);
-        char data[64];
-        snprintf(data, sizeof data, "t:r:%s", p);
-        tg_kb_inline_button(tg_kb_inline_row(kb), p, data);
-    }
-    conv_say(out, u->chat_id, buf, kb);
+    track_list(r, text_get(T_MY_ORDERS_HEAD), NULL, u->chat_id, out);
     return RT_OK;
 }
 
 static bool track_claims(const conv_ctx_t *ctx, const char *text)
 {
     return strcmp(text, text_get(T_BTN_TRACK)) == 0 ||
-           (ctx->role != CONV_GUEST && strcmp(text, text_get(T_BTN_MY_ORDERS)) == 0);
+           (ctx->role != CONV_GUEST && strcmp(text, text_get(T_BTN_MY_ORDERS)) == 0) ||
+           ((ctx->role == CONV_OPERATOR || ctx->role == CONV_ADMIN) && strcmp(text, text_get(T_BTN_FIND_ORDER)) == 0);
 }
 
 static int track_on_update(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *out)
@@ -196,23 +258,23 @@ static int track_on_update(const conv_ctx_t *ctx, const tg_update_t *u, conv_out
         if (rc == RT_OK) conv_answer_callback(out, u, NULL);
         return rc;
     }
-    char text[256];
-    snprintf(text, sizeof text, "%s", u->text ? u->text : "");
-    char *t = text;
-    while (*t == ' ' || *t == '\n') t++;
-    size_t n = strlen(t);
-    while (n && (t[n - 1] == ' ' || t[n - 1] == '\n')) t[--n] = '\0';
-    if (strcmp(t, text_get(T_BTN_TRACK)) == 0) {
+    char t[CONV_TEXT_MAX];
+    utf8_trim_copy(t, sizeof t, u->text);
+    if (strcmp(t, text_get(T_BTN_TRACK)) == 0 || strcmp(t, text_get(T_BTN_FIND_ORDER)) == 0) {
         conv_set_step(out, "track_wait", NULL);
         conv_say(out, u->chat_id, text_get(T_TRACK_ASK), NULL);
         return RT_OK;
     }
     if (strcmp(t, text_get(T_BTN_MY_ORDERS)) == 0) return track_my_orders(ctx, u, out);
-    if (posting_is_valid(t)) {
+    char number[POSTING_MAX];
+    posting_kind_t kind = posting_find(t, number);
+    if (kind != POSTING_NONE) {
         conv_set_step(out, conv_home_step(ctx->role), NULL);
-        return conv_track_posting(ctx, u, out, t);
+        return kind == POSTING_NUMBER ? conv_track_posting(ctx, u, out, number)
+                                      : conv_track_order(ctx, u, out, number);
     }
-    conv_sayf(out, u->chat_id, T_TRACK_BAD_FORMAT, t, NULL);   /* stay in track_wait */
+    /* stay in track_wait; the echo is cut (and marked) by characters */
+    conv_sayf(out, u->chat_id, T_TRACK_BAD_FORMAT, u->text ? u->text + strspn(u->text, " \t\r\n") : "", NULL);
     return RT_OK;
 }
 

@@ -14,6 +14,7 @@
  * wherever the request is freed.
  */
 #include "rt_internal.h"
+#include "rt_clock.h"
 #include "rt_log.h"
 
 #include <errno.h>
@@ -120,12 +121,8 @@ int rt_ask(rt_runtime_t *rt, const rt_kind_t *kind, const char *key, rt_msg_t *m
     /* on failure the send released the request with its code: s->done */
     (void)rt_send_key_bounded(rt, kind, key, m);
 
-    struct timespec dl;
-    clock_gettime(CLOCK_MONOTONIC, &dl);
     if (timeout_ms < 0) timeout_ms = 0;
-    dl.tv_sec += timeout_ms / 1000;
-    dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (dl.tv_nsec >= 1000000000L) { dl.tv_sec++; dl.tv_nsec -= 1000000000L; }
+    struct timespec dl = rt_clock_deadline(CLOCK_MONOTONIC, (uint64_t)timeout_ms);
 
     pthread_mutex_lock(&s->mu);
     while (!s->done) {

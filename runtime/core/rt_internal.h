@@ -73,6 +73,7 @@ typedef struct rt_actor_ext {
     rt_msg_t *held_head, *held_tail;    /* held while LOADING / re-activating */
     rt_timer_rec_t *timers;
     uint32_t timer_seq;
+    uint32_t act_timer;                 /* activation deadline timer id, 0 = none */
     uint32_t nwatch, capwatch;
     rt_ref_t *watch;                    /* monitors watching this actor */
     rt_msg_t *stale_n, *stale_u;        /* see rt_actor_deactivate */
@@ -186,6 +187,8 @@ struct rt_worker {
     rt_qsbr_rec_t *qs;
     void *slots[RT_WORKER_SLOTS];
     _Atomic int stop;               /* set by rt_runtime_stop (FINAL phase) */
+    char init_error[96];            /* set by rt_worker_init_failed before start_mu
+                                     * publishes the worker as started */
     _Atomic int64_t inflight;       /* in-flight I/O (rt_worker_inflight_add) */
     _Atomic uint64_t runs;          /* actor runs, for drain detection */
     _Atomic uint64_t messages;      /* messages delivered to handlers */
@@ -286,7 +289,7 @@ bool rt_dir_quarantined(rt_dir_shard_t *sh, const rt_kind_t *kind, const char *k
 bool rt_dir_record_failure(rt_dir_shard_t *sh, const rt_kind_t *kind, const char *key,
                            uint32_t h, uint64_t now);
 
-/* ---- actors (rt_actor.c) ---- */
+/* ---- actors (rt_actor.c, rt_activate.c, rt_passivate.c; see rt_life.h) ---- */
 static inline const char *rt_actor_key(const rt_actor_t *a)
 {
     return (a->aflags & RT_AF_KEYED) ? (const char *)(a + 1) : "";
@@ -325,7 +328,6 @@ static inline bool rt_msg_activation_bound(const rt_msg_t *m)
 {
     return m->type == RT_MSG_TIMER || m->type == RT_MSG_PG_RESULT ||
            m->type == RT_MSG_HTTP_RESULT || m->type == RT_MSG_DOWN ||
-           m->type == RT_MSG_ASK_TIMEOUT || m->type == RT_MSG_ACTIVATE_RESULT ||
            m->type == RT_MSG_I_MONITOR;
 }
 
@@ -334,10 +336,14 @@ static inline bool rt_msg_activation_bound(const rt_msg_t *m)
 void rt_ask_release(rt_msg_t *m, int code);
 
 /* ---- timers (rt_timer.c) ---- */
+/* Arm a timer of `a` on worker w firing in `ms` (RT_MSG_TIMER, corr = the
+ * returned id); 0 on ENOMEM. Home worker (rt_timer_after checks context). */
+uint32_t rt_timer_arm(rt_worker_t *w, rt_actor_t *a, uint32_t ms);
 /* A TIMER message is about to be delivered: true if its timer is live (and
  * forget it), false if it was cancelled. Home worker. */
 bool rt_timer_take(rt_actor_t *a, uint32_t id);
-/* Cancel every timer of a (deactivation). Home worker. */
+/* Cancel every timer of a, the activation deadline included
+ * (deactivation). Home worker. */
 void rt_timer_clear(rt_actor_t *a);
 
 /* ---- workers (rt_worker.c) ---- */

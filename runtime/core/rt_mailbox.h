@@ -2,8 +2,8 @@
  *
  * Purpose: producers (any thread) append messages with one atomic exchange;
  * the home worker pops them in FIFO order per producer. The lanes are
- * Vyukov-style intrusive queues with a stub node embedded in the actor, so
- * an empty mailbox costs no allocation. Bit 0 of the normal lane's head is
+ * Vyukov intrusive queues (rt_mpsc.h) with a stub node embedded in the
+ * actor, so an empty mailbox costs no allocation. Bit 0 of the normal lane's head is
  * the actor's scheduling token, as in Pony's messageq: it is set while the
  * actor is idle (not queued, not running); the producer whose exchange
  * returns a tagged head clears it and must schedule the actor. Exactly one
@@ -28,6 +28,7 @@
 #define PLUS7_RT_MAILBOX_H
 
 #include "rt_internal.h"
+#include "rt_mpsc.h"
 
 #define RT_MBOX_IDLE ((uintptr_t)1)
 #define RT_MBOX_STUB(a) ((rt_msg_t *)(void *)&(a)->stub)
@@ -48,20 +49,8 @@ static inline void rt_mbox_init(rt_actor_t *a)
     a->utail = RT_MBOX_USTUB(a);
 }
 
-/* Link m at the producer end of a lane; returns the previous head (maybe
- * tagged). `order` is acq_rel for the normal lane, seq_cst for urgent. */
-static inline rt_msg_t *rt_mbox_link(_Atomic(rt_msg_t *) *headp, rt_msg_t *m, memory_order order)
-{
-    /* relaxed: published by the release half of the exchange below */
-    atomic_store_explicit(&m->next, NULL, memory_order_relaxed);
-    /* release: m's contents and next = NULL are visible to whoever follows
-     * the link; acquire: we may write prev->next, which the consumer may
-     * have just re-initialised (stub) */
-    rt_msg_t *prev = atomic_exchange_explicit(headp, m, order);
-    /* release: the consumer's acquire load of prev->next sees m complete */
-    atomic_store_explicit(&rt_mbox_untag(prev)->next, m, memory_order_release);
-    return prev;
-}
+/* The lanes are rt_mpsc.h queues of messages: rt_mbox_q_link / _pop. */
+RT_MPSC_DEFINE(rt_mbox_q, rt_msg_t)
 
 /* Push to the normal lane; true when the caller took the scheduling token
  * (the actor was idle) and must schedule it. */
@@ -69,7 +58,7 @@ static inline bool rt_mbox_push_normal(rt_actor_t *a, rt_msg_t *m)
 {
     /* acq_rel: all RMWs on head are totally ordered, which is all the token
      * protocol needs for normal producers (see the file comment) */
-    rt_msg_t *prev = rt_mbox_link(&a->head, m, memory_order_acq_rel);
+    rt_msg_t *prev = rt_mbox_q_link(&a->head, m, memory_order_acq_rel);
     return ((uintptr_t)prev & RT_MBOX_IDLE) != 0;
 }
 
@@ -77,58 +66,21 @@ static inline bool rt_mbox_push_normal(rt_actor_t *a, rt_msg_t *m)
 static inline bool rt_mbox_push_urgent(rt_actor_t *a, rt_msg_t *m)
 {
     /* seq_cst exchange: first half of the Dekker pair with rt_mbox_try_idle */
-    rt_mbox_link(&a->uhead, m, memory_order_seq_cst);
+    (void)rt_mbox_q_link(&a->uhead, m, memory_order_seq_cst);
     rt_msg_t *expect = rt_mbox_tag(RT_MBOX_STUB(a));
     /* seq_cst: second half; succeeds only if the actor is idle */
     return atomic_compare_exchange_strong_explicit(&a->head, &expect, RT_MBOX_STUB(a),
                                                    memory_order_seq_cst, memory_order_relaxed);
 }
 
-/* Pop from a lane (consumer only). Returns NULL when the lane is empty or a
- * producer is between its exchange and its link (the message will be
- * visible shortly; the caller keeps the actor scheduled). */
-static inline rt_msg_t *rt_mbox_pop(_Atomic(rt_msg_t *) *headp, rt_msg_t **tailp, rt_msg_t *stub)
-{
-    rt_msg_t *tail = *tailp;
-    /* acquire: pairs with the producer's release link; the message body is
-     * visible */
-    rt_msg_t *next = atomic_load_explicit(&tail->next, memory_order_acquire);
-    if (tail == stub) {
-        if (!next) return NULL;
-        *tailp = next;
-        tail = next;
-        /* acquire: as above */
-        next = atomic_load_explicit(&next->next, memory_order_acquire);
-    }
-    if (next) {
-        *tailp = next;
-        return tail;
-    }
-    /* relaxed: compared for identity only; the token owner sees an
-     * untagged head */
-    rt_msg_t *head = rt_mbox_untag(atomic_load_explicit(headp, memory_order_relaxed));
-    if (tail != head) return NULL;
-    /* tail is the last message: put the stub behind it so it can go */
-    atomic_store_explicit(&stub->next, NULL, memory_order_relaxed);
-    /* acq_rel: as in rt_mbox_link */
-    rt_msg_t *prev = atomic_exchange_explicit(headp, stub, memory_order_acq_rel);
-    atomic_store_explicit(&rt_mbox_untag(prev)->next, stub, memory_order_release);
-    next = atomic_load_explicit(&tail->next, memory_order_acquire);
-    if (next) {
-        *tailp = next;
-        return tail;
-    }
-    return NULL;
-}
-
 static inline rt_msg_t *rt_mbox_pop_normal(rt_actor_t *a)
 {
-    return rt_mbox_pop(&a->head, &a->tail, RT_MBOX_STUB(a));
+    return rt_mbox_q_pop(&a->head, &a->tail, RT_MBOX_STUB(a));
 }
 
 static inline rt_msg_t *rt_mbox_pop_urgent(rt_actor_t *a)
 {
-    return rt_mbox_pop(&a->uhead, &a->utail, RT_MBOX_USTUB(a));
+    return rt_mbox_q_pop(&a->uhead, &a->utail, RT_MBOX_USTUB(a));
 }
 
 /* Urgent lane empty (token owner). seq_cst load: the consumer half of the

@@ -6,7 +6,8 @@
  * reference owns a record whose sequence number is odd while it may hold
  * actor pointers ("online") and even while it cannot ("offline").
  * Workers stay online while they run and announce a quiescent state once
- * per loop iteration (seq += 2) — no fence on their send path. Other
+ * per loop iteration (seq += 2, then a full fence) — no fence on their
+ * send path. Other
  * threads go online only around one send (store + full fence, then a
  * release store). A retired actor is freed once every record that was
  * online at retirement has moved on.
@@ -85,13 +86,22 @@ static inline void rt_qsbr_offline(rt_qsbr_rec_t *r)
     atomic_store_explicit(&r->seq, (s | 1) + 1, memory_order_release);
 }
 
-/* Announce a quiescent state while staying online (seq += 2); release for
- * the same reason as rt_qsbr_offline. */
+/* Announce a quiescent state while staying online (seq += 2), then a full
+ * fence. The release store orders our earlier uses of shared pointers
+ * before the new value (as in rt_qsbr_offline). The fence orders the store
+ * before every later load of a shared pointer: without it the worker's next
+ * slot load may be satisfied before the new seq is visible while a
+ * reclaimer unlinks, fences and still reads the old seq — the
+ * store-buffering pattern, after which the reclaimer counts the new seq as
+ * "passed" and frees an actor the worker just loaded. liburcu's
+ * rcu_quiescent_state has the same barrier; it costs one fence per worker
+ * loop turn, never one per send. */
 static inline void rt_qsbr_quiescent(rt_qsbr_rec_t *r)
 {
     uint64_t s = atomic_load_explicit(&r->seq, memory_order_relaxed);
     /* release: see above */
     atomic_store_explicit(&r->seq, s + 2, memory_order_release);
+    RT_QSBR_FENCE();
 }
 
 static inline bool rt_qsbr_is_online(rt_qsbr_rec_t *r)

@@ -14,6 +14,7 @@
  */
 #include "rt_internal.h"
 #include "rt_qsbr.h"
+#include "rt_clock.h"
 #include "rt_log.h"
 
 #include <event2/thread.h>
@@ -32,9 +33,7 @@ static void rt_evthread_init(void)
 
 uint64_t rt_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return rt_clock_ms();
 }
 
 const char *rt_strerror(int rc)
@@ -185,6 +184,18 @@ int rt_runtime_start(rt_runtime_t *rt)
     pthread_mutex_lock(&rt->start_mu);
     while (rt->nstarted < rt->nthreads) pthread_cond_wait(&rt->start_cv, &rt->start_mu);
     pthread_mutex_unlock(&rt->start_mu);
+    /* init_error was written before the worker counted itself under
+     * start_mu, so the mutex orders it before these reads */
+    int failed = 0;
+    for (int i = 0; i < rt->nthreads; i++) {
+        if (!rt->workers[i].init_error[0]) continue;
+        LOG_ERROR("runtime_start_failed", "worker=%d reason=\"%s\"", i, rt->workers[i].init_error);
+        failed++;
+    }
+    if (failed) {
+        rt_runtime_stop(rt, 0);
+        return RT_EIO;
+    }
     LOG_INFO("runtime_started", "threads=%d", rt->nthreads);
     return RT_OK;
 }

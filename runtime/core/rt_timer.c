@@ -6,10 +6,12 @@
  * so rt_timer_cancel also suppresses a fired-but-undelivered timer.
  * Timers die with the activation (rt_timer_clear on deactivation).
  *
- * Exports: rt_timer_after, rt_timer_cancel, rt_timer_take, rt_timer_clear.
+ * Exports: rt_timer_after, rt_timer_cancel (rt.h); rt_timer_arm,
+ * rt_timer_take, rt_timer_clear (rt_internal.h).
  * Threads: the actor's home worker only (handler context).
  */
 #include "rt_internal.h"
+#include "rt_clock.h"
 #include "rt_log.h"
 
 #include <event2/event.h>
@@ -23,8 +25,9 @@ static void rt_timer_cb(evutil_socket_t fd, short what, void *arg)
     rt_msg_t *m = rt_msg_new(RT_MSG_TIMER, 0);
     if (!m) {
         /* try again shortly rather than lose the timer */
-        struct timeval tv = {0, 1000};
-        evtimer_add(r->ev, &tv);
+        struct timeval tv = rt_clock_tv(1);
+        if (evtimer_add(r->ev, &tv) != 0)
+            LOG_ERROR("timer_lost", "id=%u reason=enomem", r->id);
         return;
     }
     r->fired = true;
@@ -46,11 +49,9 @@ static void rt_timer_free(rt_timer_rec_t *r)
     free(r);
 }
 
-uint32_t rt_timer_after(rt_actor_t *self, uint32_t ms)
+uint32_t rt_timer_arm(rt_worker_t *w, rt_actor_t *a, uint32_t ms)
 {
-    rt_worker_t *w = rt_tls_worker;
-    if (!self || !w || rt_tls_actor != self || w->index != self->worker) return 0;
-    rt_actor_ext_t *x = rt_actor_ext(self);
+    rt_actor_ext_t *x = rt_actor_ext(a);
     if (!x) return 0;
     rt_timer_rec_t *r = calloc(1, sizeof *r);
     if (!r) return 0;
@@ -61,8 +62,8 @@ uint32_t rt_timer_after(rt_actor_t *self, uint32_t ms)
     }
     if (++x->timer_seq == 0) x->timer_seq = 1;
     r->id = x->timer_seq;
-    r->actor = self;
-    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+    r->actor = a;
+    struct timeval tv = rt_clock_tv(ms);
     if (evtimer_add(r->ev, &tv) != 0) {
         rt_timer_free(r);
         return 0;
@@ -70,6 +71,13 @@ uint32_t rt_timer_after(rt_actor_t *self, uint32_t ms)
     r->next = x->timers;
     x->timers = r;
     return r->id;
+}
+
+uint32_t rt_timer_after(rt_actor_t *self, uint32_t ms)
+{
+    rt_worker_t *w = rt_tls_worker;
+    if (!self || !w || rt_tls_actor != self || w->index != self->worker) return 0;
+    return rt_timer_arm(w, self, ms);
 }
 
 int rt_timer_cancel(rt_actor_t *self, uint32_t timer_id)
@@ -101,4 +109,5 @@ void rt_timer_clear(rt_actor_t *a)
         rt_timer_free(r);
     }
     a->ext->timers = NULL;
+    a->ext->act_timer = 0;
 }

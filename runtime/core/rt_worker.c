@@ -17,13 +17,16 @@
  * Exports: rt_worker_setup, rt_worker_teardown, rt_worker_spawn_thread,
  * rt_worker_schedule, rt_worker_retire, rt_worker_cron_add/del,
  * rt_worker_place, rt_worker_kick; the public rt_worker_base/index/
- * runtime/slot/hook, rt_worker_inflight_add, rt_assert_not_worker.
+ * runtime/slot/hook, rt_worker_init_failed, rt_worker_inflight_add,
+ * rt_assert_not_worker.
  *
  * Threads: setup/teardown/spawn from the main thread; schedule, place and
  * kick from any thread; the rest on the worker itself.
  */
 #include "rt_mailbox.h"
+#include "rt_mpsc.h"
 #include "rt_qsbr.h"
+#include "rt_clock.h"
 #include "rt_log.h"
 
 #include <errno.h>
@@ -48,63 +51,25 @@ static inline void rt_cpu_relax(void)
 #endif
 }
 
-static uint64_t rt_coarse_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static uint64_t rt_fine_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-/* ---- run queue (Vyukov intrusive MPSC; nodes are rt_actor.rq) ------------- */
+/* ---- run queue (rt_mpsc.h; nodes are rt_actor.rq) ------------------------- */
 
 static inline rt_actor_t *rt_rq_actor(rt_rq_node_t *n)
 {
     return (rt_actor_t *)(void *)((char *)n - offsetof(rt_actor_t, rq));
 }
 
+RT_MPSC_DEFINE(rt_rq_q, rt_rq_node_t)
+
 static inline void rt_rq_push(rt_worker_t *w, rt_rq_node_t *n)
 {
-    /* relaxed: published by the exchange's release */
-    atomic_store_explicit(&n->next, NULL, memory_order_relaxed);
-    /* seq_cst: release publishes n; the total order pairs with the
-     * worker's seq_cst store of `sleeping` + load of rq_head (Dekker) */
-    rt_rq_node_t *prev = atomic_exchange_explicit(&w->rq_head, n, memory_order_seq_cst);
-    /* release: the worker's acquire load of prev->next sees n */
-    atomic_store_explicit(&prev->next, n, memory_order_release);
+    /* seq_cst: the total order pairs with the worker's seq_cst store of
+     * `sleeping` + load of rq_head (Dekker, see rt_worker_schedule) */
+    (void)rt_rq_q_link(&w->rq_head, n, memory_order_seq_cst);
 }
 
 static inline rt_rq_node_t *rt_rq_pop(rt_worker_t *w)
 {
-    rt_rq_node_t *stub = &w->rq_stub;
-    rt_rq_node_t *tail = w->rq_tail;
-    /* acquire: pairs with the producer's release link */
-    rt_rq_node_t *next = atomic_load_explicit(&tail->next, memory_order_acquire);
-    if (tail == stub) {
-        if (!next) return NULL;
-        w->rq_tail = tail = next;
-        /* acquire: as above */
-        next = atomic_load_explicit(&next->next, memory_order_acquire);
-    }
-    if (next) {
-        w->rq_tail = next;
-        return tail;
-    }
-    /* relaxed: identity comparison */
-    if (tail != atomic_load_explicit(&w->rq_head, memory_order_relaxed)) return NULL;
-    rt_rq_push(w, stub);
-    next = atomic_load_explicit(&tail->next, memory_order_acquire);
-    if (next) {
-        w->rq_tail = next;
-        return tail;
-    }
-    return NULL;
+    return rt_rq_q_pop(&w->rq_head, &w->rq_tail, &w->rq_stub);
 }
 
 /* Nothing queued (worker only). `order` seq_cst for the sleep check. */
@@ -305,7 +270,7 @@ int rt_worker_setup(rt_runtime_t *rt, rt_worker_t *w, int index)
     w->wake_ev = event_new(w->base, w->efd, EV_READ | EV_PERSIST, rt_worker_wake_cb, w);
     w->cron_ev = event_new(w->base, -1, EV_PERSIST, rt_worker_cron_cb, w);
     if (!w->wake_ev || !w->cron_ev) return RT_ENOMEM;
-    struct timeval tv = {0, 1000000 / RT_CRON_HZ};
+    struct timeval tv = rt_clock_tv(1000 / RT_CRON_HZ);
     if (event_add(w->wake_ev, NULL) != 0 || event_add(w->cron_ev, &tv) != 0) return RT_EIO;
     return RT_OK;
 }
@@ -338,7 +303,7 @@ static uint32_t rt_worker_run_ready(rt_worker_t *w)
         if (rt_actor_run(w, a)) rt_rq_push(w, &a->rq);
         n++;
         if ((n & 31) == 0) {
-            uint64_t t = rt_fine_us();
+            uint64_t t = rt_clock_us();
             if (!t0) t0 = t;
             else if (t - t0 > 2000) break;
         }
@@ -360,7 +325,7 @@ static bool rt_worker_spin(rt_worker_t *w)
     if (spin_us <= 0) return false;
     /* relaxed: own counter (only this worker's I/O modules change it) */
     if (atomic_load_explicit(&w->inflight, memory_order_relaxed) > 0) return false;
-    uint64_t t0 = rt_fine_us();
+    uint64_t t0 = rt_clock_us();
     bool yielding = false;
     for (uint32_t i = 1;; i++) {
         /* relaxed: a hint; the sleep path re-checks with seq_cst */
@@ -374,7 +339,7 @@ static bool rt_worker_spin(rt_worker_t *w)
             rt_cpu_relax();
             if ((i & 15) != 0) continue;
         }
-        uint64_t spent = rt_fine_us() - t0;
+        uint64_t spent = rt_clock_us() - t0;
         if (spent >= (uint64_t)spin_us) return false;
         if (spent >= RT_SPIN_YIELD_US) yielding = true;
     }
@@ -387,7 +352,7 @@ static void rt_worker_final(rt_worker_t *w)
     /* let I/O issued so far (e.g. by on_passivate) complete */
     while (atomic_load_explicit(&w->inflight, memory_order_relaxed) > 0 &&
            rt_now_ms() < rt->final_deadline) {
-        struct timeval tv = {0, 10000};
+        struct timeval tv = rt_clock_tv(10);
         event_base_loopexit(w->base, &tv);
         event_base_loop(w->base, EVLOOP_ONCE);
     }
@@ -418,14 +383,14 @@ static void *rt_worker_main(void *arg)
     pthread_mutex_unlock(&rt->start_mu);
 
     uint32_t since_poll = 0;
-    uint64_t last_poll = rt_coarse_ms();
+    uint64_t last_poll = rt_clock_coarse_ms();
     for (;;) {
         rt_qsbr_quiescent(w->qs);
         if (w->batches) rt_worker_reclaim(w);
         /* acquire: pairs with the release store in rt_runtime_stop, so the
          * FINAL phase and its deadline are visible */
         if (atomic_load_explicit(&w->stop, memory_order_acquire)) break;
-        uint64_t cms = rt_coarse_ms();
+        uint64_t cms = rt_clock_coarse_ms();
         w->now = (uint32_t)(cms - rt->t0);
         uint32_t n = rt_worker_run_ready(w);
         if (w->retire_n) rt_worker_close_batch(w);
@@ -448,9 +413,9 @@ static void *rt_worker_main(void *arg)
             continue;
         }
         rt_qsbr_offline(w->qs);
-        uint64_t slept = rt_fine_us();
+        uint64_t slept = rt_clock_us();
         event_base_loop(w->base, EVLOOP_ONCE);
-        slept = rt_fine_us() - slept;
+        slept = rt_clock_us() - slept;
         /* relaxed: only suppresses needless kicks */
         atomic_store_explicit(&w->sleeping, 0, memory_order_relaxed);
         rt_qsbr_online(w->qs);
@@ -463,7 +428,7 @@ static void *rt_worker_main(void *arg)
             else w->spin_cur = w->spin_cur / 2 < base ? base : w->spin_cur / 2;
         }
         since_poll = 0;
-        last_poll = rt_coarse_ms();
+        last_poll = rt_clock_coarse_ms();
     }
     rt_worker_final(w);
     rt_qsbr_offline(w->qs);
@@ -518,6 +483,13 @@ int rt_worker_hook(rt_runtime_t *rt, int slot, rt_worker_init_fn init, rt_worker
     rt->hooks[slot].fini = fini;
     rt->hooks[slot].arg = arg;
     return RT_OK;
+}
+
+void rt_worker_init_failed(const char *reason)
+{
+    rt_worker_t *w = rt_tls_worker;
+    if (!w) return;
+    snprintf(w->init_error, sizeof w->init_error, "%s", reason && *reason ? reason : "init hook failed");
 }
 
 void rt_worker_inflight_add(int delta)

@@ -44,7 +44,8 @@ static void *http_worker_init(rt_runtime_t *rt, int worker, void *argp)
     http_hook_arg_t *a = argp;
     struct event_base *base = rt_worker_base();
     rt_http_multi_t *m = base ? rt_http_multi_new(base, &a->opt) : NULL;
-    if (!m) LOG_ERROR("http_worker_init_failed", "worker=%d", worker);
+    if (!m) rt_worker_init_failed("rt_http: cannot create the curl multi");
+    (void)worker;
     /* acq_rel: the last decrement must see every other worker's reads of
      * `a` finished before it frees it (release by them, acquire by it). */
     if (atomic_fetch_sub_explicit(&a->left, 1, memory_order_acq_rel) == 1) {
@@ -92,19 +93,7 @@ nomem:
 static void http_deliver(rt_http_result_t *res, void *arg)
 {
     http_ticket_t *t = arg;
-    rt_msg_t *m = rt_msg_new(RT_MSG_HTTP_RESULT, 0);
-    if (!m) {
-        LOG_ERROR("http_result_lost", "reason=enomem corr=%u", t->corr);
-        rt_http_result_free(res);
-    } else {
-        m->flags |= RT_MSG_F_URGENT;
-        m->corr = t->corr;
-        m->ptr = res;
-        m->ptr_free = rt_http_result_free;
-        int rc = rt_send(t->rt, t->to, m); /* takes ownership of m either way */
-        if (rc != RT_OK && rc != RT_ESHUTDOWN)
-            LOG_WARN("http_result_undelivered", "rc=%s corr=%u", rt_strerror(rc), t->corr);
-    }
+    (void)rt_send_result(t->rt, t->to, RT_MSG_HTTP_RESULT, t->corr, res, rt_http_result_free);
     free(t);
     rt_worker_inflight_add(-1);
 }

@@ -21,6 +21,7 @@
  * stats counters from any thread.
  */
 #include "rt_http_xfer.h"
+#include "rt_clock.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -36,7 +37,7 @@
 /* One socket curl asked us to watch. */
 typedef struct rt_http_sock {
     struct event *ev;
-    struct rt_http_sock *prev, *next;
+    rt_list_node_t link;      /* the multi's socket list */
 } rt_http_sock_t;
 
 struct rt_http_multi {
@@ -46,10 +47,8 @@ struct rt_http_multi {
     rt_http_defaults_t d;
     char *user_agent;
     char *proxy;
-    rt_http_xfer_t *xfers;    /* in-flight transfers */
-    size_t inflight;
-    rt_http_sock_t *socks;    /* watched sockets */
-    int running;              /* curl's count of running transfers */
+    rt_list_t xfers;          /* in-flight transfers (rt_http_xfer_t.link) */
+    rt_list_t socks;          /* watched sockets (rt_http_sock_t.link) */
     int closing;              /* rt_http_multi_free is cancelling */
 };
 
@@ -87,20 +86,12 @@ static void curl_init_once(void)
 
 static void xfer_link(rt_http_multi_t *m, rt_http_xfer_t *x)
 {
-    x->prev = NULL;
-    x->next = m->xfers;
-    if (m->xfers) m->xfers->prev = x;
-    m->xfers = x;
-    m->inflight++;
+    rt_list_push_back(&m->xfers, &x->link);
 }
 
 static void xfer_unlink(rt_http_multi_t *m, rt_http_xfer_t *x)
 {
-    if (x->prev) x->prev->next = x->next;
-    else m->xfers = x->next;
-    if (x->next) x->next->prev = x->prev;
-    x->prev = x->next = NULL;
-    m->inflight--;
+    rt_list_remove(&m->xfers, &x->link);
 }
 
 /* Turn a removed transfer into its result and call its done callback. */
@@ -138,6 +129,16 @@ static void drain_done(rt_http_multi_t *m)
 
 /* ---- libevent → curl ------------------------------------------------------------- */
 
+/* Let curl act on `fd` (or its timeout) and collect finished transfers.
+ * curl insists on reporting its running count; we count transfers
+ * ourselves (the xfers list), so the value is dropped. */
+static void socket_action(rt_http_multi_t *m, curl_socket_t fd, int action)
+{
+    int running_unused;
+    curl_multi_socket_action(m->multi, fd, action, &running_unused);
+    drain_done(m);
+}
+
 static void on_sock_event(evutil_socket_t fd, short what, void *arg)
 {
     rt_http_multi_t *m = arg;
@@ -145,24 +146,20 @@ static void on_sock_event(evutil_socket_t fd, short what, void *arg)
                  ((what & EV_WRITE) ? CURL_CSELECT_OUT : 0);
     /* curl may call sock_cb(REMOVE) in here and free this socket's record;
      * nothing below touches it. */
-    curl_multi_socket_action(m->multi, fd, action, &m->running);
-    drain_done(m);
+    socket_action(m, fd, action);
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
     rt_http_multi_t *m = arg;
-    curl_multi_socket_action(m->multi, CURL_SOCKET_TIMEOUT, 0, &m->running);
-    drain_done(m);
+    socket_action(m, CURL_SOCKET_TIMEOUT, 0);
 }
 
 /* ---- curl → libevent ------------------------------------------------------------- */
 
 static void sock_free(rt_http_multi_t *m, rt_http_sock_t *si)
 {
-    if (si->prev) si->prev->next = si->next;
-    else m->socks = si->next;
-    if (si->next) si->next->prev = si->prev;
+    rt_list_remove(&m->socks, &si->link);
     event_free(si->ev); /* deletes it first if pending */
     free(si);
 }
@@ -186,9 +183,7 @@ static int sock_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socket
             free(si);
             return -1;
         }
-        si->next = m->socks;
-        if (m->socks) m->socks->prev = si;
-        m->socks = si;
+        rt_list_push_back(&m->socks, &si->link);
         curl_multi_assign(m->multi, s, si);
     } else {
         event_del(si->ev);
@@ -205,7 +200,7 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
         evtimer_del(m->timer);
         return 0;
     }
-    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    struct timeval tv = rt_clock_tv((uint64_t)timeout_ms);
     return evtimer_add(m->timer, &tv) == 0 ? 0 : -1;
 }
 
@@ -285,7 +280,7 @@ int rt_http_multi_start(rt_http_multi_t *m, const rt_http_req_t *req,
 
 size_t rt_http_multi_inflight(const rt_http_multi_t *m)
 {
-    return m ? m->inflight : 0;
+    return m ? m->xfers.n : 0;
 }
 
 void rt_http_multi_free(rt_http_multi_t *m)
@@ -293,13 +288,13 @@ void rt_http_multi_free(rt_http_multi_t *m)
     if (!m) return;
     m->closing = 1;
     rt_http_xfer_t *x;
-    while ((x = m->xfers)) {
+    while ((x = RT_LIST_ENTRY(m->xfers.head, rt_http_xfer_t, link))) {
         curl_multi_remove_handle(m->multi, x->easy);
         xfer_unlink(m, x);
         xfer_complete(m, x, CURLE_OK, 1);
     }
     curl_multi_cleanup(m->multi); /* closes cached connections; may call sock_cb */
-    while (m->socks) sock_free(m, m->socks);
+    while (m->socks.head) sock_free(m, RT_LIST_ENTRY(m->socks.head, rt_http_sock_t, link));
     event_free(m->timer);
     free(m->user_agent);
     free(m->proxy);

@@ -5,12 +5,12 @@
  * response body up to a limit and the header lines of the final response,
  * and maps curl's outcome onto the RT_E* codes of rt_http_result_t.
  *
- * Exports (inside runtime/http only): rt_http_xfer_new, rt_http_xfer_finish,
- * rt_http_mono_ms.
+ * Exports (inside runtime/http only): rt_http_xfer_new, rt_http_xfer_finish.
  *
  * Threads: the loop thread of the multi that runs the transfer.
  */
 #include "rt_http_xfer.h"
+#include "rt_clock.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -18,13 +18,6 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-
-uint64_t rt_http_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* ---- validation ------------------------------------------------------------ */
 
@@ -236,7 +229,7 @@ int rt_http_xfer_new(const rt_http_defaults_t *d, const rt_http_req_t *req,
     }
     x->max_body = req->max_body ? req->max_body : d->max_body;
     if (x->max_body > SIZE_MAX / 4) x->max_body = SIZE_MAX / 4; /* keeps cap arithmetic safe */
-    x->t0_ms = rt_http_mono_ms();
+    x->t0_ms = rt_clock_ms();
 
     CURL *e = x->easy;
     uint32_t timeout = req->timeout_ms ? req->timeout_ms : d->timeout_ms;
@@ -358,7 +351,7 @@ rt_http_result_t *rt_http_xfer_finish(rt_http_xfer_t *x, CURLcode code, int canc
         r->body_len = 0;
         if (!r->body && r->rc == RT_OK) r->rc = RT_ENOMEM; /* body stays NULL only then */
     }
-    uint64_t el = rt_http_mono_ms() - x->t0_ms;
+    uint64_t el = rt_clock_ms() - x->t0_ms;
     r->elapsed_ms = el > UINT32_MAX ? UINT32_MAX : (uint32_t)el;
     xfer_free(x);
     return r;

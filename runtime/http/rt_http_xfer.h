@@ -7,13 +7,14 @@
  * rt_http_result_t. The event-loop glue lives in rt_http_multi.c.
  *
  * Exports (inside runtime/http only): rt_http_xfer_t, rt_http_xfer_new,
- * rt_http_xfer_finish, rt_http_mono_ms.
+ * rt_http_xfer_finish.
  *
  * Threads: a transfer belongs to the loop thread of its multi.
  */
 #ifndef PLUS7_RT_HTTP_XFER_H
 #define PLUS7_RT_HTTP_XFER_H
 
+#include "rt_list.h"
 #include <curl/curl.h>
 
 #include "rt_http.h"
@@ -33,7 +34,7 @@ struct rt_http_xfer {
     uint64_t t0_ms;            /* start, monotonic */
     rt_http_done_fn done;
     void *arg;
-    rt_http_xfer_t *prev, *next; /* the multi's in-flight list */
+    rt_list_node_t link;         /* the multi's in-flight list */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -58,8 +59,5 @@ int rt_http_xfer_new(const rt_http_defaults_t *d, const rt_http_req_t *req,
  * into the result, free the easy handle and everything the transfer owns,
  * and return the result (the caller owns it). Never returns NULL. */
 rt_http_result_t *rt_http_xfer_finish(rt_http_xfer_t *x, CURLcode code, int cancelled);
-
-/* Monotonic milliseconds. */
-uint64_t rt_http_mono_ms(void);
 
 #endif

@@ -362,6 +362,7 @@ char *rt_log_value(char *dst, size_t cap, const char *src)
         unsigned char c = (unsigned char)src[i];
         dst[i] = c == '"' ? '\'' : (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
     }
+    while (n > 0 && dst[n - 1] == ' ') n--;   /* libpq's messages end in a newline */
     dst[n] = '\0';
     return dst;
 }

@@ -44,14 +44,20 @@ static void *pg_worker_init(rt_runtime_t *rt, int worker, void *arg)
     pg_worker_t *w = calloc(1, sizeof *w);
     if (!w || !base) {
         free(w);
-        LOG_ERROR("pg_worker_init_failed", "worker=%d", worker);
+        rt_worker_init_failed("rt_pg: out of memory");
         return NULL;
     }
     for (int i = 0; i < cfg->nconns; i++) {
         w->conns[i] = rt_pg_conn_new(base, cfg->conninfo, NULL);
-        if (w->conns[i]) w->nconns++;
-        else LOG_ERROR("pg_conn_new_failed", "worker=%d conn=%d", worker, i);
+        if (!w->conns[i]) {
+            /* a worker with fewer connections than configured would serve
+             * its actors' queries slower than the rest, or not at all */
+            rt_worker_init_failed("rt_pg: cannot create a connection (bad conninfo or out of memory)");
+            break;
+        }
+        w->nconns++;
     }
+    (void)worker;
     return w;
 }
 
@@ -96,23 +102,8 @@ typedef struct pg_call {
 static void pg_call_done(rt_pg_result_t *res, void *arg)
 {
     pg_call_t *k = arg;
-    if (k->done) {
-        k->done(res, k->arg);
-    } else {
-        rt_msg_t *m = rt_msg_new(RT_MSG_PG_RESULT, 0);
-        if (!m) {
-            LOG_ERROR("pg_result_undeliverable", "corr=%u reason=enomem", k->corr);
-            rt_pg_result_free(res);
-        } else {
-            m->flags = RT_MSG_F_URGENT;
-            m->corr = k->corr;
-            m->ptr = res;
-            m->ptr_free = rt_pg_result_free;
-            int rc = rt_send(k->rt, k->to, m);
-            if (rc < 0)
-                LOG_DEBUG("pg_result_undeliverable", "corr=%u rc=%d", k->corr, rc);
-        }
-    }
+    if (k->done) k->done(res, k->arg);
+    else (void)rt_send_result(k->rt, k->to, RT_MSG_PG_RESULT, k->corr, res, rt_pg_result_free);
     rt_worker_inflight_add(-1);
     free(k);
 }

@@ -2,36 +2,37 @@
  *
  * Purpose: see rt_pg_conn.h. The state machine:
  *
- *   DOWN --(retry timer)--> CONNECTING --(PQconnectPoll OK)--> UP
- *     ^                         |  (failed / connect timeout)     |
- *     +----- backoff <----------+---------------------------------+ (lost)
+ *   DOWN --(retry)--> [RESOLVING] --> CONNECTING --(PQconnectPoll OK)--> UP
+ *     ^                    |  (failed / connect timeout)  |                |
+ *     +-- backoff+jitter <-+------------------------------+----------------+ (lost)
  *
- * Requests wait in `queue` until the connection is UP; conn_pump() then
+ * Getting to UP is rt_pg_connect.c (conninfo, host-name lookup off this
+ * thread, libpq's connect, backoff with jitter). This file is the UP half:
+ * requests wait in `queue` until the connection is UP; conn_pump() then
  * sends each one (its statements, then PQpipelineSync, so every request is
  * its own sync segment = its own transaction) and moves it to `inflight`.
  * conn_drain() reads results in order: statement results (each followed by
  * a NULL from PQgetResult), then PGRES_PIPELINE_SYNC, which completes the
- * head of `inflight`.
+ * head of `inflight`. Every statement is prepared once per connection
+ * (rt_pg_stmts.h) and executed by name afterwards; a request's pipeline
+ * commands (Prepare, then Execute) are planned when it is sent.
  *
- * Exports: rt_pg_conn_* and rt_pg_opts_default (rt_pg_conn.h); the
- * process-wide counters rt_pg_stats_* (rt_pg.h).
+ * Exports: rt_pg_conn_* and rt_pg_opts_default (rt_pg_conn.h);
+ * rt_pg_conn_up, rt_pg_conn_teardown (rt_pg_conn_int.h); the process-wide
+ * counters rt_pg_stats_* (rt_pg.h).
  *
  * Threads: everything runs on the thread of the connection's event_base;
  * only the rt_pg_stats_* counters are read from other threads.
  */
-#include "rt_pg_conn.h"
+#include "rt_pg_conn_int.h"
 
 #include <errno.h>
 #include <stdatomic.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/socket.h>
 
-#include <event2/event.h>
-#include <event2/event_struct.h>
-
+#include "rt_clock.h"
 #include "rt_log.h"
 
 /* ---- process-wide counters ----------------------------------------------------
@@ -62,110 +63,12 @@ int rt_pg_stats_connected(void)
     return atomic_load_explicit(&g_connected, memory_order_relaxed); /* statistic only */
 }
 
-/* ---- requests ------------------------------------------------------------------ */
-
-typedef struct pg_stmt_copy {
-    const char *sql;
-    const char *const *params;
-    int nparams;
-} pg_stmt_copy_t;
-
-typedef struct pg_req {
-    struct pg_req *prev, *next;   /* in conn->queue or conn->inflight */
-    rt_pg_conn_t *conn;
-    rt_pg_conn_done_fn done;
-    void *arg;
-    pg_stmt_copy_t *stmts;        /* points into this allocation */
-    rt_pg_result_t *results;      /* nstmts slots, filled as results arrive */
-    struct event timer;           /* request timeout (when timeout_ms > 0) */
-    uint64_t abandoned_at_ms;     /* when it timed out in flight */
-    uint32_t timeout_ms;
-    unsigned flags;
-    int nstmts;
-    int cur;                      /* statement whose results are arriving */
-    bool cur_got;                 /* a result for `cur` arrived */
-    bool is_tx;
-    bool in_flight;
-    bool abandoned;               /* completed by timeout; late result dropped */
-} pg_req_t;
-
-typedef struct pg_list {
-    pg_req_t *head, *tail;
-    uint32_t n;
-} pg_list_t;
-
-static void list_push(pg_list_t *l, pg_req_t *q)
-{
-    q->next = NULL;
-    q->prev = l->tail;
-    if (l->tail) l->tail->next = q; else l->head = q;
-    l->tail = q;
-    l->n++;
-}
-
-static void list_remove(pg_list_t *l, pg_req_t *q)
-{
-    if (q->prev) q->prev->next = q->next; else l->head = q->next;
-    if (q->next) q->next->prev = q->prev; else l->tail = q->prev;
-    q->prev = q->next = NULL;
-    l->n--;
-}
-
-/* Put all of `src` (in order) before the head of `dst`; src becomes empty. */
-static void list_prepend_all(pg_list_t *dst, pg_list_t *src)
-{
-    if (!src->head) return;
-    if (dst->head) {
-        src->tail->next = dst->head;
-        dst->head->prev = src->tail;
-    } else {
-        dst->tail = src->tail;
-    }
-    dst->head = src->head;
-    dst->n += src->n;
-    *src = (pg_list_t){0};
-}
-
-enum { C_DOWN, C_CONNECTING, C_UP };
-
-struct rt_pg_conn {
-    struct event_base *base;
-    char *conninfo;
-    rt_pg_conn_opts_t o;
-    PGconn *pg;
-    int state;
-    int fd;
-    struct event *ev_io;       /* CONNECTING: one-shot poll; UP: persistent read */
-    struct event *ev_write;    /* UP: one-shot, armed while PQflush returns 1 */
-    struct event *ev_retry;    /* reconnect after backoff */
-    struct event *ev_conn_to;  /* connect attempt timeout */
-    struct event *ev_kick;     /* deferred pump after submits */
-    struct event *ev_stall;    /* stalled-connection check */
-    uint32_t backoff_ms;
-    pg_list_t queue, inflight;
-    uint32_t max_depth, connects;
-    uint32_t fail_streak;      /* consecutive failed connection attempts */
-    bool want_write, closing;
-};
-
 rt_pg_conn_opts_t rt_pg_opts_default(void)
 {
     return (rt_pg_conn_opts_t){
         .backoff_min_ms = 50, .backoff_max_ms = 5000, .connect_timeout_ms = 10000,
         .max_inflight = 1024, .max_queue = 100000, .stall_ms = 5000,
     };
-}
-
-static struct timeval ms_tv(uint32_t ms)
-{
-    return (struct timeval){.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
-}
-
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static void req_free(pg_req_t *q)
@@ -230,15 +133,17 @@ static void req_finish(pg_req_t *q)
 /* ---- connection plumbing ---------------------------------------------------------- */
 
 static void conn_pump(rt_pg_conn_t *c, bool probe);
-static void conn_start(rt_pg_conn_t *c);
-static void on_io_connect(evutil_socket_t fd, short what, void *arg);
 
-static void conn_teardown(rt_pg_conn_t *c)
+/* Back to DOWN from any state. Safe on a half-built connection (any of
+ * the events may be missing when rt_pg_conn_new failed part-way). */
+void rt_pg_conn_teardown(rt_pg_conn_t *c)
 {
     if (c->ev_io) { event_free(c->ev_io); c->ev_io = NULL; }
     if (c->ev_write) { event_free(c->ev_write); c->ev_write = NULL; }
-    evtimer_del(c->ev_conn_to);
-    evtimer_del(c->ev_stall);
+    if (c->ev_conn_to) evtimer_del(c->ev_conn_to);
+    if (c->ev_stall) evtimer_del(c->ev_stall);
+    if (c->dns) { rt_pg_resolve_drop(c->dns); c->dns = NULL; }
+    rt_pg_stmts_clear(c->stmts);      /* the session's statements die with it */
     if (c->pg) { PQfinish(c->pg); c->pg = NULL; }
     if (c->state == C_UP)
         atomic_fetch_sub_explicit(&g_connected, 1, memory_order_relaxed); /* statistic */
@@ -247,54 +152,19 @@ static void conn_teardown(rt_pg_conn_t *c)
     c->state = C_DOWN;
 }
 
-static void conn_schedule_retry(rt_pg_conn_t *c)
-{
-    if (c->closing) return;
-    if (c->backoff_ms == 0) c->backoff_ms = c->o.backoff_min_ms;
-    else c->backoff_ms = c->backoff_ms * 2 > c->o.backoff_max_ms ? c->o.backoff_max_ms
-                                                                 : c->backoff_ms * 2;
-    struct timeval tv = ms_tv(c->backoff_ms);
-    evtimer_add(c->ev_retry, &tv);
-}
-
-/* Copy a libpq message into `out` as one logfmt-safe quoted value: double
- * quotes become single quotes, control characters spaces. */
-static const char *log_clean(const char *in, char *out, size_t n)
-{
-    size_t j = 0;
-    for (const char *p = in ? in : ""; *p && j + 1 < n; p++)
-        out[j++] = *p == '"' ? '\'' : ((unsigned char)*p < 0x20 ? ' ' : *p);
-    while (j > 0 && out[j - 1] == ' ') j--;
-    out[j] = '\0';
-    return out;
-}
-
-/* A connection attempt failed (never reached UP). Logged at warn on the
- * first failure of a streak and every 20th after, debug otherwise. */
-static void conn_connect_failed(rt_pg_conn_t *c, const char *why)
-{
-    char buf[240];
-    c->fail_streak++;
-    int level = (c->fail_streak == 1 || c->fail_streak % 20 == 0) ? RT_LOG_WARN : RT_LOG_DEBUG;
-    rt_log_write(level, __FILE__, __LINE__, "pg_connect_failed",
-                 "error=\"%s\" failures=%u", log_clean(why, buf, sizeof buf), c->fail_streak);
-    conn_teardown(c);
-    conn_schedule_retry(c);
-}
-
 /* An UP connection broke: fail (or re-queue) what was in flight, keep the
  * queue, reconnect after the backoff. */
 static void conn_lost(rt_pg_conn_t *c, const char *why)
 {
     char buf[240];
     LOG_WARN("pg_connection_lost", "error=\"%s\" inflight=%u queued=%u",
-             log_clean(why, buf, sizeof buf), c->inflight.n, c->queue.n);
-    conn_teardown(c);
-    pg_list_t lost = c->inflight, again = {0}, failed = {0};
-    c->inflight = (pg_list_t){0};
+             rt_log_value(buf, sizeof buf, why), c->inflight.n, c->queue.n);
+    rt_pg_conn_teardown(c);
+    rt_list_t lost = c->inflight, again = {0}, failed = {0};
+    c->inflight = (rt_list_t){0};
     while (lost.head) {
-        pg_req_t *q = lost.head;
-        list_remove(&lost, q);
+        pg_req_t *q = req_of(lost.head);
+        rt_list_remove(&lost, &q->link);
         q->in_flight = false;
         if (q->abandoned) { req_free(q); continue; }
         if (q->flags & RT_PG_IDEMPOTENT) {
@@ -306,16 +176,18 @@ static void conn_lost(rt_pg_conn_t *c, const char *why)
             }
             q->cur = 0;
             q->cur_got = false;
-            list_push(&again, q);
+            q->ncmds = 0;             /* planned again on the next session */
+            q->prep_failed = 0;
+            rt_list_push_back(&again, &q->link);
         } else {
-            list_push(&failed, q);
+            rt_list_push_back(&failed, &q->link);
         }
     }
-    list_prepend_all(&c->queue, &again);
-    conn_schedule_retry(c);
+    rt_list_prepend_all(&c->queue, &again);
+    rt_pg_connect_retry(c);
     while (failed.head) {
-        pg_req_t *q = failed.head;
-        list_remove(&failed, q);
+        pg_req_t *q = req_of(failed.head);
+        rt_list_remove(&failed, &q->link);
         req_fail(q, RT_EIO, "connection lost while the request was in flight");
     }
 }
@@ -323,26 +195,26 @@ static void conn_lost(rt_pg_conn_t *c, const char *why)
 static void notice_quiet(void *arg, const char *message)
 {
     char buf[240];
-    LOG_DEBUG("pg_notice", "text=\"%s\"", log_clean(message, buf, sizeof buf));
+    LOG_DEBUG("pg_notice", "text=\"%s\"", rt_log_value(buf, sizeof buf, message));
 }
 
 static void on_io_up_read(evutil_socket_t fd, short what, void *arg);
 static void on_io_up_write(evutil_socket_t fd, short what, void *arg);
 
-static void conn_up(rt_pg_conn_t *c)
+void rt_pg_conn_up(rt_pg_conn_t *c)
 {
     evtimer_del(c->ev_conn_to);
     if (c->ev_io) { event_free(c->ev_io); c->ev_io = NULL; }
     c->fd = PQsocket(c->pg);
     if (PQsetnonblocking(c->pg, 1) != 0 || PQenterPipelineMode(c->pg) != 1) {
-        conn_connect_failed(c, PQerrorMessage(c->pg));
+        rt_pg_connect_failed(c, PQerrorMessage(c->pg));
         return;
     }
     PQsetNoticeProcessor(c->pg, notice_quiet, NULL);
     c->ev_io = event_new(c->base, c->fd, EV_READ | EV_PERSIST, on_io_up_read, c);
     c->ev_write = event_new(c->base, c->fd, EV_WRITE, on_io_up_write, c);
     if (!c->ev_io || !c->ev_write || event_add(c->ev_io, NULL) != 0) {
-        conn_connect_failed(c, "event allocation failed");
+        rt_pg_connect_failed(c, "event allocation failed");
         return;
     }
     c->state = C_UP;
@@ -354,61 +226,6 @@ static void conn_up(rt_pg_conn_t *c)
     conn_pump(c, false);
 }
 
-/* Wait for the socket direction PQconnectPoll asked for. */
-static void conn_connect_wait(rt_pg_conn_t *c, PostgresPollingStatusType st)
-{
-    int fd = PQsocket(c->pg);
-    if (fd < 0) { conn_connect_failed(c, "no socket"); return; }
-    if (c->ev_io) event_free(c->ev_io);
-    c->fd = fd;
-    c->ev_io = event_new(c->base, fd, st == PGRES_POLLING_READING ? EV_READ : EV_WRITE,
-                         on_io_connect, c);
-    if (!c->ev_io || event_add(c->ev_io, NULL) != 0)
-        conn_connect_failed(c, "event allocation failed");
-}
-
-static void conn_connect_step(rt_pg_conn_t *c)
-{
-    PostgresPollingStatusType st = PQconnectPoll(c->pg);
-    switch (st) {
-    case PGRES_POLLING_OK: conn_up(c); break;
-    case PGRES_POLLING_READING:
-    case PGRES_POLLING_WRITING: conn_connect_wait(c, st); break;
-    default: conn_connect_failed(c, PQerrorMessage(c->pg)); break;
-    }
-}
-
-static void on_io_connect(evutil_socket_t fd, short what, void *arg)
-{
-    conn_connect_step(arg);
-}
-
-static void on_connect_timeout(evutil_socket_t fd, short what, void *arg)
-{
-    rt_pg_conn_t *c = arg;
-    if (c->state == C_CONNECTING) conn_connect_failed(c, "connect timeout");
-}
-
-static void conn_start(rt_pg_conn_t *c)
-{
-    static const char *const kw[] = {"dbname", "fallback_application_name", NULL};
-    const char *vals[] = {c->conninfo, "plus7", NULL};
-    c->pg = PQconnectStartParams(kw, vals, 1);
-    if (!c->pg) { conn_connect_failed(c, "out of memory"); return; }
-    if (PQstatus(c->pg) == CONNECTION_BAD) { conn_connect_failed(c, PQerrorMessage(c->pg)); return; }
-    c->state = C_CONNECTING;
-    struct timeval tv = ms_tv(c->o.connect_timeout_ms);
-    evtimer_add(c->ev_conn_to, &tv);
-    /* libpq's first step wants the socket writable (a connect is under way). */
-    conn_connect_wait(c, PGRES_POLLING_WRITING);
-}
-
-static void on_retry(evutil_socket_t fd, short what, void *arg)
-{
-    rt_pg_conn_t *c = arg;
-    if (c->state == C_DOWN && !c->closing) conn_start(c);
-}
-
 /* Push buffered output; arm EV_WRITE while libpq still holds some. */
 static void conn_flush(rt_pg_conn_t *c)
 {
@@ -416,8 +233,12 @@ static void conn_flush(rt_pg_conn_t *c)
     if (r < 0) { conn_lost(c, PQerrorMessage(c->pg)); return; }
     if (r == 1) {
         if (!c->want_write) {
+            if (event_add(c->ev_write, NULL) != 0) {
+                /* nobody would flush the rest: the requests would hang */
+                conn_lost(c, "event_add failed for the write event");
+                return;
+            }
             c->want_write = true;
-            event_add(c->ev_write, NULL);
         }
     } else {
         c->want_write = false;
@@ -443,6 +264,34 @@ static bool conn_probe_closed(rt_pg_conn_t *c)
     return c->state != C_UP;
 }
 
+/* Queue the pipeline commands of one request: each statement is executed
+ * by name when this session has prepared it, prepared first (its own
+ * pipeline command, then executed by name) on its first use, or sent
+ * unnamed while its Prepare is still in flight or the cache is full. The
+ * plan is kept in q->cmds so that conn_drain knows which result is which.
+ * False when libpq refused a command (the connection is broken). */
+static bool req_send(rt_pg_conn_t *c, pg_req_t *q)
+{
+    q->ncmds = 0;
+    for (int i = 0; i < q->nstmts; i++) {
+        const pg_stmt_copy_t *st = &q->stmts[i];
+        uint32_t id = 0;
+        char name[16];
+        int plan = rt_pg_stmts_plan(c->stmts, st->sql, &id);
+        if (plan == RT_PG_PLAN_PREPARE) {
+            q->cmds[q->ncmds++] = (pg_cmd_t){.stmt = (int16_t)i, .kind = CMD_PREPARE, .id = id};
+            if (!PQsendPrepare(c->pg, rt_pg_stmts_name(id, name), st->sql, st->nparams, NULL))
+                return false;
+        }
+        q->cmds[q->ncmds++] = (pg_cmd_t){.stmt = (int16_t)i, .kind = CMD_EXEC, .id = id};
+        int ok = id ? PQsendQueryPrepared(c->pg, rt_pg_stmts_name(id, name), st->nparams,
+                                          st->params, NULL, NULL, 0)
+                    : PQsendQueryParams(c->pg, st->sql, st->nparams, NULL, st->params, NULL, NULL, 0);
+        if (!ok) return false;
+    }
+    return true;
+}
+
 /* Send queued requests (up to max_inflight in flight). With `probe`, first
  * read whatever the socket holds: a connection the server has closed (e.g.
  * a restart) is then noticed before new requests are written into it, so
@@ -457,19 +306,15 @@ static void conn_pump(rt_pg_conn_t *c, bool probe)
     if (c->state != C_UP) return;
     bool sent = false;
     while (c->queue.head && c->inflight.n < c->o.max_inflight) {
-        pg_req_t *q = c->queue.head;
-        list_remove(&c->queue, q);
-        list_push(&c->inflight, q);      /* a partial send counts as in flight */
+        pg_req_t *q = req_of(c->queue.head);
+        rt_list_remove(&c->queue, &q->link);
+        rt_list_push_back(&c->inflight, &q->link);      /* a partial send counts as in flight */
         q->in_flight = true;
         sent = true;
-        for (int i = 0; i < q->nstmts; i++) {
-            const pg_stmt_copy_t *s = &q->stmts[i];
-            if (!PQsendQueryParams(c->pg, s->sql, s->nparams, NULL, s->params, NULL, NULL, 0)) {
-                conn_lost(c, PQerrorMessage(c->pg));
-                return;
-            }
+        if (!req_send(c, q) || !PQpipelineSync(c->pg)) {
+            conn_lost(c, PQerrorMessage(c->pg));
+            return;
         }
-        if (!PQpipelineSync(c->pg)) { conn_lost(c, PQerrorMessage(c->pg)); return; }
         if (c->inflight.n > c->max_depth) c->max_depth = c->inflight.n;
     }
     if (sent) conn_flush(c);
@@ -486,12 +331,31 @@ static void conn_kick(rt_pg_conn_t *c)
         event_active(c->ev_kick, EV_TIMEOUT, 0);
 }
 
-/* Store one statement result into the head request's current slot. */
-static void req_store(pg_req_t *q, const PGresult *pr)
+/* Store one command's result. A Prepare's outcome settles the statement
+ * cache (and a failed Prepare's error becomes its statement's result: the
+ * Execute behind it is then skipped by the server, PIPELINE_ABORTED, and
+ * must not overwrite it). An Execute by name that finds its statement gone
+ * or stale (26000, 0A000) makes the cache forget it. */
+static void req_store(rt_pg_conn_t *c, pg_req_t *q, const PGresult *pr)
 {
     q->cur_got = true;
-    if (q->abandoned || q->cur >= q->nstmts) return;
-    rt_pg_result_t *slot = &q->results[q->cur];
+    if (q->cur >= q->ncmds) return;
+    const pg_cmd_t *cmd = &q->cmds[q->cur];
+    const char *sql = q->stmts[cmd->stmt].sql;
+    ExecStatusType st = PQresultStatus(pr);
+    bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY;
+    if (cmd->kind == CMD_PREPARE) {
+        rt_pg_stmts_settle(c->stmts, sql, cmd->id, ok);
+        if (ok || st == PGRES_PIPELINE_ABORTED) return;
+        q->prep_failed |= 1ull << cmd->stmt;
+    } else if (cmd->id && !ok) {
+        const char *code = PQresultErrorField(pr, PG_DIAG_SQLSTATE);
+        if (code && (strcmp(code, "26000") == 0 || strcmp(code, "0A000") == 0))
+            rt_pg_stmts_settle(c->stmts, sql, cmd->id, false);
+    }
+    if (cmd->kind == CMD_EXEC && (q->prep_failed >> cmd->stmt & 1)) return;
+    if (q->abandoned) return;
+    rt_pg_result_t *slot = &q->results[cmd->stmt];
     rt_pg_result_clear(slot);
     rt_pg_result_t *tmp = rt_pg_result_from_pg(pr);
     if (tmp) {
@@ -512,7 +376,7 @@ static void conn_drain(rt_pg_conn_t *c)
     while ((n = PQnotifies(c->pg))) PQfreemem(n);
     bool idle_null = false;
     while (c->state == C_UP && c->inflight.head && !PQisBusy(c->pg)) {
-        pg_req_t *q = c->inflight.head;
+        pg_req_t *q = req_of(c->inflight.head);
         PGresult *pr = PQgetResult(c->pg);
         if (!pr) {
             /* End of one statement's results. A NULL with nothing before it
@@ -530,18 +394,18 @@ static void conn_drain(rt_pg_conn_t *c)
         ExecStatusType st = PQresultStatus(pr);
         if (st == PGRES_PIPELINE_SYNC) {
             PQclear(pr);
-            list_remove(&c->inflight, q);
+            rt_list_remove(&c->inflight, &q->link);
             q->in_flight = false;
             req_finish(q);
             continue;
         }
-        if (q->cur >= q->nstmts || st == PGRES_COPY_IN || st == PGRES_COPY_OUT ||
+        if (q->cur >= q->ncmds || st == PGRES_COPY_IN || st == PGRES_COPY_OUT ||
             st == PGRES_COPY_BOTH) {
             PQclear(pr);
             conn_lost(c, "protocol desynchronised (unexpected result)");
             return;
         }
-        req_store(q, pr);
+        req_store(c, q, pr);
         PQclear(pr);
     }
     if (c->state == C_UP && PQstatus(c->pg) == CONNECTION_BAD)
@@ -570,19 +434,19 @@ static void on_stall_check(evutil_socket_t fd, short what, void *arg)
 {
     rt_pg_conn_t *c = arg;
     if (c->state != C_UP) return;
-    uint64_t now = mono_ms();
+    uint64_t now = rt_clock_ms();
     bool any = false;
-    for (pg_req_t *q = c->inflight.head; q; q = q->next) {
+    for (pg_req_t *q = req_of(c->inflight.head); q; q = req_of(q->link.next)) {
         if (!q->abandoned) continue;
-        if (q == c->inflight.head && now - q->abandoned_at_ms >= c->o.stall_ms) {
+        if (&q->link == c->inflight.head && now - q->abandoned_at_ms >= c->o.stall_ms) {
             conn_lost(c, "stalled: a timed-out request still blocks the pipeline");
             return;
         }
         any = true;
     }
     if (any) {
-        struct timeval tv = ms_tv(c->o.stall_ms);
-        evtimer_add(c->ev_stall, &tv);
+        struct timeval tv = rt_clock_tv(c->o.stall_ms);
+        if (evtimer_add(c->ev_stall, &tv) != 0) conn_lost(c, "event_add failed for the stall check");
     }
 }
 
@@ -591,7 +455,7 @@ static void on_req_timeout(evutil_socket_t fd, short what, void *arg)
     pg_req_t *q = arg;
     rt_pg_conn_t *c = q->conn;
     if (!q->in_flight) {
-        list_remove(&c->queue, q);
+        rt_list_remove(&c->queue, &q->link);
         req_fail(q, RT_ETIMEDOUT, "timed out before it could be sent");
         return;
     }
@@ -599,11 +463,11 @@ static void on_req_timeout(evutil_socket_t fd, short what, void *arg)
      * stays in `inflight`, abandoned; the caller hears now. */
     rt_pg_result_t *res = rt_pg_result_error(RT_ETIMEDOUT, NULL, "timed out waiting for the result");
     q->abandoned = true;
-    q->abandoned_at_ms = mono_ms();
+    q->abandoned_at_ms = rt_clock_ms();
     req_deliver(q, res);
     if (!evtimer_pending(c->ev_stall, NULL)) {
-        struct timeval tv = ms_tv(c->o.stall_ms);
-        evtimer_add(c->ev_stall, &tv);
+        struct timeval tv = rt_clock_tv(c->o.stall_ms);
+        if (evtimer_add(c->ev_stall, &tv) != 0) conn_lost(c, "event_add failed for the stall check");
     }
 }
 
@@ -625,17 +489,15 @@ rt_pg_conn_t *rt_pg_conn_new(struct event_base *base, const char *conninfo,
     if (!c->o.max_inflight) c->o.max_inflight = d.max_inflight;
     if (!c->o.max_queue) c->o.max_queue = d.max_queue;
     if (!c->o.stall_ms) c->o.stall_ms = d.stall_ms;
+    c->dns_fd = -1;
     c->conninfo = strdup(conninfo);
-    c->ev_retry = evtimer_new(base, on_retry, c);
-    c->ev_conn_to = evtimer_new(base, on_connect_timeout, c);
+    c->stmts = rt_pg_stmts_new();
     c->ev_kick = event_new(base, -1, 0, on_kick, c);
     c->ev_stall = evtimer_new(base, on_stall_check, c);
-    if (!c->conninfo || !c->ev_retry || !c->ev_conn_to || !c->ev_kick || !c->ev_stall) {
-        rt_pg_conn_free(c);
+    if (!c->conninfo || !c->stmts || !c->ev_kick || !c->ev_stall || rt_pg_connect_init(c) != RT_OK) {
+        rt_pg_conn_free(c);  /* safe on a half-built connection */
         return NULL;
     }
-    struct timeval now = {0, 0};
-    evtimer_add(c->ev_retry, &now);      /* first attempt from the loop */
     return c;
 }
 
@@ -643,26 +505,26 @@ void rt_pg_conn_free(rt_pg_conn_t *c)
 {
     if (!c) return;
     c->closing = true;
-    conn_teardown(c);
-    pg_list_t all = c->inflight;
-    c->inflight = (pg_list_t){0};
-    list_prepend_all(&c->queue, &all);  /* in flight first, then queued */
+    rt_pg_conn_teardown(c);
+    rt_list_t all = c->inflight;
+    c->inflight = (rt_list_t){0};
+    rt_list_prepend_all(&c->queue, &all);  /* in flight first, then queued */
     while (c->queue.head) {
-        pg_req_t *q = c->queue.head;
-        list_remove(&c->queue, q);
+        pg_req_t *q = req_of(c->queue.head);
+        rt_list_remove(&c->queue, &q->link);
         if (q->abandoned) req_free(q);
         else req_fail(q, RT_ESHUTDOWN, "connection closed");
     }
-    if (c->ev_retry) event_free(c->ev_retry);
-    if (c->ev_conn_to) event_free(c->ev_conn_to);
+    rt_pg_connect_fini(c);
     if (c->ev_kick) event_free(c->ev_kick);
     if (c->ev_stall) event_free(c->ev_stall);
+    rt_pg_stmts_free(c->stmts);
     free(c->conninfo);
     free(c);
 }
 
 /* Build a request holding copies of the statements in one allocation:
- * [pg_req_t][pg_stmt_copy_t x n][param pointers][text]. */
+ * [pg_req_t][pg_stmt_copy_t x n][pg_cmd_t x 2n][param pointers][text]. */
 static pg_req_t *req_new(int n, const rt_pg_stmt_t *stmts)
 {
     size_t nptr = 0, text = 0;
@@ -673,7 +535,7 @@ static pg_req_t *req_new(int n, const rt_pg_stmt_t *stmts)
             if (stmts[i].params[p]) text += strlen(stmts[i].params[p]) + 1;
     }
     size_t bytes = sizeof(pg_req_t) + (size_t)n * sizeof(pg_stmt_copy_t) +
-                   nptr * sizeof(char *) + text;
+                   2 * (size_t)n * sizeof(pg_cmd_t) + nptr * sizeof(char *) + text;
     char *mem = malloc(bytes);
     if (!mem) return NULL;
     pg_req_t *q = (pg_req_t *)mem;
@@ -686,7 +548,8 @@ static pg_req_t *req_new(int n, const rt_pg_stmt_t *stmts)
     }
     q->nstmts = n;
     q->stmts = (pg_stmt_copy_t *)(mem + sizeof *q);
-    const char **ptrs = (const char **)(q->stmts + n);
+    q->cmds = (pg_cmd_t *)(q->stmts + n);
+    const char **ptrs = (const char **)(q->cmds + 2 * n);
     char *t = (char *)(ptrs + nptr);
     for (int i = 0; i < n; i++) {
         size_t len = strlen(stmts[i].sql) + 1;
@@ -727,10 +590,13 @@ static int conn_submit(rt_pg_conn_t *c, int n, const rt_pg_stmt_t *stmts, bool i
     q->timeout_ms = timeout_ms;
     if (timeout_ms) {
         evtimer_assign(&q->timer, c->base, on_req_timeout, q);
-        struct timeval tv = ms_tv(timeout_ms);
-        evtimer_add(&q->timer, &tv);
+        struct timeval tv = rt_clock_tv(timeout_ms);
+        if (evtimer_add(&q->timer, &tv) != 0) {
+            req_free(q);
+            return RT_ENOMEM;
+        }
     }
-    list_push(&c->queue, q);
+    rt_list_push_back(&c->queue, &q->link);
     atomic_fetch_add_explicit(&g_inflight, 1, memory_order_relaxed); /* statistic */
     conn_kick(c);
     return RT_OK;
@@ -761,3 +627,5 @@ uint32_t rt_pg_conn_pending(const rt_pg_conn_t *c)
 uint32_t rt_pg_conn_max_depth(const rt_pg_conn_t *c) { return c ? c->max_depth : 0; }
 
 uint32_t rt_pg_conn_connects(const rt_pg_conn_t *c) { return c ? c->connects : 0; }
+
+uint32_t rt_pg_conn_prepared(const rt_pg_conn_t *c) { return c ? rt_pg_stmts_count(c->stmts) : 0; }

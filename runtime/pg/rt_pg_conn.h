@@ -8,8 +8,13 @@
  *     (each request ends with its own sync point, so each is its own
  *     transaction), output is flushed on EV_WRITE while PQflush returns 1,
  *     input consumed on EV_READ,
+ *   - resolves host names off this thread (rt_pg_resolve.h) and connects
+ *     with `hostaddr`, so libpq never blocks the loop in getaddrinfo,
+ *   - prepares each distinct statement once per session and executes it by
+ *     name afterwards (rt_pg_stmts.h), preparing again after a reconnect,
  *   - reconnects with exponential backoff (backoff_min_ms doubling up to
- *     backoff_max_ms) after a lost connection; queued requests are kept and
+ *     backoff_max_ms, each delay jittered to [half, full]) after a lost
+ *     connection; queued requests are kept and
  *     sent after reconnecting; requests in flight when the connection dropped
  *     fail with RT_EIO (they may have committed) unless RT_PG_IDEMPOTENT,
  *   - enforces a per-request timeout (RT_ETIMEDOUT; a request already sent is
@@ -21,7 +26,8 @@
  * Exports: rt_pg_conn_t, rt_pg_conn_opts_t, rt_pg_conn_done_fn,
  * rt_pg_conn_new, rt_pg_conn_free, rt_pg_conn_query, rt_pg_conn_tx,
  * rt_pg_conn_is_up, rt_pg_conn_pending, rt_pg_conn_max_depth,
- * rt_pg_conn_connects, rt_pg_opts_default; rt_pg_result_from_pg and
+ * rt_pg_conn_connects, rt_pg_conn_prepared, rt_pg_opts_default,
+ * rt_pg_backoff_jitter; rt_pg_result_from_pg and
  * rt_pg_result_error, rt_pg_result_set_error, rt_pg_result_clear
  * (decoding, rt_pg_result.c). rt_pg_conn.c also defines the process-wide
  * rt_pg_stats_* counters declared in rt_pg.h.
@@ -60,7 +66,8 @@ rt_pg_conn_opts_t rt_pg_opts_default(void);
 /* Create a connection on `base` and start connecting (asynchronously; the
  * first attempt starts from the event loop). `conninfo` is a libpq
  * connection string or URI and is copied; `opts` may be NULL for defaults.
- * Returns NULL on allocation failure. Base's thread. */
+ * Returns NULL when libpq cannot parse `conninfo` (logged:
+ * pg_conninfo_invalid) or on allocation failure. Base's thread. */
 rt_pg_conn_t *rt_pg_conn_new(struct event_base *base, const char *conninfo,
                              const rt_pg_conn_opts_t *opts);
 
@@ -96,6 +103,14 @@ uint32_t rt_pg_conn_pending(const rt_pg_conn_t *c);
 uint32_t rt_pg_conn_max_depth(const rt_pg_conn_t *c);
 /* Successful connects so far (1 after the first, +1 per reconnect). */
 uint32_t rt_pg_conn_connects(const rt_pg_conn_t *c);
+/* Statements this session has prepared or is preparing (rt_pg_stmts.h);
+ * 0 after a reconnect until they are used again. */
+uint32_t rt_pg_conn_prepared(const rt_pg_conn_t *c);
+
+/* The reconnect delay for a backoff of `backoff_ms`: uniformly random in
+ * [backoff_ms / 2, backoff_ms] ("equal jitter"), drawn from the xorshift
+ * state *rng (advanced). Exposed for tests. */
+uint32_t rt_pg_backoff_jitter(uint32_t backoff_ms, uint64_t *rng);
 
 /* ---- decoding (rt_pg_result.c) ----------------------------------------------- */
 

@@ -543,7 +543,7 @@ T_CASE_TAGGED(broadcast_refused_to_clients, "e2e")
     cJSON *a = e2e_act(uid, "press_reply", "{\"text\":\"%s\",\"force\":true}", text_get(T_BTN_BROADCAST));
     cJSON_Delete(a);
     m = reply(uid);                                       /* ...the operator's button does not */
-    T_CHECK(strcmp(e2e_text(m), text_get(T_SOON)) == 0);
+    T_CHECK(strcmp(e2e_text(m), text_get(T_MENU_BUTTON_GONE)) == 0);
     cJSON_Delete(m);
     T_EQ_INT(e2e_sql_int("SELECT count(*) FROM broadcasts WHERE chat_id = $1", e2e_i(uid), NULL), 0);
 }

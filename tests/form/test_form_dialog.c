@@ -974,8 +974,8 @@ T_CASE(form_start_entry_point_prefills_the_posting)
     T_EQ_STR(o.step, "await_contact");
     conv_out_free(&o);
     memset(&o, 0, sizeof o);
-    T_EQ_INT(conv_form_start(&p.ctx, &u, &o, NULL), RT_OK);
-    T_EQ_STR(o.step, "form_posting");
+    T_EQ_INT(conv_form_start(&p.ctx, &u, &o, NULL), RT_PENDING);   /* the person's parcels first */
+    T_EQ_INT(o.needs[0].kind, CONV_NEED_MY_ORDERS);
     conv_out_free(&o);
     tg_update_free(&u);
 }

@@ -231,8 +231,10 @@ static void raise_nofile(rlim_t want)
 }
 
 /* The non-blocking proof through the runtime: 20 actors x 50 requests to a
- * server that answers after 200 ms; a worker that blocked per request would
- * need 100 s; the bound (2 s) is 10x the delay. */
+ * server that answers after 200 ms. A worker that blocked per request would
+ * never have two requests at the server at once; the server's count of
+ * requests held together proves it (not a wall-clock bound, which a loaded
+ * machine breaks). */
 T_CASE_TAGGED(actors_1000_concurrent_over_2_workers, "slow")
 {
     enum { ACTORS = 20, PER = 50, N = ACTORS * PER };
@@ -259,7 +261,7 @@ T_CASE_TAGGED(actors_1000_concurrent_over_2_workers, "slow")
     T_EQ_INT(atomic_load(&g_bad), 0);
     T_EQ_INT(atomic_load(&g_workers_mask), 3);
     T_CHECK(elapsed >= 200);
-    T_CHECK(elapsed < 2000);
+    T_CHECK(http_testsrv_max_pending(srv) >= N / 10);
     T_EQ_INT(rt_runtime_stop(rt, 2000), RT_OK);
     rt_runtime_free(rt);
     http_testsrv_stop(srv);

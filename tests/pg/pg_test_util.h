@@ -8,7 +8,8 @@
  *
  * Exports (static inline): pgt_conninfo, pgt_conninfo_schema, pgt_exec,
  * pgt_exec_file, pgt_scalar, pgt_loop_until, pgt_wait, pgt_now_unix_ms,
- * pgt_restart_cmd.
+ * pgt_restart_cmd; slot_t, slot_done, slot_filled (a completion slot for
+ * rt_pg_conn callbacks).
  * Threads: the test's main thread.
  */
 #ifndef PLUS7_PG_TEST_UTIL_H
@@ -25,7 +26,25 @@
 #include <event2/event.h>
 #include <libpq-fe.h>
 
+#include "rt_clock.h"
+#include "rt_pg.h"
 #include "t.h"
+
+/* A completion slot: the rt_pg_conn callback stores the result here. */
+typedef struct slot {
+    rt_pg_result_t *res;
+    int calls;
+} slot_t;
+
+static inline void slot_done(rt_pg_result_t *res, void *arg)
+{
+    slot_t *s = arg;
+    s->calls++;
+    if (s->res) rt_pg_result_free(s->res);
+    s->res = res;
+}
+
+static inline bool slot_filled(void *arg) { return ((slot_t *)arg)->calls > 0; }
 
 /* PLUS7_DB, or fail the current case with a clear message. */
 #define PGT_DB() pgt_conninfo_or_fail(__FILE__, __LINE__)
@@ -128,11 +147,8 @@ static inline void pgt_loop_tick(evutil_socket_t fd, short what, void *arg)
 static inline bool pgt_loop_until(struct event_base *base, bool (*cond)(void *), void *arg,
                                   int timeout_ms)
 {
-    pgt_loop_t l = {.base = base, .cond = cond, .arg = arg};
-    clock_gettime(CLOCK_MONOTONIC, &l.deadline);
-    l.deadline.tv_sec += timeout_ms / 1000;
-    l.deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (l.deadline.tv_nsec >= 1000000000L) { l.deadline.tv_sec++; l.deadline.tv_nsec -= 1000000000L; }
+    pgt_loop_t l = {.base = base, .cond = cond, .arg = arg,
+                    .deadline = rt_clock_deadline(CLOCK_MONOTONIC, (uint64_t)timeout_ms)};
     if (cond(arg)) return true;
     struct event *tick = event_new(base, -1, EV_PERSIST, pgt_loop_tick, &l);
     struct timeval tv = {0, 2000};

@@ -337,4 +337,17 @@ T_CASE(actors_query_without_init_is_refused)
     rt_down(rt);
 }
 
+/* A conninfo libpq cannot parse: no worker can have a connection, so the
+ * runtime refuses to start (instead of running workers without a database
+ * while health checks say all is well). */
+T_CASE(actors_start_fails_when_pg_init_fails_on_a_worker)
+{
+    rt_config_t cfg = {.threads = 2};
+    rt_runtime_t *rt = rt_runtime_new(&cfg);
+    T_CHECK(rt != NULL);
+    T_EQ_INT(rt_pg_init(rt, "dbname='unterminated", 1), RT_OK);   /* checked per worker */
+    T_EQ_INT(rt_runtime_start(rt), RT_EIO);
+    rt_runtime_free(rt);
+}
+
 T_MAIN()

@@ -5,7 +5,10 @@
  * server errors with SQLSTATE, pipelining of 1,000 queued queries (order,
  * exactly-once, depth > 1), transactions (commit, rollback, statements
  * after the failing one not run), timeouts (queued and in flight), the
- * stall reset, an unreachable server (backoff, shutdown of queued work).
+ * stall reset, an unreachable server (backoff, shutdown of queued work),
+ * prepared statements (once per session, again after a reconnect, skipped
+ * or failed Prepares), the reconnect jitter, unparsable conninfo, and
+ * allocation failures inside rt_pg_conn_new (libevent's allocator).
  * PostgreSQL restarts are in test_pg_restart.c (run alone).
  *
  * Threads: main thread only.
@@ -13,22 +16,6 @@
 #include "rt_pg_conn.h"
 
 #include "pg_test_util.h"
-
-/* A completion slot: the callback stores the result here. */
-typedef struct slot {
-    rt_pg_result_t *res;
-    int calls;
-} slot_t;
-
-static void slot_done(rt_pg_result_t *res, void *arg)
-{
-    slot_t *s = arg;
-    s->calls++;
-    if (s->res) rt_pg_result_free(s->res);
-    s->res = res;
-}
-
-static bool slot_filled(void *arg) { return ((slot_t *)arg)->calls > 0; }
 
 typedef struct fixture {
     struct event_base *base;
@@ -372,6 +359,153 @@ T_CASE_TAGGED(conn_free_with_work_in_flight, "db")
     T_EQ_INT(a.res->status, RT_ESHUTDOWN);
     rt_pg_result_free(a.res);
     event_base_free(f.base);
+}
+
+/* ---- prepared statements ----------------------------------------------------------- */
+
+/* How many statements with exactly this text the connection's session has
+ * prepared (asked on the same connection, so the same session). */
+static long long prepared_on_session(fixture_t *f, const char *sql)
+{
+    const char *p[1] = {sql};
+    rt_pg_result_t *r = run1(f, "SELECT count(*) FROM pg_prepared_statements WHERE statement = $1", 1, p);
+    long long n = -1;
+    if (r->status == RT_OK && rt_pg_value(r, 0, 0)) n = atoll(rt_pg_value(r, 0, 0));
+    rt_pg_result_free(r);
+    return n;
+}
+
+T_CASE_TAGGED(conn_prepares_once_and_again_after_reconnect, "db")
+{
+    static const char *sql = "SELECT $1::int + 1 AS n";
+    fixture_t f = fx_open(NULL);
+    for (int i = 0; i < 5; i++) {
+        char v[8];
+        snprintf(v, sizeof v, "%d", i);
+        const char *p[1] = {v};
+        rt_pg_result_t *r = run1(&f, sql, 1, p);
+        T_EQ_INT(r->status, RT_OK);
+        T_EQ_INT(atoi(rt_pg_value(r, 0, 0)), i + 1);
+        rt_pg_result_free(r);
+    }
+    T_EQ_INT(prepared_on_session(&f, sql), 1);          /* once, not five times */
+    T_CHECK(rt_pg_conn_prepared(f.c) >= 2);             /* it and the probe */
+    /* the session ends (as in a server restart): the next use prepares again */
+    rt_pg_result_free(run1(&f, "SELECT pg_terminate_backend(pg_backend_pid())", 0, NULL));
+    const char *p[1] = {"41"};
+    rt_pg_result_t *r = NULL;
+    for (int i = 0; i < 50; i++) {                      /* the connection drops, then is back */
+        rt_pg_result_free(r);
+        r = run1(&f, sql, 1, p);
+        if (r->status == RT_OK) break;
+    }
+    T_EQ_INT(r->status, RT_OK);
+    T_EQ_STR(rt_pg_value(r, 0, 0), "42");
+    rt_pg_result_free(r);
+    T_EQ_INT(rt_pg_conn_connects(f.c), 2);
+    T_EQ_INT(prepared_on_session(&f, sql), 1);
+    fx_close(&f);
+}
+
+/* A Prepare skipped because an earlier statement of its transaction failed
+ * must not leave the text marked prepared: its next use works. A text that
+ * does not parse reports the parser's error, as it did unprepared. */
+T_CASE_TAGGED(conn_skipped_or_failed_prepare_is_retried, "db")
+{
+    fixture_t f = fx_open(NULL);
+    rt_pg_stmt_t s[2] = {
+        {"SELECT 1/0", 0, NULL},
+        {"SELECT 'second' AS v", 0, NULL},
+    };
+    rt_pg_result_t *r = run_tx(&f, 2, s);
+    T_EQ_INT(r->status, RT_EINVAL);
+    T_EQ_STR(r->sqlstate, "22012");
+    T_EQ_INT(r->failed_stmt, 0);
+    rt_pg_result_free(r);
+    for (int i = 0; i < 2; i++) {                       /* prepared now, then used by name */
+        r = run1(&f, "SELECT 'second' AS v", 0, NULL);
+        T_EQ_INT(r->status, RT_OK);
+        T_EQ_STR(rt_pg_value(r, 0, 0), "second");
+        rt_pg_result_free(r);
+    }
+    r = run1(&f, "SELEC 1", 0, NULL);
+    T_EQ_INT(r->status, RT_EINVAL);
+    T_EQ_STR(r->sqlstate, "42601");
+    T_CHECK(r->error && strstr(r->error, "syntax"));
+    rt_pg_result_free(r);
+    rt_pg_stmt_t t[2] = {{"SELEC 2", 0, NULL}, {"SELECT 'x'", 0, NULL}};
+    r = run_tx(&f, 2, t);
+    T_EQ_STR(r->sqlstate, "42601");
+    T_EQ_INT(r->failed_stmt, 0);
+    T_CHECK(rt_pg_stmt(r, 1)->error && strstr(rt_pg_stmt(r, 1)->error, "not executed"));
+    rt_pg_result_free(r);
+    fx_close(&f);
+}
+
+/* ---- connecting -------------------------------------------------------------------- */
+
+T_CASE(conn_backoff_jitter_spreads_delays)
+{
+    uint64_t rng = 12345;
+    uint32_t lo = UINT32_MAX, hi = 0;
+    for (int i = 0; i < 1000; i++) {
+        uint32_t d = rt_pg_backoff_jitter(1000, &rng);
+        T_CHECK(d >= 500 && d <= 1000);
+        if (d < lo) lo = d;
+        if (d > hi) hi = d;
+    }
+    T_CHECK(hi - lo > 400);          /* spread over the window, not one value */
+    uint64_t a = 1, b = 2;           /* two connections draw different delays */
+    int same = 0;
+    for (int i = 0; i < 100; i++) same += rt_pg_backoff_jitter(5000, &a) == rt_pg_backoff_jitter(5000, &b);
+    T_CHECK(same < 10);
+    T_EQ_INT(rt_pg_backoff_jitter(1, &rng), 1);
+}
+
+T_CASE(conn_refuses_a_conninfo_libpq_cannot_parse)
+{
+    struct event_base *base = event_base_new();
+    T_CHECK(rt_pg_conn_new(base, "dbname='unterminated", NULL) == NULL);
+    T_CHECK(rt_pg_conn_new(base, "nosuchoption=1", NULL) == NULL);
+    T_CHECK(rt_pg_conn_new(base, "postgresql://[::1", NULL) == NULL);
+    event_base_free(base);
+}
+
+/* libevent's allocator fails the Nth allocation: rt_pg_conn_new must
+ * return NULL and tear the half-built connection down cleanly for every N
+ * (ASan checks the teardown), then succeed once allocations do. */
+static int fail_countdown = -1;   /* allocations left before one fails; -1 = never */
+
+static bool fail_now(void)
+{
+    if (fail_countdown < 0) return false;
+    return fail_countdown-- == 0;
+}
+static void *fi_malloc(size_t n) { return fail_now() ? NULL : malloc(n); }
+static void *fi_realloc(void *p, size_t n) { return fail_now() ? NULL : realloc(p, n); }
+static void fi_free(void *p) { free(p); }
+
+__attribute__((constructor)) static void fi_install(void)
+{
+    /* before any other libevent call in this process */
+    event_set_mem_functions(fi_malloc, fi_realloc, fi_free);
+}
+
+T_CASE(conn_new_survives_every_allocation_failure)
+{
+    struct event_base *base = event_base_new();
+    int failed = 0;
+    rt_pg_conn_t *c = NULL;
+    for (int n = 0; n < 64 && !c; n++) {
+        fail_countdown = n;
+        c = rt_pg_conn_new(base, "host=db.example.invalid port=5432 dbname=x", NULL);
+        fail_countdown = -1;
+        if (!c) failed++;
+    }
+    T_CHECK(c != NULL);
+    T_CHECK(failed >= 5);            /* the four events, the lookup event, the first add */
+    rt_pg_conn_free(c);
+    event_base_free(base);
 }
 
 T_MAIN()

@@ -13,21 +13,6 @@
 
 #include "pg_test_util.h"
 
-typedef struct slot {
-    rt_pg_result_t *res;
-    int calls;
-} slot_t;
-
-static void slot_done(rt_pg_result_t *res, void *arg)
-{
-    slot_t *s = arg;
-    s->calls++;
-    if (s->res) rt_pg_result_free(s->res);
-    s->res = res;
-}
-
-static bool slot_filled(void *arg) { return ((slot_t *)arg)->calls > 0; }
-
 typedef struct three { slot_t *a, *b, *c; } three_t;
 static bool three_filled(void *arg)
 {

@@ -1,5 +1,5 @@
 /* test_rt_lifecycle.c — an actor's life: activation with a pending load
- * (messages held in order), activation failure, passivation racing sends
+ * (messages held in order), the activation deadline, activation failure, passivation racing sends
  * (nothing lost, counts exact), supervision (reload from committed state),
  * quarantine, timers, ask/reply and ask timeout, bounded sends, worker
  * hooks, graceful shutdown, the blocking guard.
@@ -115,6 +115,55 @@ T_CASE(activation_pending_load_holds_messages_in_order)
     T_EQ_INT(atomic_load(&ld_loads), 1);
     T_EQ_INT(atomic_load(&ld_activates), 1);
     T_EQ_INT(atomic_load(&ld_ptr_freed), 1);
+    rt_runtime_stop(rt, 1000);
+    rt_runtime_free(rt);
+}
+
+/* ---- the activation deadline ------------------------------------------------------ */
+
+static atomic_int dl_loads, dl_bad;
+static atomic_ulong dl_handled;
+
+/* The first load "sends a query" whose result never comes; later loads are
+ * immediate. */
+static int dl_load(rt_actor_t *self)
+{
+    (void)self;
+    return atomic_fetch_add(&dl_loads, 1) == 0 ? RT_PENDING : RT_OK;
+}
+
+static int dl_handle(rt_actor_t *self, const rt_msg_t *m)
+{
+    ld_state_t *s = rt_self_state(self);
+    uint64_t v = rt_test_val(m);
+    if (m->type != MSG_SEQ || v != s->last + 1) atomic_fetch_add(&dl_bad, 1);
+    s->last = v;
+    atomic_fetch_add(&dl_handled, 1);
+    return RT_OK;
+}
+
+static const rt_kind_t dl_kind = {.name = "deadline", .state_size = sizeof(ld_state_t),
+                                  .load = dl_load, .handle = dl_handle};
+
+T_CASE(activation_deadline_fails_a_lost_load_and_reactivates)
+{
+    rt_config_t cfg = {.threads = 2, .activate_timeout_ms = 100};
+    rt_runtime_t *rt = rt_runtime_new(&cfg);
+    T_EQ_INT(rt_kind_register(rt, &dl_kind), RT_OK);
+    T_EQ_INT(rt_runtime_start(rt), RT_OK);
+    for (uint64_t i = 1; i <= 50; i++)
+        T_EQ_INT(rt_send_key(rt, &dl_kind, "lost", rt_test_msg(MSG_SEQ, 0, i)), RT_OK);
+    /* the lost activation fails at its deadline; the held messages start a
+     * second activation, which handles all of them in order */
+    T_WAIT(atomic_load(&dl_handled) == 50, 10000);
+    T_EQ_INT(atomic_load(&dl_bad), 0);
+    T_EQ_INT(atomic_load(&dl_loads), 2);
+    rt_stats_t st;
+    rt_stats_get(rt, &st);
+    unsigned long long fails = 0;
+    for (int k = 0; k < st.nkinds; k++)
+        if (strcmp(st.kinds[k].name, "deadline") == 0) fails = st.kinds[k].failures;
+    T_EQ_INT(fails, 1);
     rt_runtime_stop(rt, 1000);
     rt_runtime_free(rt);
 }
@@ -643,6 +692,32 @@ T_CASE(worker_hooks_and_accessors)
     T_EQ_INT(atomic_load(&hook_bad), 0);
     rt_runtime_stop(rt, 1000);
     T_EQ_INT(atomic_load(&hook_finis), 2);
+    rt_runtime_free(rt);
+}
+
+/* A hook that cannot set up worker 1: the start fails with RT_EIO, and the
+ * workers that did set up are finalised. */
+static void *hook_init_fail_w1(rt_runtime_t *rt, int worker, void *arg)
+{
+    if (worker == 1) {
+        rt_worker_init_failed("test: no database for this worker");
+        return NULL;
+    }
+    return hook_init(rt, worker, arg);
+}
+
+T_CASE(worker_init_failure_fails_the_start)
+{
+    atomic_store(&hook_inits, 0);
+    atomic_store(&hook_finis, 0);
+    atomic_store(&hook_bad, 0);
+    rt_runtime_t *rt = rt_test_new(2);
+    T_EQ_INT(rt_worker_hook(rt, 3, hook_init_fail_w1, hook_fini, &hook_inits), RT_OK);
+    T_EQ_INT(rt_runtime_start(rt), RT_EIO);
+    T_EQ_INT(atomic_load(&hook_inits), 1);
+    T_EQ_INT(atomic_load(&hook_finis), 2);     /* fini runs on both (NULL on worker 1) */
+    T_EQ_INT(rt_send_key(rt, &hook_kind, "x", rt_test_msg(MSG_PING, 0, 0)), RT_ESHUTDOWN);
+    T_EQ_INT(atomic_load(&hook_bad), 0);
     rt_runtime_free(rt);
 }
 

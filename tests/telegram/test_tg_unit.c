@@ -25,6 +25,42 @@ T_CASE(phone_formats_normalise_to_e164)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) T_EQ_INT(phone_normalize(bad[i], out), RT_EINVAL);
 }
 
+/* Every form Telegram clients send a contact in (with or without '+',
+ * spaced or not) and people type, for Russia, Ukraine and elsewhere. */
+T_CASE(phone_every_country_with_or_without_plus)
+{
+    char out[PHONE_E164_MAX];
+    const char *ok[][2] = {
+        /* Russia (and Kazakhstan, which shares +7) */
+        {"79001234567", "+79001234567"}, {"+79001234567", "+79001234567"}, {"+7 900 123-45-67", "+79001234567"},
+        {"8 (900) 123-45-67", "+79001234567"}, {"9001234567", "+79001234567"}, {"77011234567", "+77011234567"},
+        /* Ukraine: the contact arrives without the plus */
+        {"380501234567", "+380501234567"}, {"+380501234567", "+380501234567"},
+        {"+380 (50) 123-45-67", "+380501234567"}, {"380 50 123 45 67", "+380501234567"},
+        {"00380501234567", "+380501234567"},
+        /* Belarus, Uzbekistan, Germany, the USA, Israel, China */
+        {"375291234567", "+375291234567"}, {"+375 29 123-45-67", "+375291234567"},
+        {"998901234567", "+998901234567"}, {"4915112345678", "+4915112345678"},
+        {"+49 151 12345678", "+4915112345678"}, {"12025550123", "+12025550123"},
+        {"972501234567", "+972501234567"}, {"8613812345678", "+8613812345678"},
+        {"+37255123456", "+37255123456"},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        T_EQ_INT(phone_normalize(ok[i][0], out), RT_OK);
+        T_EQ_STR(out, ok[i][1]);
+        char again[PHONE_E164_MAX];   /* stored E.164 stays as it is */
+        T_EQ_INT(phone_normalize(out, again), RT_OK);
+        T_EQ_STR(again, out);
+    }
+    const char *bad[] = {"0501234567",        /* a national Ukrainian number: no country */
+                         "1234567890",        /* 10 digits not starting with 9 */
+                         "3805012345",        /* too short without the plus */
+                         "3805012345678901",  /* 16 digits */
+                         "+7949123456",       /* +7 with 9 digits */
+                         "0380501234567", "00", "+", "+380 50 123 45 67 x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) T_EQ_INT(phone_normalize(bad[i], out), RT_EINVAL);
+}
+
 T_CASE(phone_mask_keeps_country_and_last_four)
 {
     char out[PHONE_E164_MAX];
