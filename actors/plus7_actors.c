@@ -12,6 +12,7 @@
 #include "conv_booking.h"
 #include "conv_pickup.h"
 #include "msg_types.h"
+#include "notify_policy.h"
 #include "ozon_gateway.h"
 
 static plus7_actors_cfg_t plus7_cfg;
@@ -48,6 +49,13 @@ int plus7_actors_register(rt_runtime_t *rt, const plus7_actors_cfg_t *cfg)
         plus7_cfg.pickup_remind_days[1] = 6;
         plus7_cfg.pickup_remind_days[2] = 0;
     }
+    if (plus7_cfg.notify_to_h <= plus7_cfg.notify_from_h) {
+        plus7_cfg.notify_from_h = 10;
+        plus7_cfg.notify_to_h = 20;
+    }
+    plus7_cfg.sms_events = plus7_dup(cfg->sms_events);
+    int prc = notify_policy_set(plus7_cfg.notify_from_h, plus7_cfg.notify_to_h, plus7_cfg.sms_events);
+    if (prc != RT_OK) return prc;
     if (plus7_cfg.storage_extend_days <= 0) plus7_cfg.storage_extend_days = 7;
     conv_pickup_set_extend_days(plus7_cfg.storage_extend_days);   /* before any worker runs the dialog */
     if (cfg->booking_cutoff_min > 0) conv_booking_set_cutoff_min(cfg->booking_cutoff_min);

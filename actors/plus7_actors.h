@@ -46,6 +46,9 @@ typedef struct plus7_actors_cfg {
     const char *logistics_out_url; /* NULL/"" = outbound events wait (kind "logistics_out" not registered) */
     const char *logistics_secret;  /* signs outbound events (required with the URL) */
     int booking_cutoff_min;      /* cancel/move a delivery until this many minutes before its window */
+    /* pickup reminders and SMS (actors/notify/notify_policy.h) */
+    int notify_from_h, notify_to_h; /* reminders and SMS only in [from, to) Moscow hours; 0,0 = 10-20 */
+    const char *sms_events;      /* comma list of events that may go by SMS, "all"; NULL = the default */
 } plus7_actors_cfg_t;
 
 /* Register every kind with `rt` (before rt_runtime_start). The config is

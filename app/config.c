@@ -431,6 +431,17 @@ static const cfg_def_t cfg_defs[] = {
     {.name = "PLUS7_SMS_KEY", cfg_secret, NULL, NULL, "SMS gateway api_id (smsru)", F(sms_key), 1},
     {.name = "PLUS7_SMS_SENDER", cfg_str, NULL, NULL,
      "SMS sender name approved by SMS.ru (unset: the account's default)", F(sms_sender)},
+    /* pickup reminders and SMS (issue 7 item 8), checked by cfg_check_notify */
+    {.name = "PLUS7_STORAGE_DAYS", cfg_int, "7", NULL, "days a parcel waits at the pickup point",
+     F(storage_days), 1, 60},
+    {.name = "PLUS7_REMIND_DAYS", cfg_str, "3,6", NULL,
+     "days after arrival at the pickup point when reminders go out (comma-separated, up to 4,"
+     " each before the storage ends)", F(remind_days_s)},
+    {.name = "PLUS7_NOTIFY_HOURS", cfg_str, "10-20", NULL,
+     "Moscow hours FROM-TO in which pickup reminders and SMS go out (others wait for FROM)",
+     F(notify_hours_s)},
+    {.name = "PLUS7_SMS_EVENTS", cfg_str, "at_pickup_point,out_for_delivery,pickup_reminder", NULL,
+     "events that may be sent by SMS: status codes, pickup_reminder, or all", F(sms_events)},
     {.name = "PLUS7_CRM", cfg_choice, "builtin", NULL, "builtin or bitrix24", F(crm), .choices = cfg_crms},
     {.name = "PLUS7_BITRIX24_WEBHOOK", cfg_secret_url, NULL, NULL,
      "Bitrix24 incoming webhook URL https://<portal>/rest/<user>/<code> (bitrix24)",
@@ -529,6 +540,40 @@ static bool cfg_list_ok(const char *v, const char *charset, int max)
     }
 }
 
+/* PLUS7_REMIND_DAYS, PLUS7_NOTIFY_HOURS, PLUS7_SMS_EVENTS: parse into c. */
+static int cfg_check_notify(app_config_t *c, char *err, size_t errlen)
+{
+    char shown[120];
+    int n = 0, prev = 0;
+    for (const char *p = c->remind_days_s; p && *p;) {
+        char *end = NULL;
+        long d = strtol(p, &end, 10);
+        if (end == p || d <= prev || d >= c->storage_days || n == 4 || (*end && *end != ',')) {
+            cfg_err(err, errlen, "PLUS7_REMIND_DAYS: expected up to 4 ascending days below PLUS7_STORAGE_DAYS (%d),"
+                    " like 3,6, got \"%s\"", c->storage_days, cfg_show(c->remind_days_s, shown, sizeof shown));
+            return RT_EINVAL;
+        }
+        c->remind_days[n++] = prev = (int)d;
+        p = *end ? end + 1 : end;
+    }
+    int from = -1, to = -1, used = 0;
+    if (!c->notify_hours_s || sscanf(c->notify_hours_s, "%d-%d%n", &from, &to, &used) != 2 ||
+        c->notify_hours_s[used] || from < 0 || to > 24 || from >= to) {
+        cfg_err(err, errlen, "PLUS7_NOTIFY_HOURS: expected FROM-TO Moscow hours with 0 <= FROM < TO <= 24,"
+                " like 10-20, got \"%s\"", cfg_show(c->notify_hours_s ? c->notify_hours_s : "", shown, sizeof shown));
+        return RT_EINVAL;
+    }
+    c->notify_from_h = from;
+    c->notify_to_h = to;
+    if (!c->sms_events || !cfg_list_ok(c->sms_events, "abcdefghijklmnopqrstuvwxyz_", 16)) {
+        cfg_err(err, errlen, "PLUS7_SMS_EVENTS: expected event names separated by commas"
+                " (e.g. at_pickup_point,pickup_reminder) or all, got \"%s\"",
+                cfg_show(c->sms_events ? c->sms_events : "", shown, sizeof shown));
+        return RT_EINVAL;
+    }
+    return RT_OK;
+}
+
 /* Settings that only make sense together. */
 static int cfg_check_features(const app_config_t *c, char *err, size_t errlen)
 {
@@ -607,6 +652,7 @@ int app_config_load(app_config_t *cfg, const char *file, char *err, size_t errle
     for (size_t i = 0; i < CFG_N && rc == RT_OK; i++)
         if (raw[i]) rc = cfg_defs[i].parse(&cfg_defs[i], raw[i], cfg, err, errlen);
     if (rc == RT_OK) rc = cfg_check_features(cfg, err, errlen);
+    if (rc == RT_OK) rc = cfg_check_notify(cfg, err, errlen);
     if (rc == RT_ENOMEM && errlen && !err[0]) cfg_err(err, errlen, "out of memory");
     for (size_t i = 0; i < CFG_N; i++) free(raw[i]);
     if (rc != RT_OK) {
@@ -625,7 +671,8 @@ void app_config_free(app_config_t *cfg)
                      &cfg->ozon_api, &cfg->ozon_client_id, &cfg->ozon_api_key,
                      &cfg->ozon_import_statuses, &cfg->ozon_delivery_methods,
                      &cfg->logistics_secret, &cfg->logistics_out_url, &cfg->sms_api, &cfg->sms_key, &cfg->sms_sender,
-                     &cfg->bitrix24_webhook, &cfg->config_file};
+                     &cfg->bitrix24_webhook, &cfg->config_file,
+                     &cfg->remind_days_s, &cfg->notify_hours_s, &cfg->sms_events};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) free(*strs[i]);
     memset(cfg, 0, sizeof *cfg);
 }

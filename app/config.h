@@ -67,6 +67,14 @@ typedef struct app_config {
     app_crm_t crm;            /* PLUS7_CRM */
     char *bitrix24_webhook;   /* PLUS7_BITRIX24_WEBHOOK, no trailing '/' */
 
+    /* pickup reminders and SMS (issue 7 item 8; parsed by config_notify) */
+    int storage_days;         /* PLUS7_STORAGE_DAYS: days a parcel waits at the pickup point */
+    char *remind_days_s;      /* PLUS7_REMIND_DAYS as given ("3,6") */
+    int remind_days[4];       /* the same, ascending, 0-terminated */
+    char *notify_hours_s;     /* PLUS7_NOTIFY_HOURS as given ("10-20") */
+    int notify_from_h, notify_to_h; /* reminders and SMS only in [from, to) Moscow hours */
+    char *sms_events;         /* PLUS7_SMS_EVENTS: events that may go out by SMS ("all" = every one) */
+
     char *config_file;        /* the --config path, or NULL */
 } app_config_t;
 

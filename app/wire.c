@@ -65,6 +65,11 @@ int app_wire_runtime(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_
         .sms_api = cfg->sms_api,
         .sms_key = cfg->sms_key,
         .sms_sender = cfg->sms_sender,
+        .storage_days = cfg->storage_days,
+        .pickup_remind_days = {cfg->remind_days[0], cfg->remind_days[1], cfg->remind_days[2], cfg->remind_days[3]},
+        .notify_from_h = cfg->notify_from_h,
+        .notify_to_h = cfg->notify_to_h,
+        .sms_events = cfg->sms_events,
     };
     int rc = plus7_actors_register(rt, &ac);
     if (rc != RT_OK) snprintf(err, errlen, "actors: register failed: %s", rt_strerror(rc));

@@ -74,20 +74,24 @@ static bool logi_signature_ok(const unsigned char got[crypto_auth_hmacsha256_BYT
 static int logi_store(const logi_batch_t *b, uint64_t deadline, cJSON *inserted)
 {
     web_db_rows_t rows;
-    web_db_rows_init(&rows, 6);
+    web_db_rows_init(&rows, 8);
     for (int i = 0; i < b->n; i++) {
         const logi_event_t *e = &b->events[i];
         char at[24];
         snprintf(at, sizeof at, "%lld", (long long)e->at_ms);
         web_db_rows_add(&rows, (const char *[]){e->id, e->posting, order_status_code(e->status), at,
-                                                e->pickup_point, e->comment});
+                                                e->pickup_point, e->comment,
+                                                e->recipient_phone[0] ? e->recipient_phone : NULL,
+                                                e->recipient_name});
     }
     PGresult *r = NULL;
     int rc = web_db_rows_exec(&rows,
-        "INSERT INTO logistics_inbox (event_id, posting_number, status, at, pickup_point, comment)"
-        " SELECT e.id, e.posting, e.status, to_timestamp(e.at::bigint / 1000.0), e.pickup, e.comment"
-        "   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])"
-        "        AS e(id, posting, status, at, pickup, comment)"
+        "INSERT INTO logistics_inbox (event_id, posting_number, status, at, pickup_point, comment,"
+        "                             recipient_phone, recipient_name)"
+        " SELECT e.id, e.posting, e.status, to_timestamp(e.at::bigint / 1000.0), e.pickup, e.comment,"
+        "        e.rphone, e.rname"
+        "   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
+        "               $7::text[], $8::text[]) AS e(id, posting, status, at, pickup, comment, rphone, rname)"
         " ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
         deadline, "logistics_store_failed", &r);
     for (int i = 0; rc == RT_OK && i < PQntuples(r); i++)

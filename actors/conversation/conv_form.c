@@ -47,6 +47,7 @@
  * conv_form.h. Threads: any (pure: no I/O).
  */
 #include "conv_form.h"
+#include "conv_watch.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -394,8 +395,7 @@ static void form_home(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *o
 
 static bool form_is_owner(const conv_ctx_t *ctx, const conv_rows_t *p)
 {
-    const char *cp = conv_rows_value(p, 0, "customer_phone"), *ap = conv_rows_value(p, 0, "addressee_phone");
-    return ctx->phone[0] && ((cp && strcmp(cp, ctx->phone) == 0) || (ap && strcmp(ap, ctx->phone) == 0));
+    return conv_order_owner(ctx, p) == CONV_OWNER_YES;
 }
 
 /* ---- step 1: the posting ------------------------------------------------------------- */
@@ -462,7 +462,7 @@ static int form_posting_input(const conv_ctx_t *ctx, const tg_update_t *u, conv_
         return RT_OK;
     }
     if (!form_is_owner(ctx, p)) {
-        form_say_posting(out, chat, T_FORM_NOT_OWNER, posting, form_kb_parcels(ctx, NULL));
+        conv_watch_not_owner(ctx, p, out, chat, posting, T_FORM_NOT_OWNER, form_kb_parcels(ctx, NULL));
         return RT_OK;
     }
     const char *st = conv_rows_value(p, 0, "status");

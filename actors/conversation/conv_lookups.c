@@ -16,7 +16,7 @@
  * "status|at_ms" lines. */
 #define CONV_SQL_ORDER                                                                              \
     "SELECT o.posting_number, o.status, (extract(epoch FROM o.status_at) * 1000)::bigint AS status_at_ms," \
-    "       o.customer_phone, o.addressee_phone, o.ordered_by, o.pickup_point,"                      \
+    "       o.customer_phone, o.addressee_phone, o.recipient_phone, o.ordered_by, o.pickup_point,"    \
     "       (extract(epoch FROM o.storage_until) * 1000)::bigint AS storage_until_ms,"               \
     "       (SELECT string_agg(x->>'name', ', ') FROM json_array_elements(o.items::json) x) AS item_names," \
     "       (SELECT d.address || ' · ' || to_char(d.slot_date, 'DD.MM.YYYY') || ' '"                   \
@@ -33,7 +33,7 @@ static const conv_lookup_def_t conv_lookup_table[] = {
     {CONV_NEED_ORDER, CONV_SQL_ORDER, "k", true},
     {CONV_NEED_MY_ORDERS,
      "SELECT posting_number, status FROM orders"
-     " WHERE ($1 <> '' AND (customer_phone = $1 OR addressee_phone = $1)) OR ordered_by = $2::bigint"
+     " WHERE ($1 <> '' AND $1 IN (customer_phone, addressee_phone, recipient_phone)) OR ordered_by = $2::bigint"
      " ORDER BY updated_at DESC LIMIT 20", "pu", false},
     /* an Ozon order number's postings (index: sql/012_conversation.sql) */
     {CONV_NEED_ORDER_POSTINGS,
@@ -42,7 +42,8 @@ static const conv_lookup_def_t conv_lookup_table[] = {
      " ORDER BY posting_number LIMIT 20", "k", false},
     /* the delivery form (conv_form.c) */
     {CONV_NEED_FORM_POSTING,
-     "SELECT o.status, o.customer_phone, o.addressee_phone, o.weight_g, d.id AS delivery_id,"
+     "SELECT o.status, o.customer_phone, o.addressee_phone, o.recipient_phone, o.ordered_by, o.weight_g,"
+     "       d.id AS delivery_id,"
      "       d.address AS delivery_address, to_char(d.slot_date, 'YYYYMMDD') AS delivery_date,"
      "       to_char(d.slot_start, 'HH24:MI') AS delivery_start, to_char(d.slot_end, 'HH24:MI') AS delivery_end"
      "  FROM orders o LEFT JOIN deliveries d ON d.posting_number = o.posting_number AND d.status = 'ordered'"

@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include "conv_form.h"
+#include "conv_watch.h"
 #include "order_status.h"
 #include "posting.h"
 #include "rt.h"
@@ -89,13 +90,6 @@ static const char pk_sql_return[] =
     " DELETE FROM runtime_reminders r USING i"
     "  WHERE r.kind = 'order' AND r.key = i.posting_number AND r.name LIKE 'pickup\\_%'";
 
-static bool pk_is_owner(const conv_ctx_t *ctx, const conv_rows_t *o)
-{
-    const char *cp = conv_rows_value(o, 0, "customer_phone"), *ap = conv_rows_value(o, 0, "addressee_phone");
-    const char *by = conv_rows_value(o, 0, "ordered_by");
-    if (ctx->phone[0] && ((cp && strcmp(cp, ctx->phone) == 0) || (ap && strcmp(ap, ctx->phone) == 0))) return true;
-    return by && ctx->tg_user_id && strtoll(by, NULL, 10) == ctx->tg_user_id;
-}
 
 static bool pk_true(const conv_rows_t *r, const char *col)
 {
@@ -187,7 +181,7 @@ static int pk_on_update(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t 
         conv_sayf(out, u->chat_id, T_PK_UNAVAILABLE, posting, NULL);
         return RT_OK;
     }
-    if (!pk_is_owner(ctx, o)) {
+    if (conv_order_owner(ctx, o) != CONV_OWNER_YES) {
         conv_answer_callback(out, u, text_get(T_PK_NOT_OWNER));
         return RT_OK;
     }

@@ -6,7 +6,8 @@
  * posting's status and history. The posting is looked up locally and, when
  * unknown, fetched from Ozon (the CONV_NEED_ORDER lookup does both).
  * Whoever tracks a posting is subscribed to its changes. Only its owner —
- * whose phone matches the Ozon customer or addressee phone, or who ordered
+ * whose phone matches the Ozon customer, addressee or logistics recipient
+ * phone (conv_watch.h), or who ordered
  * the delivery — sees details (pickup point, storage, items, address);
  * everybody else sees the status and its history.
  *
@@ -25,6 +26,7 @@
 
 #include "conv_booking.h"
 #include "conv_dialog.h"
+#include "conv_watch.h"
 #include "order_status.h"
 #include "posting.h"
 #include "rt.h"
@@ -59,13 +61,11 @@ static void track_add(char *buf, size_t *len, const char *fmt, const char *arg)
     free(piece);
 }
 
-static bool track_is_owner(const conv_ctx_t *ctx, const conv_rows_t *o)
+/* The card shows the details to the parcel's owner (conv_watch.h) and to
+ * staff («🔎 Найти заказ»). */
+static bool track_sees_details(const conv_ctx_t *ctx, conv_owner_t who)
 {
-    if (ctx->role == CONV_OPERATOR || ctx->role == CONV_ADMIN) return true;   /* «🔎 Найти заказ» */
-    const char *cp = conv_rows_value(o, 0, "customer_phone"), *ap = conv_rows_value(o, 0, "addressee_phone");
-    const char *by = conv_rows_value(o, 0, "ordered_by");
-    if (ctx->phone[0] && ((cp && strcmp(cp, ctx->phone) == 0) || (ap && strcmp(ap, ctx->phone) == 0))) return true;
-    return by && ctx->tg_user_id && strtoll(by, NULL, 10) == ctx->tg_user_id;
+    return who == CONV_OWNER_YES || ctx->role == CONV_OPERATOR || ctx->role == CONV_ADMIN;
 }
 
 static void track_time(const char *ms, char *out, size_t outsz)
@@ -87,7 +87,8 @@ static void track_card(const conv_ctx_t *ctx, const conv_rows_t *o, const char *
     track_add(buf, &len, text_get(T_TRACK_STATUS), order_status_name_ru(st));
     track_time(conv_rows_value(o, 0, "status_at_ms"), when, sizeof when);
     if (when[0]) track_add(buf, &len, text_get(T_TRACK_SINCE), when);
-    bool owner = track_is_owner(ctx, o);
+    conv_owner_t who = conv_order_owner(ctx, o);
+    bool owner = track_sees_details(ctx, who);
     if (owner) {
         const char *v;
         if ((v = conv_rows_value(o, 0, "pickup_point")) && *v && st == ORDER_AT_PICKUP_POINT) {
@@ -134,7 +135,8 @@ static void track_card(const conv_ctx_t *ctx, const conv_rows_t *o, const char *
     track_add(buf, &len, text_get(T_TRACK_SUBSCRIBED), NULL);
     if (!owner) {
         track_add(buf, &len, "\n", NULL);
-        track_add(buf, &len, text_get(T_TRACK_OWNER_HINT), NULL);
+        if (who == CONV_OWNER_UNKNOWN) track_add(buf, &len, text_get(T_OWNER_UNKNOWN), posting);
+        else track_add(buf, &len, text_get(T_TRACK_OWNER_HINT), NULL);
     }
 }
 
@@ -161,14 +163,15 @@ int conv_track_posting(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *
     char data[64];
     snprintf(data, sizeof data, "t:r:%s", posting);
     tg_kb_inline_button(tg_kb_inline_row(kb), text_get(T_BTN_REFRESH), data);
-    conv_booking_buttons(o, posting, track_is_owner(ctx, o), kb);   /* move / cancel a booked delivery */
+    conv_owner_t who = conv_order_owner(ctx, o);
+    conv_watch_buttons(kb, posting, track_sees_details(ctx, who) ? CONV_OWNER_YES : who);
+    conv_booking_buttons(o, posting, who == CONV_OWNER_YES, kb);   /* move / cancel a booked delivery */
     conv_say(out, chat, card, kb);
     free(card);
     char chat_s[24];
     snprintf(chat_s, sizeof chat_s, "%lld", (long long)chat);
     const char *params[] = {posting, chat_s};
-    conv_sql(out, "INSERT INTO order_subscribers (posting_number, chat_id) VALUES ($1, $2)"
-                  " ON CONFLICT DO NOTHING", 2, params);
+    conv_sql(out, CONV_WATCH_SQL_TRACK, 2, params);
     return RT_OK;
 }
 

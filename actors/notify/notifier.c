@@ -34,8 +34,12 @@
  *             are in the row, so a restart keeps counting); permanent ones
  *             'failed' with the code. PLUS7_SMS_PROVIDER=none fails sms
  *             rows with that reason.
- * Pickup reminders whose parcel has left the pickup point meanwhile are
- * 'skipped'. A crash between an SMS request and its 'sent' mark sends that
+ * Pickup reminders whose parcel has left the pickup point meanwhile, and
+ * reminders or arrival notices whose storage has ended, are 'skipped' (a
+ * past deadline is never shown). The SMS fallback is for owners only and
+ * only for the events PLUS7_SMS_EVENTS chooses; otherwise the row fails
+ * with that reason. SMS go out only within PLUS7_NOTIFY_HOURS: outside,
+ * due rows are deferred (next_attempt_at) to the next opening. A crash between an SMS request and its 'sent' mark sends that
  * SMS again after the restart (the narrow window; the Telegram gateway has
  * the same one). Phone numbers are never logged.
  *
@@ -69,11 +73,12 @@ static void nf_state_free(void *p)
 /* ---- Telegram pipeline ------------------------------------------------------------ */
 
 /* Columns: 0 id, 1 event, 2 chat_id, 3 vars, 4 posting, 5 phone, 6 unreachable,
- * 7 first_name, 8 order status, 9 pickup_point, 10 storage_until ms, 11 template. */
+ * 7 first_name, 8 order status, 9 pickup_point, 10 storage_until ms, 11 template,
+ * 12 audience. */
 static const char NF_SQL_TG_SCAN[] =
     "SELECT n.id, n.event, n.chat_id, n.vars, n.posting_number, coalesce(n.phone, u.phone),"
     "       coalesce(u.tg_unreachable, false)::text, u.first_name, o.status, o.pickup_point,"
-    "       (extract(epoch FROM o.storage_until) * 1000)::bigint, t.body"
+    "       (extract(epoch FROM o.storage_until) * 1000)::bigint, t.body, n.audience"
     "  FROM notify_outbox n"
     "  LEFT JOIN users u ON u.tg_user_id = coalesce(n.tg_user_id, n.chat_id)"
     "  LEFT JOIN orders o ON o.posting_number = n.posting_number"
@@ -131,16 +136,22 @@ static void nf_tg_scanned(rt_actor_t *self, nf_state_t *st, const rt_pg_result_t
         const char *ostatus = nf_val(rows, i, 8);
         bool has_chat = !rt_pg_is_null(rows, i, 2);
         bool unreachable = strcmp(rt_pg_value(rows, i, 6), "true") == 0;
-        if (nf_is_reminder(event) && (!ostatus || strcmp(ostatus, "at_pickup_point") != 0)) {
-            nf_final(&l, id, "skipped", "obsolete: the parcel is no longer at the pickup point", 0);
+        bool watcher = strcmp(rt_pg_value(rows, i, 12), "watcher") == 0;
+        const char *obsolete = nf_obsolete(event, ostatus, nf_i64(rows, i, 10));
+        if (obsolete) {
+            nf_final(&l, id, "skipped", obsolete, 0);
             continue;
         }
-        if (!tg_on) { nf_fallback(&l, id, phone, "telegram is off"); continue; }
-        if (!has_chat) { nf_fallback(&l, id, phone, "telegram: no chat"); continue; }
-        if (unreachable) { nf_fallback(&l, id, phone, "telegram: unreachable (blocked or never started)"); continue; }
+        const char *why = !tg_on ? "telegram is off" : !has_chat ? "telegram: no chat"
+                        : unreachable ? "telegram: unreachable (blocked or never started)" : NULL;
+        if (why) {
+            nf_fallback_for(&l, id, phone, event, watcher, why);
+            continue;
+        }
         notify_row_t row = {.event = event, .posting = nf_val(rows, i, 4), .vars_json = rt_pg_value(rows, i, 3),
                             .name = nf_val(rows, i, 7), .pickup_point = nf_val(rows, i, 9),
-                            .storage_until_ms = nf_i64(rows, i, 10), .tpl = rt_pg_value(rows, i, 11)};
+                            .storage_until_ms = nf_i64(rows, i, 10), .tpl = rt_pg_value(rows, i, 11),
+                            .watcher = watcher};
         unsigned flags = 0;
         int64_t chat = nf_i64(rows, i, 2);
         char *params = notify_render_tg_params(&row, chat, &flags);
@@ -184,7 +195,7 @@ static void nf_tg_committed(rt_actor_t *self, nf_state_t *st, const rt_pg_result
 /* ---- recovery after 403 --------------------------------------------------------------- */
 
 static const char NF_SQL_REC_SCAN[] =
-    "SELECT n.id, coalesce(n.phone, u.phone), t.status"
+    "SELECT n.id, coalesce(n.phone, u.phone), t.status, n.event, n.audience"
     "  FROM notify_outbox n"
     "  JOIN tg_outbox t ON t.dedupe_key = 'n' || n.id"
     "  LEFT JOIN users u ON u.tg_user_id = coalesce(n.tg_user_id, n.chat_id)"
@@ -219,7 +230,9 @@ static void nf_rec_scanned(rt_actor_t *self, nf_state_t *st, const rt_pg_result_
     for (int i = 0; i < r->nrows; i++) {
         int64_t id = nf_i64(r, i, 0);
         LOG_INFO("notify_tg_blocked", "id=%lld tg_status=%s", (long long)id, rt_pg_value(r, i, 2));
-        nf_fallback(&l, id, nf_val(r, i, 1), "telegram: blocked or never started (403)");
+        bool watcher = strcmp(rt_pg_value(r, i, 4), "watcher") == 0;
+        nf_fallback_for(&l, id, nf_val(r, i, 1), rt_pg_value(r, i, 3), watcher,
+                        "telegram: blocked or never started (403)");
     }
     int rc = nf_lists_commit(self, NF_CORR_REC_TX, &l);
     if (rc == RT_OK) nf_count_lists(&l);
@@ -328,6 +341,7 @@ static int nf_handle(rt_actor_t *self, const rt_msg_t *m)
         case NF_CORR_REC_TX: nf_rec_committed(self, st, r); break;
         case NF_CORR_SMS_SCAN: nf_sms_scanned(self, st, r); break;
         case NF_CORR_SMS_TX: nf_sms_marked_final(self, st, r); break;
+        case NF_CORR_SMS_DEFER: nf_sms_deferred(self, st, r); break;
         case NF_CORR_SMS_MARK:
             if (r->status != RT_OK)
                 LOG_ERROR("notify_db_error", "step=sms_mark error=\"%s\"", r->error ? r->error : rt_strerror(r->status));

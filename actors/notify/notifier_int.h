@@ -38,6 +38,7 @@ enum {
     NF_CORR_SMS_SCAN,
     NF_CORR_SMS_TX,
     NF_CORR_SMS_MARK,
+    NF_CORR_SMS_DEFER,
     NF_CORR_HTTP0 = 1000,
 };
 
@@ -95,6 +96,15 @@ int64_t nf_i64(const rt_pg_result_t *r, int row, int col);
 char *nf_id_array(const int64_t *ids, int n);
 /* The event is a pickup reminder ("pickup_reminder..."). */
 bool nf_is_reminder(const char *event);
+/* Why a row should no longer go out, or NULL: a pickup reminder whose
+ * parcel left the pickup point; a reminder or arrival notice whose storage
+ * (storage_until_ms, 0 unknown) has ended. */
+const char *nf_obsolete(const char *event, const char *order_status, int64_t storage_until_ms);
+/* nf_fallback when an SMS may replace this Telegram row — an owner's
+ * (not a watcher's), of an event PLUS7_SMS_EVENTS chooses; otherwise the
+ * row fails with that reason. */
+void nf_fallback_for(nf_lists_t *l, int64_t id, const char *phone, const char *event, bool watcher,
+                     const char *why);
 void nf_lists_init(nf_lists_t *l);
 void nf_lists_free(nf_lists_t *l);
 /* Row `id` ends as status ("failed" or "skipped") with reason and code. */
@@ -119,5 +129,7 @@ void nf_sms_cycle(rt_actor_t *self, nf_state_t *st);
 void nf_sms_scanned(rt_actor_t *self, nf_state_t *st, const rt_pg_result_t *r);
 void nf_sms_marked_final(rt_actor_t *self, nf_state_t *st, const rt_pg_result_t *r);
 void nf_sms_done(rt_actor_t *self, nf_state_t *st, int slot, const rt_http_result_t *res);
+/* Result of NF_CORR_SMS_DEFER (rows moved to the next opening). */
+void nf_sms_deferred(rt_actor_t *self, nf_state_t *st, const rt_pg_result_t *r);
 
 #endif

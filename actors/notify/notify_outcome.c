@@ -14,10 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 
 #include "notifier_int.h"
+#include "notify_policy.h"
 #include "notify_render.h"
 #include "notify_stats.h"
 #include "plus7_actors.h"
@@ -65,6 +67,32 @@ char *nf_id_array(const int64_t *ids, int n)
 }
 
 bool nf_is_reminder(const char *event) { return event && strncmp(event, "pickup_reminder", 15) == 0; }
+
+const char *nf_obsolete(const char *event, const char *order_status, int64_t storage_until_ms)
+{
+    bool reminder = nf_is_reminder(event);
+    if (reminder && (!order_status || strcmp(order_status, "at_pickup_point") != 0))
+        return "obsolete: the parcel is no longer at the pickup point";
+    if ((reminder || (event && strcmp(event, "at_pickup_point") == 0)) && order_status &&
+        strcmp(order_status, "at_pickup_point") == 0 && storage_until_ms > 0 &&
+        storage_until_ms <= (int64_t)time(NULL) * 1000)
+        return "obsolete: the storage at the pickup point has ended";
+    return NULL;
+}
+
+void nf_fallback_for(nf_lists_t *l, int64_t id, const char *phone, const char *event, bool watcher, const char *why)
+{
+    char reason[200];
+    if (phone && watcher) {
+        snprintf(reason, sizeof reason, "%s; no SMS to someone who only tracks the parcel", why);
+        nf_final(l, id, "failed", reason, 0);
+    } else if (phone && !notify_sms_event_on(event)) {
+        snprintf(reason, sizeof reason, "%s; SMS not chosen for this event (PLUS7_SMS_EVENTS)", why);
+        nf_final(l, id, "failed", reason, 0);
+    } else {
+        nf_fallback(l, id, phone, why);
+    }
+}
 
 
 void nf_lists_init(nf_lists_t *l)

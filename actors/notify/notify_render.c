@@ -1,5 +1,7 @@
 /* notify_render.c — rendering one notification (see notify_render.h).
  * Exports: notify_reminder_days, notify_render_text, notify_render_tg_params.
+ * A watcher's row (audience 'watcher': tracks the number, does not own the
+ * parcel) renders T_NOTIFY_WATCHER_TG with posting and status only.
  * Threads: any.
  */
 #include "notify_render.h"
@@ -81,6 +83,7 @@ static void nr_collect(const notify_row_t *row, nr_vars_t *v)
     const cJSON *it;
     cJSON_ArrayForEach(it, j) {
         if (!it->string) continue;
+        if (row->watcher && strcmp(it->string, "posting") != 0 && strcmp(it->string, "status") != 0) continue;
         if (cJSON_IsString(it)) {
             nr_set(v, it->string, it->valuestring, true);
         } else if (cJSON_IsNumber(it)) {
@@ -91,6 +94,7 @@ static void nr_collect(const notify_row_t *row, nr_vars_t *v)
     }
     cJSON_Delete(j);
     nr_set(v, "posting", row->posting, false);
+    if (row->watcher) return;   /* strangers learn the status, nothing more */
     nr_set(v, "name", row->name, false);
     nr_set(v, "pickup_point", row->pickup_point, false);
     if (row->storage_until_ms > 0) {            /* the order's deadline now (it may have been extended) */
@@ -119,6 +123,13 @@ char *notify_render_text(const notify_row_t *row, bool html, unsigned *flags)
     nr_vars_t v = {.n = 0};
     nr_collect(row, &v);
     char *out = NULL;
+    if (row->watcher) {
+        out = tpl_render(text_get(html ? T_NOTIFY_WATCHER_TG : T_NOTIFY_GENERIC_SMS), v.vars, v.n, html);
+        if (out) tpl_tidy(out);
+        nr_vars_free(&v);
+        if (flags) *flags = 0;
+        return out;
+    }
     if (row->tpl && (tpl_check(row->tpl, NULL, 0) != RT_OK || (html && tpl_check_html(row->tpl, NULL, 0) != RT_OK))) {
         f |= NOTIFY_BAD_TPL;
     } else if (row->tpl) {
@@ -141,7 +152,15 @@ char *notify_render_tg_params(const notify_row_t *row, int64_t chat_id, unsigned
     char *html = notify_render_text(row, true, flags);
     if (!html) return NULL;
     cJSON *kb = NULL;
-    if (row->posting && *row->posting && notify_reminder_days(row->event) > 0) {
+    if (row->watcher && row->posting && *row->posting) {
+        char data[TG_CALLBACK_DATA_MAX + 16];
+        snprintf(data, sizeof data, "w:off:%s", row->posting);
+        kb = tg_kb_inline_new();
+        if (kb && tg_kb_inline_button(tg_kb_inline_row(kb), text_get(T_NOTIFY_BTN_UNWATCH), data) != RT_OK) {
+            cJSON_Delete(kb);
+            kb = NULL;
+        }
+    } else if (row->posting && *row->posting && notify_reminder_days(row->event) > 0) {
         static const struct { text_id_t label; const char *action; } buttons[] = {
             {T_NOTIFY_BTN_EXTEND, "ext"}, {T_NOTIFY_BTN_COURIER, "cur"}, {T_NOTIFY_BTN_RETURN, "ret"}};
         kb = tg_kb_inline_new();

@@ -31,6 +31,7 @@ typedef struct notify_row {
     const char *pickup_point;   /* orders.pickup_point now */
     int64_t storage_until_ms;   /* orders.storage_until (Unix ms), 0 unknown */
     const char *tpl;            /* the template body, NULL = none stored */
+    bool watcher;               /* audience 'watcher': status only (T_NOTIFY_WATCHER_TG), «🔕 Не следить» */
 } notify_row_t;
 
 /* Rendering outcomes (bit flags in *flags). */
@@ -44,12 +45,15 @@ enum {
 int notify_reminder_days(const char *event);
 
 /* Render the row's text: HTML-escaped values when `html` (Telegram), plain
- * for SMS. Returns a malloc'd string (caller frees) or NULL on ENOMEM.
+ * for SMS. A watcher's row gets the catalogue's status-only text with its
+ * posting and status, nothing else (no name, pickup point or deadline). Returns a malloc'd string (caller frees) or NULL on ENOMEM.
  * *flags (may be NULL) gets NOTIFY_* bits. */
 char *notify_render_text(const notify_row_t *row, bool html, unsigned *flags);
 
 /* The sendMessage parameters (JSON text, malloc'd) for chat_id: the HTML
- * text and, for a pickup reminder with a posting, the inline keyboard.
+ * text and, for a pickup reminder with a posting, the inline keyboard of
+ * its three buttons; for a watcher's row the «🔕 Не следить» button
+ * (w:off:<posting>) instead.
  * NULL on ENOMEM. */
 char *notify_render_tg_params(const notify_row_t *row, int64_t chat_id, unsigned *flags);
 

@@ -11,14 +11,20 @@
  * from the next scan; the mark of a finished request is issued before the
  * next scan on the same connection, so the scan sees it.
  *
- * Exports: nf_sms_cycle, nf_sms_scanned, nf_sms_marked_final, nf_sms_done.
+ * Outside PLUS7_NOTIFY_HOURS nothing is sent: due rows get next_attempt_at
+ * = the next opening (notify_policy.h) and the pipeline sleeps until then.
+ *
+ * Exports: nf_sms_cycle, nf_sms_scanned, nf_sms_marked_final, nf_sms_done,
+ * nf_sms_deferred.
  * Threads: the notifier actor's home worker.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "notifier_int.h"
+#include "notify_policy.h"
 #include "notify_render.h"
 #include "notify_stats.h"
 #include "plus7_actors.h"
@@ -53,9 +59,46 @@ static int nf_free_slots(const nf_state_t *st)
     return n;
 }
 
+/* Outside PLUS7_NOTIFY_HOURS: every due sms row waits for the opening
+ * (next_attempt_at), and the timer wakes the pipeline then. */
+static const char NF_SQL_SMS_DEFER[] =
+    "UPDATE notify_outbox SET next_attempt_at = to_timestamp($1::bigint / 1000.0)"
+    " WHERE status = 'pending' AND channel = 'sms'"
+    "   AND (next_attempt_at IS NULL OR next_attempt_at < to_timestamp($1::bigint / 1000.0))";
+
+
+static bool nf_sms_defer(rt_actor_t *self, nf_state_t *st)
+{
+    int64_t now = notify_now_ms(), open = notify_window_next(now);
+    if (open == now) return false;
+    char at[24];
+    snprintf(at, sizeof at, "%lld", (long long)open);
+    const char *params[] = {at};
+    st->sms_again = false;
+    if (rt_pg_query(self, NF_CORR_SMS_DEFER, NF_SQL_SMS_DEFER, 1, params) != RT_OK) {
+        nf_arm(self, &st->sms_timer, NF_DB_RETRY_MS);
+        return true;
+    }
+    st->sms_busy = true;
+    nf_arm(self, &st->sms_timer, (uint32_t)(open - now) + 10);
+    return true;
+}
+
+void nf_sms_deferred(rt_actor_t *self, nf_state_t *st, const rt_pg_result_t *r)
+{
+    st->sms_busy = false;
+    if (r->status != RT_OK) {
+        LOG_WARN("notify_db_error", "step=sms_defer error=\"%s\"", r->error ? r->error : rt_strerror(r->status));
+        nf_arm(self, &st->sms_timer, NF_DB_RETRY_MS);
+        return;
+    }
+    if (r->affected > 0) LOG_INFO("sms_deferred", "rows=%lld reason=outside_notify_hours", (long long)r->affected);
+}
+
 void nf_sms_cycle(rt_actor_t *self, nf_state_t *st)
 {
     if (st->sms_busy) { st->sms_again = true; return; }
+    if (nf_sms_defer(self, st)) return;
     int free_slots = nf_free_slots(st);
     if (free_slots == 0) { st->sms_again = true; return; }   /* a finishing request runs the cycle */
     int64_t busy[NF_SMS_SLOTS];
@@ -119,8 +162,9 @@ void nf_sms_scanned(rt_actor_t *self, nf_state_t *st, const rt_pg_result_t *r)
     for (int i = 0; i < rows->nrows; i++) {
         int64_t id = nf_i64(rows, i, 0);
         const char *event = rt_pg_value(rows, i, 1), *phone = nf_val(rows, i, 2), *ostatus = nf_val(rows, i, 7);
-        if (nf_is_reminder(event) && (!ostatus || strcmp(ostatus, "at_pickup_point") != 0)) {
-            nf_final(&l, id, "skipped", "obsolete: the parcel is no longer at the pickup point", 0);
+        const char *obsolete = nf_obsolete(event, ostatus, nf_i64(rows, i, 9));
+        if (obsolete) {
+            nf_final(&l, id, "skipped", obsolete, 0);
             continue;
         }
         if (cfg->sms_provider != PLUS7_SMS_SMSRU) {

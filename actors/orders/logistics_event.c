@@ -1,4 +1,5 @@
 /* logistics_event.c — logistics webhook body parser (see logistics_event.h).
+ * The recipient's phone is normalised by phone_normalize (actors/common/phone.c).
  * Exports: logi_parse, logi_batch_free. Threads: any.
  */
 #include "logistics_event.h"
@@ -53,6 +54,13 @@ static int logi_one(const cJSON *e, int i, logi_event_t *ev, logi_error_t *err)
         return logi_fail(err, i, "pickup_point", "optional string up to 200 bytes");
     if (logi_opt_str(e, "comment", 1000, &ev->comment) != RT_OK)
         return logi_fail(err, i, "comment", "optional string up to 1000 bytes");
+    v = cJSON_GetObjectItemCaseSensitive(e, "recipient_phone");
+    if (v && !cJSON_IsNull(v) && !(cJSON_IsString(v) && !v->valuestring[0]) &&   /* "" = absent */
+        (!cJSON_IsString(v) || strlen(v->valuestring) > 32 || phone_normalize(v->valuestring, ev->recipient_phone) != RT_OK ||
+         ev->recipient_phone[1] == '0'))   /* users.phone's rule: no country code starts with 0 */
+        return logi_fail(err, i, "recipient_phone", "optional phone number, e.g. +79491234567");
+    if (logi_opt_str(e, "recipient_name", 200, &ev->recipient_name) != RT_OK)
+        return logi_fail(err, i, "recipient_name", "optional string up to 200 bytes");
     return RT_OK;
 }
 
@@ -91,6 +99,7 @@ void logi_batch_free(logi_batch_t *b)
     for (int i = 0; i < b->n; i++) {
         free(b->events[i].pickup_point);
         free(b->events[i].comment);
+        free(b->events[i].recipient_name);
     }
     free(b->events);
     b->events = NULL;

@@ -2,7 +2,10 @@
  *
  * Body (DESIGN.md): {"events":[{"id":"…","posting_number":"…",
  * "status":"<order status code>","at":"<RFC 3339>",
- * "pickup_point":"…(optional)","comment":"…(optional)"}]}
+ * "pickup_point":"…(optional)","comment":"…(optional)",
+ * "recipient_phone":"…(optional)","recipient_name":"…(optional)"}]}
+ * recipient_phone may be written in any form phone_normalize() accepts
+ * ("+7 949 123-45-67", "89491234567", "380501234567"); it is kept in E.164.
  * The whole batch is validated before anything is applied: the first
  * problem is reported with the JSON path of the offending field
  * ("events[3].status") and a short reason, and nothing changes.
@@ -18,6 +21,7 @@
 #include <stdint.h>
 
 #include "order_status.h"
+#include "phone.h"
 
 #define LOGI_MAX_EVENTS 1000
 #define LOGI_ID_MAX 64
@@ -29,6 +33,8 @@ typedef struct logi_event {
     int64_t at_ms;
     char *pickup_point;   /* NULL when absent */
     char *comment;        /* NULL when absent */
+    char recipient_phone[PHONE_E164_MAX];   /* E.164, "" when absent */
+    char *recipient_name; /* NULL when absent */
 } logi_event_t;
 
 typedef struct logi_batch {

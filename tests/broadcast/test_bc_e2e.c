@@ -751,5 +751,6 @@ T_CASE_TAGGED(broadcast_progress_edited, "e2e slow")
 int main(void)
 {
     e2e_init("broadcast", E2E_POLLING);
+    e2e_p7_setenv("PLUS7_NOTIFY_HOURS", "0-24");   /* pickup reminders fire at any hour of the run */
     return e2e_finish(t_run_all());
 }

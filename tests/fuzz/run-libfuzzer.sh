@@ -18,10 +18,10 @@ flags="-g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-re
 declare -A deps=(
   [tg_update]="actors/telegram/tg_update.c"
   [phone]="actors/common/phone.c"
-  [logistics]="actors/orders/logistics_event.c actors/orders/order_status.c actors/common/timefmt.c actors/common/posting.c"
+  [logistics]="actors/orders/logistics_event.c actors/orders/order_status.c actors/common/timefmt.c actors/common/posting.c actors/common/phone.c"
   [ozon_posting]="actors/orders/ozon_posting.c actors/ozon/ozon_api.c actors/common/phone.c actors/common/posting.c"
   [booking_cb]="actors/conversation/conv_booking_cb.c actors/common/posting.c"
-  [conv_dialog]="actors/conversation/conv_dialog.c actors/conversation/conv_track.c actors/conversation/conv_form.c actors/conversation/conv_broadcast.c actors/conversation/conv_pickup.c actors/conversation/conv_booking.c actors/conversation/conv_booking_cb.c actors/conversation/conv_features.c actors/telegram/tg_update.c actors/telegram/tg_markup.c actors/texts/texts.c actors/common/phone.c actors/common/posting.c actors/common/utf8.c actors/common/timefmt.c actors/orders/order_status.c actors/orders/geo.c actors/notify/template.c"
+  [conv_dialog]="actors/conversation/conv_dialog.c actors/conversation/conv_track.c actors/conversation/conv_form.c actors/conversation/conv_broadcast.c actors/conversation/conv_pickup.c actors/conversation/conv_booking.c actors/conversation/conv_booking_cb.c actors/conversation/conv_watch.c actors/conversation/conv_features.c actors/telegram/tg_update.c actors/telegram/tg_markup.c actors/texts/texts.c actors/common/phone.c actors/common/posting.c actors/common/utf8.c actors/common/timefmt.c actors/orders/order_status.c actors/orders/geo.c actors/notify/template.c"
   [notify]="actors/notify/notify_render.c actors/notify/smsru.c actors/notify/template.c actors/telegram/tg_markup.c actors/texts/texts.c actors/common/phone.c actors/common/timefmt.c"
 )
 # a target's source file: tests/fuzz/fuzz_<t>.c, or where its suite keeps it

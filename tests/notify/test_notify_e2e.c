@@ -120,6 +120,16 @@ static long post_event(const char *id, const char *posting, const char *status, 
     return post_events(body);
 }
 
+/* One event naming its recipient by phone (which makes them the owner). */
+static long post_event_to(const char *id, const char *posting, const char *status, const char *recipient_phone)
+{
+    char body[1024];
+    snprintf(body, sizeof body,
+             "{\"events\":[{\"id\":\"%s\",\"posting_number\":\"%s\",\"status\":\"%s\",\"at\":\"%s\","
+             "\"recipient_phone\":\"%s\"}]}", id, posting, status, rfc3339_now(), recipient_phone);
+    return post_events(body);
+}
+
 /* A registered person (users row) who started the bot in tgsim. */
 static int person(long long uid, const char *name, const char *phone)
 {
@@ -229,17 +239,37 @@ T_CASE(seeded_templates_are_complete_and_valid)
     }
 }
 
+/* A watcher of the first cases' posting: tracks the number, owns nothing. */
+#define WATCHER_UID 700500011LL
+
 T_CASE(tracked_posting_notifies_telegram_exactly_once)
 {
     NEED_READY();
     const long long uid = 700500001;
     const char *p = "55500001-0001-1";
     T_EQ_INT(person(uid, "Мария", "+79490000001"), 0);
+    T_EQ_INT(person(WATCHER_UID, "Пётр", "+79490000011"), 0);
     T_EQ_INT(track(p, uid), 0);
-    T_EQ_INT(post_event("n1-e1", p, "in_transit", NULL), 200);
+    T_EQ_INT(track(p, WATCHER_UID), 0);
+    /* the logistics system names the recipient, in a form people type: Мария owns the parcel */
+    char body[1024];
+    snprintf(body, sizeof body,
+             "{\"events\":[{\"id\":\"n1-e1\",\"posting_number\":\"%s\",\"status\":\"in_transit\",\"at\":\"%s\","
+             "\"recipient_phone\":\"8 (949) 000-00-01\",\"recipient_name\":\"Мария Иванова\"}]}", p, rfc3339_now());
+    T_EQ_INT(post_events(body), 200);
     cJSON *m = e2e_reply(uid, WAIT_S);
     T_CHECK(m != NULL);
     T_EQ_STR(e2e_text(m), "🚚 Заказ <b>55500001-0001-1</b> в пути.");
+    cJSON_Delete(m);
+    T_EQ_STR(e2e_sqls("SELECT recipient_phone || '|' || recipient_name FROM orders WHERE posting_number = $1", p, NULL),
+             "+79490000001|Мария Иванова");
+    m = e2e_reply(WATCHER_UID, WAIT_S);   /* the watcher: the status only, and a way out */
+    T_CHECK(m != NULL);
+    T_EQ_STR(e2e_text(m), "📦 Заказ <b>55500001-0001-1</b>: В пути.");
+    cJSON *b = cJSON_GetArrayItem(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(m, "reply_markup"),
+                                                                         "inline_keyboard"), 0), 0);
+    T_EQ_STR(cJSON_GetObjectItem(b, "callback_data")->valuestring, "w:off:55500001-0001-1");
+    T_EQ_STR(cJSON_GetObjectItem(b, "text")->valuestring, "🔕 Не следить");
     cJSON_Delete(m);
     /* the same event again, and a new event repeating the status: nothing more */
     T_EQ_INT(post_event("n1-e1", p, "in_transit", NULL), 200);
@@ -254,10 +284,20 @@ T_CASE(tracked_posting_notifies_telegram_exactly_once)
     T_CHECK(strstr(t, "Заберите его до ") != NULL);
     cJSON_Delete(m);
     T_EQ_INT(e2e_bot_count(uid), 2);
-    T_CHECK(e2e_sql_until(WAIT_S, "sent,sent", "SELECT string_agg(status, ',' ORDER BY id) FROM notify_outbox"
-                                               " WHERE posting_number = $1", p, NULL));
+    /* strangers learn nothing: no pickup point, no deadline */
+    m = e2e_reply(WATCHER_UID, WAIT_S);
+    T_CHECK(m != NULL);
+    T_EQ_STR(e2e_text(m), "📦 Заказ <b>55500001-0001-1</b>: Прибыл в пункт выдачи.");
+    cJSON_Delete(m);
+    T_EQ_INT(e2e_bot_count(WATCHER_UID), 2);
+    T_CHECK(e2e_sql_until(WAIT_S, "sent,sent,sent,sent", "SELECT string_agg(status, ',' ORDER BY id) FROM notify_outbox"
+                                                         " WHERE posting_number = $1", p, NULL));
+    T_EQ_STR(e2e_sqls("SELECT string_agg(audience, ',' ORDER BY id) FROM notify_outbox WHERE posting_number = $1"
+                      " AND chat_id = $2::bigint", p, e2e_i(WATCHER_UID), NULL), "watcher,watcher");
+    T_EQ_INT(e2e_sql_int("SELECT count(*) FROM notify_outbox WHERE chat_id = $1::bigint AND vars LIKE '%ПВЗ%'",
+                         e2e_i(WATCHER_UID), NULL), 0);
     T_EQ_INT(e2e_sql_int("SELECT count(*) FROM tg_outbox t JOIN notify_outbox n ON n.id = t.notify_id"
-                         " WHERE n.posting_number = $1 AND t.status = 'sent'", p, NULL), 2);
+                         " WHERE n.posting_number = $1 AND t.status = 'sent'", p, NULL), 4);
 }
 
 T_CASE(pickup_reminders_carry_buttons)
@@ -290,6 +330,64 @@ T_CASE(pickup_reminders_carry_buttons)
     cJSON_Delete(m);
     T_EQ_STR(e2e_sqls("SELECT string_agg(event, ',' ORDER BY id) FROM notify_outbox WHERE posting_number = $1"
                       " AND event LIKE 'pickup%'", p, NULL), "pickup_reminder_3,pickup_reminder_4");
+    /* reminders and their buttons go to the owner only: the watcher's rows
+     * would have come from the same statements as the owner's */
+    T_EQ_INT(e2e_sql_int("SELECT count(*) FROM notify_outbox WHERE posting_number = $1 AND chat_id = $2::bigint"
+                         " AND event LIKE 'pickup%'", p, e2e_i(WATCHER_UID), NULL), 0);
+    T_EQ_INT(e2e_bot_count(WATCHER_UID), 2);
+}
+
+/* «🔕 Не следить» under a watcher's notice: nothing more reaches that chat
+ * (the owner still hears); tracking the number again subscribes again. */
+T_CASE(watcher_unsubscribes_with_one_press)
+{
+    NEED_READY();
+    const char *p = "55500001-0001-1";
+    const long long owner = 700500001;
+    /* the last notice the watcher read (the arrival) carries the button */
+    cJSON *a = e2e_act(WATCHER_UID, "press_inline", "{\"message_id\":%lld,\"data\":\"w:off:%s\"}",
+                       e2e_cursor(WATCHER_UID), p);
+    T_CHECK(a != NULL);
+    cJSON_Delete(a);
+    cJSON *m = e2e_reply(WATCHER_UID, WAIT_S);
+    T_CHECK(m != NULL);
+    T_CHECK(strstr(e2e_text(m), "Больше не присылаю новости об отправлении <code>55500001-0001-1</code>") != NULL);
+    cJSON_Delete(m);
+    T_CHECK(e2e_sql_until(WAIT_S, "true", "SELECT muted::text FROM order_subscribers WHERE posting_number = $1"
+                                          " AND chat_id = $2::bigint", p, e2e_i(WATCHER_UID), NULL));
+    int before = e2e_bot_count(WATCHER_UID);
+    /* the next change: the owner hears of it (the positive control), the watcher does not */
+    T_EQ_INT(post_event("n1-e4", p, "out_for_delivery", NULL), 200);
+    m = e2e_reply(owner, WAIT_S);
+    T_CHECK(m != NULL && strstr(e2e_text(m), "передан курьеру") != NULL);
+    cJSON_Delete(m);
+    T_EQ_INT(e2e_sql_int("SELECT count(*) FROM notify_outbox WHERE posting_number = $1 AND chat_id = $2::bigint"
+                         " AND event = 'out_for_delivery'", p, e2e_i(WATCHER_UID), NULL), 0);
+    T_EQ_INT(e2e_bot_count(WATCHER_UID), before);
+}
+
+/* The recipient the logistics system names owns the parcel even when they
+ * register only afterwards: before, an SMS reaches their phone; after,
+ * the next change reaches them in Telegram with the owner's details. */
+T_CASE(recipient_who_registers_later_is_the_owner)
+{
+    NEED_READY();
+    const char *p = "55500009-0001-1", *phone = "+79490000009";
+    const long long uid = 700500009;
+    T_EQ_INT(post_event_to("n9-e1", p, "in_transit", "+7 (949) 000-00-09"), 200);
+    cJSON *s = sms_wait(phone, 1, 30000);
+    T_CHECK(s != NULL);
+    T_EQ_STR(sms_text(s, 0), "+7Доставка: заказ 55500009-0001-1 в пути.");
+    cJSON_Delete(s);
+    T_EQ_INT(person(uid, "Зоя", phone), 0);
+    T_EQ_INT(post_event("n9-e2", p, "at_pickup_point", "ПВЗ Мелитополь"), 200);
+    cJSON *m = e2e_reply(uid, WAIT_S);
+    T_CHECK(m != NULL);
+    T_CHECK(m && strstr(e2e_text(m), "прибыл в пункт выдачи ПВЗ Мелитополь") != NULL);
+    T_CHECK(m && strstr(e2e_text(m), "Заберите его до ") != NULL);
+    cJSON_Delete(m);
+    /* registered now: Telegram, not SMS (decided in the transaction that queued the message above) */
+    T_EQ_INT(e2e_sql_int("SELECT count(*) FROM notify_outbox WHERE posting_number = $1 AND channel = 'sms'", p, NULL), 1);
 }
 
 T_CASE(blocked_person_gets_sms_instead)
@@ -302,7 +400,7 @@ T_CASE(blocked_person_gets_sms_instead)
     cJSON *b = e2e_act(uid, "block", NULL);
     T_CHECK(b != NULL);
     cJSON_Delete(b);
-    T_EQ_INT(post_event("n2-e1", p, "in_transit", NULL), 200);
+    T_EQ_INT(post_event_to("n2-e1", p, "in_transit", phone), 200);   /* the owner: SMS replaces Telegram */
     cJSON *s = sms_wait(phone, 1, 30000);
     T_CHECK(s != NULL);
     T_EQ_STR(sms_text(s, 0), "+7Доставка: заказ 55500002-0001-1 в пути.");
@@ -327,6 +425,15 @@ T_CASE(blocked_person_gets_sms_instead)
     T_EQ_INT(e2e_sql_int("SELECT count(*) FROM tg_outbox t JOIN notify_outbox n ON n.id = t.notify_id"
                          " WHERE n.posting_number = $1", p, NULL), 1);
     T_EQ_INT(sms_count(phone), 2);
+    /* an event PLUS7_SMS_EVENTS does not choose: the Telegram row fails, saying why, and no SMS */
+    T_EQ_INT(post_event("n2-e3", p, "delivered", NULL), 200);
+    T_CHECK(e2e_sql_until(WAIT_S, "failed", "SELECT status FROM notify_outbox WHERE posting_number = $1"
+                                            " AND event = 'delivered'", p, NULL));
+    const char *why = e2e_sqls("SELECT last_error FROM notify_outbox WHERE posting_number = $1 AND event = 'delivered'",
+                               p, NULL);
+    T_CHECK(why && strstr(why, "PLUS7_SMS_EVENTS") != NULL);
+    T_EQ_INT(e2e_sql_int("SELECT count(*) FROM notify_outbox WHERE posting_number = $1 AND channel = 'sms'", p, NULL), 2);
+    T_EQ_INT(sms_count(phone), 2);
 }
 
 T_CASE(ozon_customer_without_telegram_gets_sms)
@@ -334,13 +441,16 @@ T_CASE(ozon_customer_without_telegram_gets_sms)
     NEED_READY();
     const char *p = "55500003-0001-1", *phone = "+79490000003";
     T_EQ_INT(ozon_order(p, phone), 0);
+    T_EQ_INT(post_event("n3-e0", p, "accepted", NULL), 200);   /* not among PLUS7_SMS_EVENTS: no SMS */
     T_EQ_INT(post_event("n3-e1", p, "in_transit", NULL), 200);
-    cJSON *s = sms_wait(phone, 1, 30000);
+    cJSON *s = sms_wait(phone, 1, 30000);   /* the later event's SMS: the earlier one was decided before it */
     T_CHECK(s != NULL);
     T_EQ_STR(sms_text(s, 0), "+7Доставка: заказ 55500003-0001-1 в пути.");
     cJSON_Delete(s);
     T_CHECK(e2e_sql_until(WAIT_S, "sent", "SELECT status FROM notify_outbox WHERE posting_number = $1", p, NULL));
     T_EQ_STR(e2e_sqls("SELECT error_code::text FROM notify_outbox WHERE posting_number = $1", p, NULL), "100");
+    T_EQ_STR(e2e_sqls("SELECT string_agg(event, ',') FROM notify_outbox WHERE posting_number = $1", p, NULL),
+             "in_transit");
     T_EQ_INT(sms_count(phone), 1);
 }
 
@@ -450,6 +560,38 @@ T_CASE(metrics_count_notifications)
     tgh_resp_free(&r);
 }
 
+/* Outside PLUS7_NOTIFY_HOURS no SMS goes out: the row waits for the
+ * opening hour (Moscow time); with the window open it is sent. */
+T_CASE(sms_waits_for_the_notify_hours)
+{
+    NEED_READY();
+    int h = (int)e2e_sql_int("SELECT extract(hour FROM now() AT TIME ZONE 'Europe/Moscow')::int", NULL);
+    char hours[16], from[8];
+    int open_h = h < 22 ? h + 1 : 0;   /* a one-hour window that does not hold the current hour */
+    snprintf(hours, sizeof hours, "%d-%d", open_h, open_h + 1);
+    snprintf(from, sizeof from, "%d", open_h);
+    T_EQ_INT(e2e_p7_stop(NULL), 0);
+    e2e_p7_setenv("PLUS7_NOTIFY_HOURS", hours);
+    T_EQ_INT(e2e_p7_start(), 0);
+    const char *p = "55500008-0001-1", *phone = "+79490000008";
+    T_EQ_INT(ozon_order(p, phone), 0);
+    T_EQ_INT(post_event("n8-e1", p, "in_transit", NULL), 200);
+    /* the pipeline saw the row and moved it to the opening hour */
+    T_CHECK(e2e_sql_until(WAIT_S, from, "SELECT extract(hour FROM next_attempt_at AT TIME ZONE 'Europe/Moscow')::int"
+                                        "  FROM notify_outbox WHERE posting_number = $1 AND channel = 'sms'", p, NULL));
+    T_EQ_STR(e2e_sqls("SELECT status || ':' || attempts || ':' || (next_attempt_at > now())::text FROM notify_outbox"
+                      " WHERE posting_number = $1", p, NULL), "pending:0:true");
+    T_EQ_INT(sms_count(phone), 0);
+    /* the opening hour has come (as if the service slept until then): it goes out */
+    T_EQ_INT(e2e_p7_stop(NULL), 0);
+    e2e_p7_setenv("PLUS7_NOTIFY_HOURS", "0-24");
+    T_EQ_INT(e2e_sql_exec("UPDATE notify_outbox SET next_attempt_at = now() WHERE posting_number = $1", p, NULL), 0);
+    T_EQ_INT(e2e_p7_start(), 0);
+    cJSON *s = sms_wait(phone, 1, 30000);
+    T_CHECK(s != NULL);
+    cJSON_Delete(s);
+}
+
 /* Many notifications in flight, plus7d killed with SIGKILL part-way: after
  * the restart every one is delivered; a message sent just before the kill
  * whose 'sent' mark did not commit is sent again (the documented window),
@@ -541,6 +683,8 @@ int main(void)
         e2e_p7_setenv("PLUS7_SMS_PROVIDER", "smsru");
         e2e_p7_setenv("PLUS7_SMS_API", e2e_xs_base());
         e2e_p7_setenv("PLUS7_SMS_KEY", SMS_KEY);
+        e2e_p7_setenv("PLUS7_NOTIFY_HOURS", "0-24");   /* any hour: the window has its own case */
+        e2e_p7_setenv("PLUS7_SMS_EVENTS", "in_transit,out_for_delivery,at_pickup_point,pickup_reminder");
         g_ready = e2e_p7_start() == 0;
     }
     int rc = t_run_all();

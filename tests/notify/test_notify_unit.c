@@ -2,22 +2,27 @@
  * I/O: templates (check, HTML check, render with escaping, missing
  * variables, tidying), rendering of notify_outbox rows (variables from the
  * row and the database, the generic fallback, the pickup reminder keyboard)
- * and the SMS.ru protocol (form body, replies, codes, parts, backoff).
+ * the SMS.ru protocol (form body, replies, codes, parts, backoff), the
+ * notification policy (hours, SMS events, storage of late arrivals) and the
+ * watcher's status-only rendering.
  *
  * Exports: main (TAP).
  * Threads: main thread.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
+#include "notify_policy.h"
 #include "notify_render.h"
 #include "rt.h"
 #include "smsru.h"
 #include "t.h"
 #include "template.h"
 #include "texts.h"
+#include "timefmt.h"
 
 T_CASE(template_check_names_and_syntax)
 {
@@ -177,6 +182,103 @@ T_CASE(reminder_days_and_keyboard)
     j = cJSON_Parse(p);
     T_CHECK(cJSON_GetObjectItem(j, "reply_markup") == NULL);
     cJSON_Delete(j);
+    free(p);
+}
+
+static int64_t ms_of(const char *rfc3339)
+{
+    int64_t ms = 0;
+    if (timefmt_parse_rfc3339(rfc3339, &ms) != RT_OK) T_FAIL(rfc3339);
+    return ms;
+}
+
+/* 10:00-20:00 Moscow (UTC+3): inside unchanged, before it the same day's
+ * 10:00, at or after 20:00 the next day's 10:00 — 03:00 included. */
+T_CASE(notify_hours_shift_to_the_next_window)
+{
+    static const struct { const char *at, *want; } cases[] = {
+        {"2026-12-08T00:00:00Z", "2026-12-08T07:00:00Z"},   /* 03:00 -> 10:00 */
+        {"2026-12-08T06:59:59Z", "2026-12-08T07:00:00Z"},   /* 09:59:59 */
+        {"2026-12-08T07:00:00Z", "2026-12-08T07:00:00Z"},   /* 10:00 */
+        {"2026-12-08T09:30:00Z", "2026-12-08T09:30:00Z"},   /* 12:30 */
+        {"2026-12-08T16:59:59Z", "2026-12-08T16:59:59Z"},   /* 19:59:59 */
+        {"2026-12-08T17:00:00Z", "2026-12-09T07:00:00Z"},   /* 20:00 -> tomorrow */
+        {"2026-12-08T20:59:59Z", "2026-12-09T07:00:00Z"},   /* 23:59:59 */
+        {"2026-12-08T21:00:00Z", "2026-12-09T07:00:00Z"},   /* 00:00 of the 9th */
+        {"2026-12-31T18:00:00Z", "2027-01-01T07:00:00Z"},   /* over the year's end */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int64_t got = notify_window_next_h(ms_of(cases[i].at), 10, 20);
+        if (got != ms_of(cases[i].want)) printf("# %s -> %lld\n", cases[i].at, (long long)got);
+        T_EQ_INT(got, ms_of(cases[i].want));
+    }
+    T_EQ_INT(notify_window_next_h(ms_of("2026-12-08T00:00:00Z"), 0, 24), ms_of("2026-12-08T00:00:00Z"));
+    T_EQ_INT(notify_window_next_h(ms_of("2026-12-08T20:30:00Z"), 0, 1), ms_of("2026-12-08T21:00:00Z"));
+    /* the configured hours */
+    T_EQ_INT(notify_policy_set(20, 10, NULL), RT_EINVAL);
+    T_EQ_INT(notify_policy_set(9, 21, "in_transit"), RT_OK);
+    T_EQ_INT(notify_window_next(ms_of("2026-12-08T05:00:00Z")), ms_of("2026-12-08T06:00:00Z"));
+    T_CHECK(notify_window_open(ms_of("2026-12-08T17:30:00Z")));
+    T_CHECK(!notify_window_open(ms_of("2026-12-08T18:00:00Z")));
+    T_EQ_INT(notify_policy_set(10, 20, NULL), RT_OK);
+}
+
+T_CASE(sms_only_for_the_chosen_events)
+{
+    const char *list = "at_pickup_point, out_for_delivery,pickup_reminder";
+    T_CHECK(notify_sms_event_in("at_pickup_point", list));
+    T_CHECK(notify_sms_event_in("out_for_delivery", list));
+    T_CHECK(notify_sms_event_in("pickup_reminder_3", list));
+    T_CHECK(notify_sms_event_in("pickup_reminder_14", list));
+    T_CHECK(!notify_sms_event_in("in_transit", list));
+    T_CHECK(!notify_sms_event_in("at_pickup", list));
+    T_CHECK(!notify_sms_event_in("delivered", "in_transit,pickup_reminder"));
+    T_CHECK(notify_sms_event_in("delivered", "all"));
+    T_CHECK(!notify_sms_event_in(NULL, "all"));
+    T_EQ_INT(notify_policy_set(10, 20, NULL), RT_OK);   /* the default list */
+    T_CHECK(notify_sms_event_on("at_pickup_point") && notify_sms_event_on("pickup_reminder_6"));
+    T_CHECK(!notify_sms_event_on("accepted") && !notify_sms_event_on("in_transit"));
+    T_EQ_INT(notify_policy_set(10, 20, "all"), RT_OK);
+    T_CHECK(notify_sms_event_on("accepted"));
+    T_EQ_INT(notify_policy_set(10, 20, NULL), RT_OK);
+}
+
+/* A parcel we learn of after its storage would have ended: the storage
+ * counts from now, so the deadline shown is never in the past. */
+T_CASE(late_arrival_storage_counts_from_now)
+{
+    const int64_t day = 86400000LL, now = ms_of("2026-12-08T09:00:00Z");
+    T_EQ_INT(notify_pickup_start(now - 2 * day, now, 7), now - 2 * day);
+    T_EQ_INT(notify_pickup_start(now - 7 * day + 1, now, 7), now - 7 * day + 1);
+    T_EQ_INT(notify_pickup_start(now - 7 * day, now, 7), now);
+    T_EQ_INT(notify_pickup_start(now - 30 * day, now, 7), now);
+}
+
+/* Someone who only tracks the number: the status, never the pickup point,
+ * the deadline or the owner's name; «🔕 Не следить» under it. */
+T_CASE(watcher_gets_status_only)
+{
+    notify_row_t row = {.event = "at_pickup_point", .posting = "12345678-0001-1",
+                        .vars_json = "{\"posting\":\"12345678-0001-1\",\"status\":\"Прибыл в пункт выдачи\","
+                                     "\"pickup_point\":\"ПВЗ Донецк\",\"storage_deadline\":\"15.12.2026 10:00\"}",
+                        .name = "Мария", .pickup_point = "ПВЗ Донецк", .storage_until_ms = 1765782000000LL,
+                        .tpl = "📍 {name}, заказ <b>{posting}</b> в пункте {pickup_point} до {storage_deadline}.",
+                        .watcher = true};
+    unsigned flags = 7;
+    char *p = notify_render_tg_params(&row, 42, &flags);
+    T_EQ_INT(flags, 0);
+    cJSON *j = cJSON_Parse(p);
+    T_EQ_STR(cJSON_GetObjectItem(j, "text")->valuestring, "📦 Заказ <b>12345678-0001-1</b>: Прибыл в пункт выдачи.");
+    T_CHECK(strstr(p, "ПВЗ") == NULL && strstr(p, "15.12") == NULL && strstr(p, "Мария") == NULL);
+    cJSON *b = cJSON_GetArrayItem(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "reply_markup"),
+                                                                         "inline_keyboard"), 0), 0);
+    T_EQ_STR(cJSON_GetObjectItem(b, "callback_data")->valuestring, "w:off:12345678-0001-1");
+    T_EQ_STR(cJSON_GetObjectItem(b, "text")->valuestring, "🔕 Не следить");
+    cJSON_Delete(j);
+    free(p);
+    row.watcher = false;   /* the owner: the template with everything */
+    p = notify_render_text(&row, true, &flags);
+    T_CHECK(strstr(p, "ПВЗ Донецк") != NULL && strstr(p, "Мария") != NULL);
     free(p);
 }
 

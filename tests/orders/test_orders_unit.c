@@ -4,6 +4,9 @@
  */
 #include "t.h"
 
+#include <stdio.h>
+#include <string.h>
+
 #include "geo.h"
 #include "logistics_event.h"
 #include "template.h"
@@ -115,6 +118,56 @@ T_CASE(logistics_body_errors_name_the_field)
         T_CHECK(e.reason[0] != '\0');
         T_CHECK(b.events == NULL);
     }
+}
+
+/* The recipient an event names (issue 7 item 4): any phone form -> E.164;
+ * a bad one is refused naming the field; both optional. */
+T_CASE(logistics_recipient_phone_and_name)
+{
+    static const struct { const char *given, *e164; } ok[] = {
+        {"+7 949 123-45-67", "+79491234567"}, {"8 (949) 123 45 67", "+79491234567"},
+        {"79491234567", "+79491234567"},      {"+380501234567", "+380501234567"},
+        {"", ""},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        char body[512];
+        snprintf(body, sizeof body,
+                 "{\"events\":[{\"id\":\"r%zu\",\"posting_number\":\"12345678-0001-1\",\"status\":\"created\","
+                 "\"at\":\"2026-11-26T11:00:00Z\",\"recipient_phone\":\"%s\",\"recipient_name\":\"Мария 👩\"}]}",
+                 i, ok[i].given);
+        logi_batch_t b;
+        logi_error_t e;
+        T_EQ_INT(parse(body, &b, &e), RT_OK);
+        T_EQ_STR(b.events[0].recipient_phone, ok[i].e164);
+        T_EQ_STR(b.events[0].recipient_name, "Мария 👩");
+        logi_batch_free(&b);
+    }
+    logi_batch_t b;
+    logi_error_t e;
+    T_EQ_INT(parse("{\"events\":[{\"id\":\"a\",\"posting_number\":\"12345678-0001-1\",\"status\":\"created\","
+                   "\"at\":\"2026-11-26T11:00:00Z\",\"recipient_phone\":null}]}", &b, &e), RT_OK);
+    T_EQ_STR(b.events[0].recipient_phone, "");
+    T_CHECK(b.events[0].recipient_name == NULL);
+    logi_batch_free(&b);
+    static const char *const bad_phone[] = {"\"звоните\"", "\"123\"", "79491234567", "\"+0123456789\"",
+                                            "\"+7 949 123-45-67 доб. 5\""};
+    for (size_t i = 0; i < sizeof bad_phone / sizeof bad_phone[0]; i++) {
+        char body[512];
+        snprintf(body, sizeof body,
+                 "{\"events\":[{\"id\":\"a\",\"posting_number\":\"12345678-0001-1\",\"status\":\"created\","
+                 "\"at\":\"2026-11-26T11:00:00Z\",\"recipient_phone\":%s}]}", bad_phone[i]);
+        T_EQ_INT(parse(body, &b, &e), RT_EINVAL);
+        T_EQ_STR(e.field, "events[0].recipient_phone");
+        T_CHECK(b.events == NULL);
+    }
+    char body[1024], name[260];
+    memset(name, 'x', 201);
+    name[201] = '\0';
+    snprintf(body, sizeof body,
+             "{\"events\":[{\"id\":\"a\",\"posting_number\":\"12345678-0001-1\",\"status\":\"created\","
+             "\"at\":\"2026-11-26T11:00:00Z\",\"recipient_name\":\"%s\"}]}", name);
+    T_EQ_INT(parse(body, &b, &e), RT_EINVAL);
+    T_EQ_STR(e.field, "events[0].recipient_name");
 }
 
 T_CASE(zone_polygon_contains_and_distance)

@@ -53,13 +53,18 @@ static void send_one(const char *id, const char *posting, const char *status, in
 /* A posting on its way, with one subscriber; returns the arrival time. */
 static int64_t arrive(const char *tag, const char *posting, long long chat)
 {
-    T_CHECK(e2e_user(chat, "Получатель", NULL, true) == 0);
+    char phone[24];   /* the owner (reminders go to owners only): registered, named by the logistics event */
+    snprintf(phone, sizeof phone, "+7949%07lld", chat);
+    T_CHECK(e2e_user(chat, "Получатель", phone, true) == 0);
+    T_CHECK(e2e_sql_exec("INSERT INTO users (tg_user_id, chat_id, phone) VALUES ($1::bigint, $1::bigint, $2)",
+                         e2e_i(chat), phone, NULL) == 0);
     T_CHECK(e2e_sql_exec("INSERT INTO order_subscribers (posting_number, chat_id) VALUES ($1, $2::bigint)", posting,
                          e2e_i(chat), NULL) == 0);
     int64_t now = (int64_t)time(NULL);
     char id[48];
     snprintf(id, sizeof id, "%s-a", tag);
     send_one(id, posting, "in_transit", now - 7200);
+    T_CHECK(e2e_sql_exec("UPDATE orders SET recipient_phone = $2 WHERE posting_number = $1", posting, phone, NULL) == 0);
     int64_t at = now - 3600;
     snprintf(id, sizeof id, "%s-b", tag);
     send_one(id, posting, "at_pickup_point", at);
@@ -256,6 +261,7 @@ T_CASE_TAGGED(reminder_survives_restart, "e2e slow")
 int main(void)
 {
     int rc = oe_init("oe_pickup");
+    e2e_p7_setenv("PLUS7_NOTIFY_HOURS", "0-24");   /* due exactly N days after the arrival (hours: test_oe_reminders.c) */
     if (rc == 0) rc = e2e_p7_start();
     int failed = t_run_all();
     return e2e_finish(failed);

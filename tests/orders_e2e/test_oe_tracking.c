@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "e2e_harness.h"
+#include "oe_owner.h"
 #include "oe_util.h"
 #include "tgsim_harness.h"
 
@@ -36,17 +37,7 @@
 static int64_t t0;
 
 /* "DD.MM.YYYY HH:MM" in Moscow time (UTC+3), as the bot shows times. */
-static const char *msk(int64_t t)
-{
-    static char bufs[8][32];
-    static int next;
-    char *b = bufs[next++ % 8];
-    time_t tt = (time_t)(t + 3 * 3600);
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(b, sizeof bufs[0], "%d.%m.%Y %H:%M", &tm);
-    return b;
-}
+static const char *msk(int64_t t) { return oe_msk(t); }
 
 static void send_events(const char *tag, const char *posting, const char *const *statuses, const int64_t *ats, int n,
                         const char *pickup)
@@ -130,7 +121,12 @@ static const char *expected_card(const char *posting, const char *status_ru, int
     ADD("\n\n%s", text_get(T_TRACK_HISTORY));
     for (int i = 0; i < nhist; i++) ADD("\n• %s — %s", msk(hist_at[i]), hist_ru[i]);
     ADD("\n\n%s", text_get(T_TRACK_SUBSCRIBED));
-    if (!owner) ADD("\n%s", text_get(T_TRACK_OWNER_HINT));
+    if (!owner) {   /* no recipient phone known anywhere: said plainly, with an operator to ask */
+        bool known = e2e_sql_int("SELECT count(*) FROM orders WHERE posting_number = $1 AND"
+                                 " coalesce(customer_phone, addressee_phone, recipient_phone) IS NOT NULL",
+                                 posting, NULL) == 1;
+        ADD("\n%s", known ? text_get(T_TRACK_OWNER_HINT) : oe_fmt1(T_OWNER_UNKNOWN, posting));
+    }
 #undef ADD
     return buf;
 }
