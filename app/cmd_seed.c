@@ -7,6 +7,9 @@
  * zone), tariffs per zone and weight band (0–1, 1–5, 5–15, 15–30 kg, in
  * kopecks) and three daily windows per zone (10–14, 14–18, 18–22, 20
  * deliveries each). `./dev up` runs it after `plus7d migrate`.
+ * `--demo-orders` also adds 400 demo orders over the last 30 days
+ * (dash_demo_orders, sql/022_dash_demo.sql) so every dashboard chart has
+ * data; existing postings are left alone.
  *
  * Idempotent: every row is keyed (zone name; city + pickup point name;
  * zone + band start; zone + window start) and inserted only when absent,
@@ -134,8 +137,8 @@ static bool seed_all(PGconn *db, long *added)
 
 static int cmd_seed_run(const app_config_t *cfg, int argc, char **argv)
 {
-    (void)argv;
-    if (argc != 0) return app_fail(APP_EXIT_USAGE, "seed: usage: plus7d seed (no arguments)");
+    bool demo_orders = argc == 1 && strcmp(argv[0], "--demo-orders") == 0;   /* sql/022_dash_demo.sql */
+    if (argc != 0 && !demo_orders) return app_fail(APP_EXIT_USAGE, "seed: usage: plus7d seed [--demo-orders]");
     int rc = APP_EXIT_RUNTIME;
     PGconn *db = app_db_connect(cfg->db, "seed", &rc);
     if (!db) return rc;
@@ -153,6 +156,17 @@ static int cmd_seed_run(const app_config_t *cfg, int argc, char **argv)
         PQfinish(db);
         return APP_EXIT_RUNTIME;
     }
+    if (demo_orders) {   /* the dashboard's demo orders (once: existing postings are kept) */
+        r = PQexec(db, "SELECT dash_demo_orders(400)");
+        ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+        if (ok) printf("seed: %s demo orders over the last 30 days\n", PQgetvalue(r, 0, 0));
+        else app_fail(APP_EXIT_RUNTIME, "seed: demo orders: %s", PQresultErrorMessage(r));
+        PQclear(r);
+        if (!ok) {
+            PQfinish(db);
+            return APP_EXIT_RUNTIME;
+        }
+    }
     PQfinish(db);
     printf("seed: %zu delivery zones, %zu pickup points, %zu tariffs, %zu delivery slots (%ld new rows)\n",
            SEED_NZONES, SEED_NPICKUPS, SEED_NZONES * 4, SEED_NZONES * (sizeof seed_slots / sizeof seed_slots[0]),
@@ -161,6 +175,7 @@ static int cmd_seed_run(const app_config_t *cfg, int argc, char **argv)
 }
 
 const app_command_t app_cmd_seed = {
-    "seed", "", "load demo delivery zones, pickup points, tariffs and time slots (idempotent)",
+    "seed", "[--demo-orders]",
+    "load demo delivery zones, pickup points, tariffs and time slots (idempotent); --demo-orders adds 400 demo orders once",
     cmd_seed_run,
 };

@@ -100,7 +100,10 @@ typedef struct serve_state {
  * failure (after the log is flushed, so it is the last line). */
 static int serve_cleanup(serve_state_t *st, int exit_code, const char *err)
 {
-    if (st->web_started) web_server_stop();
+    if (st->web_started) {
+        app_wire_stopping();   /* threads the wiring started, before their server goes */
+        web_server_stop();
+    }
     if (st->rt) {
         if (st->rt_started) {
             int rc = rt_runtime_stop(st->rt, SERVE_DRAIN_MS);

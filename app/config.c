@@ -442,6 +442,10 @@ static const cfg_def_t cfg_defs[] = {
      F(notify_hours_s)},
     {.name = "PLUS7_SMS_EVENTS", cfg_str, "at_pickup_point,out_for_delivery,pickup_reminder", NULL,
      "events that may be sent by SMS: status codes, pickup_reminder, or all", F(sms_events)},
+    {.name = "PLUS7_PUBLIC_URL", cfg_url, "http://127.0.0.1:8080", NULL,
+     "the service's public base URL (dashboard sign-in links; https makes cookies Secure)", F(public_url)},
+    {.name = "PLUS7_REPORT_HOUR", cfg_int, "-1", NULL,
+     "hour (0..23, Europe/Moscow) of the daily XLSX report to admins in Telegram (-1: off)", F(report_hour), -1, 23},
     {.name = "PLUS7_CRM", cfg_choice, "builtin", NULL, "builtin or bitrix24", F(crm), .choices = cfg_crms},
     {.name = "PLUS7_BITRIX24_WEBHOOK", cfg_secret_url, NULL, NULL,
      "Bitrix24 incoming webhook URL https://<portal>/rest/<user>/<code> (bitrix24)",
@@ -671,7 +675,7 @@ void app_config_free(app_config_t *cfg)
                      &cfg->ozon_api, &cfg->ozon_client_id, &cfg->ozon_api_key,
                      &cfg->ozon_import_statuses, &cfg->ozon_delivery_methods,
                      &cfg->logistics_secret, &cfg->logistics_out_url, &cfg->sms_api, &cfg->sms_key, &cfg->sms_sender,
-                     &cfg->bitrix24_webhook, &cfg->config_file,
+                     &cfg->bitrix24_webhook, &cfg->config_file, &cfg->public_url,
                      &cfg->remind_days_s, &cfg->notify_hours_s, &cfg->sms_events};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) free(*strs[i]);
     memset(cfg, 0, sizeof *cfg);

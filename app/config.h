@@ -75,6 +75,9 @@ typedef struct app_config {
     int notify_from_h, notify_to_h; /* reminders and SMS only in [from, to) Moscow hours */
     char *sms_events;         /* PLUS7_SMS_EVENTS: events that may go out by SMS ("all" = every one) */
 
+    char *public_url;         /* PLUS7_PUBLIC_URL, no trailing '/' */
+    int report_hour;          /* PLUS7_REPORT_HOUR: daily report hour (Moscow), -1 = off */
+
     char *config_file;        /* the --config path, or NULL */
 } app_config_t;
 

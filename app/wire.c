@@ -4,18 +4,23 @@
  * configuration struct and registers kinds, routes and service actors.
  * Add a module's calls to the matching hook below.
  *
- * Exports: app_wire_runtime, app_wire_web, app_wire_started.
+ * Exports: app_wire_runtime, app_wire_web, app_wire_started, app_wire_stopping.
  * Threads: main thread.
  */
 #include "wire.h"
 
+#include "conv_dashlink.h"
 #include "conv_stats.h"
 #include "lo_stats.h"
+#include "msg_types.h"
 #include "notify_stats.h"
 #include "ozon_stats.h"
 #include "plus7_actors.h"
 #include "rt_log.h"
 #include "rt_reminder.h"
+#include "web_dash.h"
+#include "web_dash_live.h"
+#include "web_dash_report.h"
 #include "tg_gateway.h"
 #include "web_builtin.h"
 #include "web_logistics.h"
@@ -71,6 +76,7 @@ int app_wire_runtime(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_
         .notify_to_h = cfg->notify_to_h,
         .sms_events = cfg->sms_events,
     };
+    conv_dashlink_set_public_url(cfg->public_url);   /* «🖥 Войти в панель» links */
     int rc = plus7_actors_register(rt, &ac);
     if (rc != RT_OK) snprintf(err, errlen, "actors: register failed: %s", rt_strerror(rc));
     return rc;
@@ -116,6 +122,11 @@ int app_wire_web(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_t er
         snprintf(err, errlen, "metrics: conversation: %s", rt_strerror(rc));
         return rc;
     }
+    web_dash_cfg_t dc = {.public_url = cfg->public_url, .report_hour = cfg->report_hour};
+    if ((rc = web_dash_register(&dc)) != RT_OK) {   /* the dashboard API */
+        snprintf(err, errlen, "dashboard: %s", rt_strerror(rc));
+        return rc;
+    }
     if (cfg->logistics_secret) {            /* no secret: the endpoint is off (docs/operations.md) */
         rc = web_logistics_register(rt, cfg->logistics_secret);
         if (rc != RT_OK) {
@@ -124,6 +135,13 @@ int app_wire_web(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_t er
         }
     }
     return rc;
+}
+
+/* The daily report's outbox rows are committed: wake the Telegram gateway. */
+static void wire_kick_telegram(void *arg)
+{
+    msg_tg_kick_t k = {.max_id = 0};
+    rt_send_key(arg, &tg_gateway_kind, "main", msg_tg_kick_new(&k));
 }
 
 /* Contract: see wire.h. */
@@ -135,7 +153,26 @@ int app_wire_started(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_
         return rc;
     }
     rc = plus7_actors_start(rt);
-    if (rc != RT_OK) snprintf(err, errlen, "actors: start failed: %s", rt_strerror(rc));
+    if (rc != RT_OK) {
+        snprintf(err, errlen, "actors: start failed: %s", rt_strerror(rc));
+        return rc;
+    }
+    rc = web_dash_live_start(cfg->db);   /* the dashboard's websocket /api/live */
+    if (rc != RT_OK) {
+        snprintf(err, errlen, "dashboard live feed: %s", rt_strerror(rc));
+        return rc;
+    }
+    if (cfg->report_hour >= 0) {   /* PLUS7_REPORT_HOUR: the daily XLSX to admins */
+        rc = web_dash_report_start(cfg->db, cfg->report_hour, wire_kick_telegram, rt);
+        if (rc != RT_OK) snprintf(err, errlen, "daily report: %s", rt_strerror(rc));
+    }
     if (!cfg->tg_token) LOG_INFO("telegram_off", "reason=\"PLUS7_TG_TOKEN unset\"");
     return rc;
+}
+
+/* Contract: see wire.h. */
+void app_wire_stopping(void)
+{
+    web_dash_report_stop();
+    web_dash_live_stop();
 }

@@ -27,4 +27,8 @@ int app_wire_runtime(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_
 int app_wire_web(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_t errlen);
 int app_wire_started(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_t errlen);
 
+/* Shutdown hook: stop the threads the wiring started (the dashboard's live
+ * feed), before the web server stops. Main thread. */
+void app_wire_stopping(void);
+
 #endif

@@ -112,10 +112,47 @@ static void web_count(web_route_t *r, int status)
         atomic_fetch_add_explicit(&r->counts[status], 1, memory_order_relaxed); /* counter */
 }
 
+#define WEB_WS_ROUTES_MAX 4
+
+typedef struct web_ws_route {
+    char path[64];
+    web_ws_connect_fn connect;
+    web_ws_ready_fn ready;
+    web_ws_data_fn data;
+    web_ws_close_fn close;
+    void *arg;
+} web_ws_route_t;
+
+static web_ws_route_t g_ws[WEB_WS_ROUTES_MAX];   /* like g_routes: frozen at start */
+static int g_nws;
+
+/* Contract: see web_server.h. */
+int web_ws_route_add(const char *path, web_ws_connect_fn connect, web_ws_ready_fn ready, web_ws_data_fn data,
+                     web_ws_close_fn close, void *arg)
+{
+    if (g_started || !path || path[0] != '/' || strlen(path) >= sizeof g_ws[0].path) return RT_EINVAL;
+    if (g_nws >= WEB_WS_ROUTES_MAX) return RT_EFULL;
+    web_ws_route_t *w = &g_ws[g_nws++];
+    snprintf(w->path, sizeof w->path, "%s", path);
+    w->connect = connect, w->ready = ready, w->data = data, w->close = close, w->arg = arg;
+    return RT_OK;
+}
+
+/* An upgrade to a registered websocket path? */
+static bool web_ws_upgrade(struct mg_connection *c, const char *path)
+{
+    const char *up = mg_get_header(c, "Upgrade");
+    if (!up || strcasecmp(up, "websocket") != 0 || !path) return false;
+    for (int i = 0; i < g_nws; i++)
+        if (strcmp(g_ws[i].path, path) == 0) return true;
+    return false;
+}
+
 /* civetweb begin_request: the single entry of every HTTP request. */
 static int web_dispatch(struct mg_connection *c)
 {
     const struct mg_request_info *ri = mg_get_request_info(c);
+    if (web_ws_upgrade(c, ri->local_uri) && web_conn_admit(c)) return 0;   /* civetweb's websocket callbacks */
     uint64_t t0 = rt_now_ms();
     web_req_t req = {
         .conn = c,
@@ -233,6 +270,9 @@ int web_server_start(const web_server_opts_t *o, char *err, size_t errlen)
         mg_exit_library();
         return RT_EIO;
     }
+    for (int i = 0; i < g_nws; i++)
+        mg_set_websocket_handler(g_ctx, g_ws[i].path, g_ws[i].connect, g_ws[i].ready, g_ws[i].data, g_ws[i].close,
+                                 g_ws[i].arg);
     LOG_INFO("http_listening", "listen=%s threads=%d routes=%d", o->listen, o->threads, g_nroutes);
     return RT_OK;
 }

@@ -19,8 +19,9 @@
  * registered for "GET" also serves "HEAD" (body omitted); "*" matches any
  * method. A path matched only by routes of other methods gets 405 with
  * Allow (the catch-all "/" does not count); otherwise no match gets a
- * JSON 404. WebSocket upgrades are requests like any other: a module
- * serves one by registering its path (none does yet).
+ * JSON 404. A WebSocket upgrade to a path registered with web_ws_route_add
+ * is admitted (per-address limit) and handed to civetweb's websocket
+ * callbacks; any other upgrade is a request like any other.
  *
  * Slow clients: civetweb gives every connection a thread, so a client that
  * sends slowly holds one. The request line and headers must arrive within
@@ -33,7 +34,7 @@
  * instead of civetweb draining the rest of the body.
  *
  * Exports: web_req_t, web_handler_fn, web_route_add, web_server_opts_t,
- * web_server_start, web_server_stop, web_reply,
+ * web_ws_route_add, web_server_start, web_server_stop, web_reply,
  * web_reply_json, web_reply_error, web_req_header, web_read_body,
  * web_read_body_or_reply, web_req_close, web_req_remaining_ms, web_server_stats_each,
  * web_server_inflight, web_status_text.
@@ -72,6 +73,19 @@ typedef struct web_req {
  * result (RT_OK), or returns a negative RT_E* code without replying, in
  * which case the dispatcher answers 500 {"error":"internal error"}. */
 typedef int (*web_handler_fn)(web_req_t *req);
+
+/* civetweb's websocket callbacks (see civetweb.h mg_set_websocket_handler):
+ * connect may refuse by writing a reply and returning non-zero. */
+typedef int (*web_ws_connect_fn)(const struct mg_connection *c, void *arg);
+typedef void (*web_ws_ready_fn)(struct mg_connection *c, void *arg);
+typedef int (*web_ws_data_fn)(struct mg_connection *c, int bits, char *data, size_t len, void *arg);
+typedef void (*web_ws_close_fn)(const struct mg_connection *c, void *arg);
+
+/* Serve websocket upgrades of exactly `path` with these callbacks (set on
+ * the context when the server starts). Before web_server_start; at most 4.
+ * RT_OK, RT_EINVAL or RT_EFULL. Main thread. */
+int web_ws_route_add(const char *path, web_ws_connect_fn connect, web_ws_ready_fn ready, web_ws_data_fn data,
+                     web_ws_close_fn close, void *arg);
 
 /* Register `handler` for `method` ("GET", "POST", ..., or "*") and
  * `path_prefix` (starts with '/'; see matching rules above). The strings

@@ -129,9 +129,11 @@ static int web_static_get(web_req_t *req)
     char headers[512];
     snprintf(headers, sizeof headers,
              "Cache-Control: no-cache\r\nETag: %s\r\n%s", etag,
-             html ? "Content-Security-Policy: default-src 'self'; frame-ancestors 'none'\r\n"
+             html ? "Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self'; "
+                    "img-src 'self' data:; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; "
+                    "form-action 'self'; frame-ancestors 'none'\r\n"
                     "X-Frame-Options: DENY\r\nReferrer-Policy: no-referrer\r\n"
-                  : "");
+                  : "Referrer-Policy: no-referrer\r\n");
     const char *inm = web_req_header(req, "If-None-Match");
     if (inm && strstr(inm, etag)) return web_reply(req, 304, NULL, headers, NULL, 0);
 

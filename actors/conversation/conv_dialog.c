@@ -119,6 +119,7 @@ cJSON *conv_menu_keyboard(conv_role_t role)
         row = tg_kb_reply_row(kb);
         tg_kb_reply_button(row, text_get(T_BTN_FIND_ORDER), 0);
         tg_kb_reply_button(row, text_get(T_BTN_BROADCAST), 0);
+        tg_kb_reply_button(tg_kb_reply_row(kb), text_get(T_BTN_DASHBOARD), 0);   /* conv_dashlink.c */
         tg_kb_reply_button(tg_kb_reply_row(kb), text_get(T_BTN_HELP), 0);
         break;
     }

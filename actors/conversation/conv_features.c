@@ -9,6 +9,7 @@ extern const conv_feature_t conv_feature_broadcast;   /* conv_broadcast.c */
 extern const conv_feature_t conv_feature_pickup;      /* conv_pickup.c */
 extern const conv_feature_t conv_feature_booking;     /* conv_booking.c */
 extern const conv_feature_t conv_feature_watch;       /* conv_watch.c */
+extern const conv_feature_t conv_feature_dashlink;    /* conv_dashlink.c */
 
 const conv_feature_t *const conv_features[] = {
     &conv_feature_track,
@@ -17,5 +18,6 @@ const conv_feature_t *const conv_features[] = {
     &conv_feature_pickup,
     &conv_feature_booking,
     &conv_feature_watch,
+    &conv_feature_dashlink,
     NULL,
 };

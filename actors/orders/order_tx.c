@@ -185,6 +185,12 @@ void ord_tx_announce(ord_tx_t *tx, const ord_change_t *ch, const char *posting, 
 {
     const char *code = order_status_code(ch->to);
     ord_history(tx, posting, code, ch->source, ch->at_s, ch->event_id, ch->comment, true);
+    /* the dashboard's live feed (web/web_dash_live.c): an applied change only, seen once committed */
+    const char **p = ord_tx_add(tx,
+        "SELECT pg_notify('plus7_live', json_build_object('type', 'order', 'order', json_build_object("
+        "'posting', $1::text, 'status', $2::text, 'status_text', $3::text))::text) FROM orders g"
+        " WHERE g.posting_number = $1 AND g.status = $2 AND g.status_at = to_timestamp($4::bigint / 1000.0)", 4);
+    if (p) p[0] = posting, p[1] = code, p[2] = order_status_name_ru(ch->to), p[3] = ch->at_s;
     if (notify) ord_tx_notify(tx, posting, code, ch->to, ord_vars(tx, posting, ch->to, ch->pickup, ch->storage_ms), false);
 }
 

@@ -11,7 +11,7 @@ secs=${1:-30}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=$(realpath -m "${2:-$root/build-fuzz}")
 mkdir -p "$out"
-inc="-I$root/runtime -I$root/actors -I$root/actors/common -I$root/actors/telegram -I$root/actors/texts -I$root/actors/conversation -I$root/actors/orders -I$root/actors/ozon -I$root/actors/notify -I$root/actors/broadcast"
+inc="-I$root/runtime -I$root/actors -I$root/actors/common -I$root/actors/telegram -I$root/actors/texts -I$root/actors/conversation -I$root/actors/orders -I$root/actors/ozon -I$root/actors/notify -I$root/actors/broadcast -I$root/web"
 flags="-g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
 
 # target -> the sources it needs besides its own file
@@ -21,11 +21,12 @@ declare -A deps=(
   [logistics]="actors/orders/logistics_event.c actors/orders/order_status.c actors/common/timefmt.c actors/common/posting.c actors/common/phone.c"
   [ozon_posting]="actors/orders/ozon_posting.c actors/ozon/ozon_api.c actors/common/phone.c actors/common/posting.c"
   [booking_cb]="actors/conversation/conv_booking_cb.c actors/common/posting.c"
-  [conv_dialog]="actors/conversation/conv_dialog.c actors/conversation/conv_track.c actors/conversation/conv_form.c actors/conversation/conv_broadcast.c actors/conversation/conv_pickup.c actors/conversation/conv_booking.c actors/conversation/conv_booking_cb.c actors/conversation/conv_watch.c actors/conversation/conv_features.c actors/telegram/tg_update.c actors/telegram/tg_markup.c actors/texts/texts.c actors/common/phone.c actors/common/posting.c actors/common/utf8.c actors/common/timefmt.c actors/orders/order_status.c actors/orders/geo.c actors/notify/template.c"
+  [dash_params]="web/web_dash_params.c actors/orders/order_status.c actors/common/posting.c actors/texts/texts.c"
+  [conv_dialog]="actors/conversation/conv_dialog.c actors/conversation/conv_track.c actors/conversation/conv_form.c actors/conversation/conv_broadcast.c actors/conversation/conv_pickup.c actors/conversation/conv_booking.c actors/conversation/conv_booking_cb.c actors/conversation/conv_watch.c actors/conversation/conv_dashlink.c actors/conversation/conv_features.c actors/telegram/tg_update.c actors/telegram/tg_markup.c actors/texts/texts.c actors/common/phone.c actors/common/posting.c actors/common/utf8.c actors/common/timefmt.c actors/orders/order_status.c actors/orders/geo.c actors/notify/template.c"
   [notify]="actors/notify/notify_render.c actors/notify/smsru.c actors/notify/template.c actors/telegram/tg_markup.c actors/texts/texts.c actors/common/phone.c actors/common/timefmt.c"
 )
 # a target's source file: tests/fuzz/fuzz_<t>.c, or where its suite keeps it
-declare -A src=([notify]="tests/notify/fuzz_notify.c")
+declare -A src=([notify]="tests/notify/fuzz_notify.c" [dash_params]="tests/dash/fuzz_dash_params.c")
 targets=$(printf '%s\n' "${!deps[@]}" | sort)
 echo "1..$(echo "$targets" | wc -l)"
 i=0 failed=0
