@@ -18,6 +18,8 @@ const app_command_t *const app_commands[] = {
     &app_cmd_role,
     &app_cmd_seed,
     &app_cmd_template,
+    &app_cmd_refund,
+    &app_cmd_paid,
     &app_cmd_user,
     NULL,
 };

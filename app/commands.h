@@ -43,6 +43,8 @@ extern const app_command_t app_cmd_migrate;  /* cmd_migrate.c */
 extern const app_command_t app_cmd_role;     /* cmd_role.c */
 extern const app_command_t app_cmd_seed;     /* cmd_seed.c */
 extern const app_command_t app_cmd_template; /* cmd_template.c */
+extern const app_command_t app_cmd_refund;   /* cmd_pay.c */
+extern const app_command_t app_cmd_paid;     /* cmd_pay.c */
 extern const app_command_t app_cmd_user;     /* cmd_user.c */
 
 /* NULL-terminated, in --help order. */

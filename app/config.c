@@ -17,6 +17,8 @@
 
 #include "rt.h"
 #include "rt_log.h"
+#include "pay_qr.h"
+#include "web_cidr.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -450,6 +452,25 @@ static const cfg_def_t cfg_defs[] = {
     {.name = "PLUS7_BITRIX24_WEBHOOK", cfg_secret_url, NULL, NULL,
      "Bitrix24 incoming webhook URL https://<portal>/rest/<user>/<code> (bitrix24)",
      F(bitrix24_webhook)},
+    /* payments (docs/payments.md); cross-checks in cfg_check_payments */
+    {.name = "PLUS7_PAY_PROVIDER_TOKEN", cfg_secret, NULL, NULL,
+     "Telegram Payments provider token (YooKassa's, from BotFather): invoices are offered when set",
+     F(pay_provider_token), 1},
+    {.name = "PLUS7_YOOKASSA_API", cfg_url, "https://api.yookassa.ru/v3", NULL, "YooKassa API base", F(yk_api)},
+    {.name = "PLUS7_YOOKASSA_SHOP_ID", cfg_digits, NULL, NULL, "YooKassa shopId: QR / СБП is offered when set",
+     F(yk_shop_id)},
+    {.name = "PLUS7_YOOKASSA_SECRET", cfg_secret, NULL, NULL, "YooKassa secret key", F(yk_secret), 1},
+    {.name = "PLUS7_YOOKASSA_NOTIFY_FROM", cfg_str,
+     "185.71.76.0/27,185.71.77.0/27,77.75.153.0/25,77.75.154.128/25,77.75.156.11,77.75.156.35,2a02:5180::/32",
+     NULL, "comma-separated CIDRs from which /payments/yookassa accepts notifications", F(yk_notify_from)},
+    {.name = "PLUS7_PAY_BANK_NAME", cfg_str, NULL, NULL, "bank QR (GOST R 56042-2014): payee name", F(bank_name)},
+    {.name = "PLUS7_PAY_BANK_ACCOUNT", cfg_str, NULL, NULL, "bank QR: payee account (20 characters)",
+     F(bank_account)},
+    {.name = "PLUS7_PAY_BANK_BANK", cfg_str, NULL, NULL, "bank QR: bank name", F(bank_bank)},
+    {.name = "PLUS7_PAY_BANK_BIC", cfg_str, NULL, NULL, "bank QR: BIC (9 digits)", F(bank_bic)},
+    {.name = "PLUS7_PAY_BANK_CORR", cfg_str, NULL, NULL, "bank QR: correspondent account (20 characters)",
+     F(bank_corr)},
+    {.name = "PLUS7_PAY_BANK_INN", cfg_str, NULL, NULL, "bank QR: payee INN (10 or 12 digits)", F(bank_inn)},
 };
 
 #define CFG_N (sizeof cfg_defs / sizeof cfg_defs[0])
@@ -544,6 +565,43 @@ static bool cfg_list_ok(const char *v, const char *charset, int max)
     }
 }
 
+/* Payments: YooKassa needs both credentials, the allow-list must parse,
+ * the bank QR needs all six details and valid ones. */
+static int cfg_check_payments(const app_config_t *c, char *err, size_t errlen)
+{
+    if (!!c->yk_shop_id != !!c->yk_secret) {
+        cfg_err(err, errlen, "%s: required when %s is set", c->yk_shop_id ? "PLUS7_YOOKASSA_SECRET" : "PLUS7_YOOKASSA_SHOP_ID",
+                c->yk_shop_id ? "PLUS7_YOOKASSA_SHOP_ID" : "PLUS7_YOOKASSA_SECRET");
+        return RT_EINVAL;
+    }
+    web_cidr_list_t l;
+    char bad[96];
+    if (web_cidr_parse(c->yk_notify_from, &l, bad, sizeof bad) != RT_OK) {
+        cfg_err(err, errlen, "PLUS7_YOOKASSA_NOTIFY_FROM: expected CIDRs separated by commas, got \"%s\"", bad);
+        return RT_EINVAL;
+    }
+    web_cidr_free(&l);
+    const char *bank[] = {c->bank_name, c->bank_account, c->bank_bank, c->bank_bic, c->bank_corr, c->bank_inn};
+    static const char *const names[] = {"NAME", "ACCOUNT", "BANK", "BIC", "CORR", "INN"};
+    int set = 0;
+    for (int i = 0; i < 6; i++) set += bank[i] != NULL;
+    for (int i = 0; set && i < 6; i++)
+        if (!bank[i]) {
+            cfg_err(err, errlen, "PLUS7_PAY_BANK_%s: required when another PLUS7_PAY_BANK_* is set", names[i]);
+            return RT_EINVAL;
+        }
+    pay_gost_t g = {c->bank_name, c->bank_account, c->bank_bank, c->bank_bic, c->bank_corr, c->bank_inn};
+    const char *field = NULL;
+    if (set && pay_gost_check(&g, &field) != RT_OK) {
+        static const char *const fields[] = {"name", "account", "bank", "bic", "corr", "inn"};
+        const char *which = "NAME";
+        for (int i = 0; i < 6; i++) if (field && strcmp(field, fields[i]) == 0) which = names[i];
+        cfg_err(err, errlen, "PLUS7_PAY_BANK_%s: not valid for a GOST R 56042-2014 QR", which);
+        return RT_EINVAL;
+    }
+    return RT_OK;
+}
+
 /* PLUS7_REMIND_DAYS, PLUS7_NOTIFY_HOURS, PLUS7_SMS_EVENTS: parse into c. */
 static int cfg_check_notify(app_config_t *c, char *err, size_t errlen)
 {
@@ -625,7 +683,7 @@ static int cfg_check_features(const app_config_t *c, char *err, size_t errlen)
         cfg_err(err, errlen, "PLUS7_OZON_CLIENT_ID: required when PLUS7_OZON_API_KEY is set");
         return RT_EINVAL;
     }
-    return RT_OK;
+    return cfg_check_payments(c, err, errlen);
 }
 
 /* Contract: see config.h. */
@@ -676,6 +734,9 @@ void app_config_free(app_config_t *cfg)
                      &cfg->ozon_import_statuses, &cfg->ozon_delivery_methods,
                      &cfg->logistics_secret, &cfg->logistics_out_url, &cfg->sms_api, &cfg->sms_key, &cfg->sms_sender,
                      &cfg->bitrix24_webhook, &cfg->config_file, &cfg->public_url,
+                     &cfg->pay_provider_token, &cfg->yk_api, &cfg->yk_shop_id, &cfg->yk_secret,
+                     &cfg->yk_notify_from, &cfg->bank_name, &cfg->bank_account, &cfg->bank_bank,
+                     &cfg->bank_bic, &cfg->bank_corr, &cfg->bank_inn,
                      &cfg->remind_days_s, &cfg->notify_hours_s, &cfg->sms_events};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) free(*strs[i]);
     memset(cfg, 0, sizeof *cfg);

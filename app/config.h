@@ -67,6 +67,13 @@ typedef struct app_config {
     app_crm_t crm;            /* PLUS7_CRM */
     char *bitrix24_webhook;   /* PLUS7_BITRIX24_WEBHOOK, no trailing '/' */
 
+    /* payments (actors/payments/, docs/payments.md) */
+    char *pay_provider_token; /* PLUS7_PAY_PROVIDER_TOKEN; NULL = no Telegram invoices */
+    char *yk_api;             /* PLUS7_YOOKASSA_API, no trailing '/' */
+    char *yk_shop_id;         /* PLUS7_YOOKASSA_SHOP_ID; NULL = no QR / СБП */
+    char *yk_secret;          /* PLUS7_YOOKASSA_SECRET */
+    char *yk_notify_from;     /* PLUS7_YOOKASSA_NOTIFY_FROM: comma-separated CIDRs */
+    char *bank_name, *bank_account, *bank_bank, *bank_bic, *bank_corr, *bank_inn; /* PLUS7_PAY_BANK_* */
     /* pickup reminders and SMS (issue 7 item 8; parsed by config_notify) */
     int storage_days;         /* PLUS7_STORAGE_DAYS: days a parcel waits at the pickup point */
     char *remind_days_s;      /* PLUS7_REMIND_DAYS as given ("3,6") */

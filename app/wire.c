@@ -18,12 +18,15 @@
 #include "plus7_actors.h"
 #include "rt_log.h"
 #include "rt_reminder.h"
+#include "pay.h"
+#include "pay_stats.h"
 #include "web_dash.h"
 #include "web_dash_live.h"
 #include "web_dash_report.h"
 #include "tg_gateway.h"
 #include "web_builtin.h"
 #include "web_logistics.h"
+#include "web_pay_yookassa.h"
 #include "web_tg_webhook.h"
 
 #include <stdio.h>
@@ -78,7 +81,19 @@ int app_wire_runtime(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_
     };
     conv_dashlink_set_public_url(cfg->public_url);   /* «🖥 Войти в панель» links */
     int rc = plus7_actors_register(rt, &ac);
-    if (rc != RT_OK) snprintf(err, errlen, "actors: register failed: %s", rt_strerror(rc));
+    if (rc != RT_OK) {
+        snprintf(err, errlen, "actors: register failed: %s", rt_strerror(rc));
+        return rc;
+    }
+    pay_cfg_t pc = {   /* payments (actors/payments/pay.h) */
+        .provider_token = cfg->pay_provider_token,
+        .yk_api = cfg->yk_api,
+        .yk_shop_id = cfg->yk_shop_id,
+        .yk_secret = cfg->yk_secret,
+        .bank = {cfg->bank_name, cfg->bank_account, cfg->bank_bank, cfg->bank_bic, cfg->bank_corr, cfg->bank_inn},
+    };
+    rc = pay_register(rt, &pc);
+    if (rc != RT_OK) snprintf(err, errlen, "payments: register failed: %s", rt_strerror(rc));
     return rc;
 }
 
@@ -127,6 +142,12 @@ int app_wire_web(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_t er
         snprintf(err, errlen, "dashboard: %s", rt_strerror(rc));
         return rc;
     }
+    rc = web_metrics_source_add(pay_metrics_render);   /* plus7_pay_* */
+    if (rc == RT_OK) rc = web_pay_yookassa_register(rt, cfg->yk_notify_from);   /* POST /payments/yookassa */
+    if (rc != RT_OK) {
+        snprintf(err, errlen, "payments: callback: %s", rt_strerror(rc));
+        return rc;
+    }
     if (cfg->logistics_secret) {            /* no secret: the endpoint is off (docs/operations.md) */
         rc = web_logistics_register(rt, cfg->logistics_secret);
         if (rc != RT_OK) {
@@ -153,6 +174,7 @@ int app_wire_started(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_
         return rc;
     }
     rc = plus7_actors_start(rt);
+    if (rc == RT_OK) rc = pay_start(rt);   /* the payments' sweeper */
     if (rc != RT_OK) {
         snprintf(err, errlen, "actors: start failed: %s", rt_strerror(rc));
         return rc;

@@ -112,7 +112,7 @@ static const char ord_list_sql[] =
     "SELECT o.posting_number, o.status, f.zone_id, z.name,"
     "       coalesce(o.recipient_name, o.addressee_name, o.customer_name), coalesce(o.recipient_phone, o.addressee_phone, o.customer_phone),"
     "       dash_ts(o.created_at), dash_ts(o.updated_at),"
-    "       (extract(epoch FROM o.created_at) * 1000000)::bigint"
+    "       (extract(epoch FROM o.created_at) * 1000000)::bigint, o.paid_attempt IS NOT NULL"
     "  FROM orders o"
     "  LEFT JOIN dash_order_facts f ON f.posting_number = o.posting_number"
     "  LEFT JOIN delivery_zones z ON z.id = f.zone_id"
@@ -166,7 +166,7 @@ static int orders_list(web_req_t *req, web_dash_ctx_t *c)
         ord_add_str(x, "phone", r, i, 5);
         ord_add_str(x, "created_at", r, i, 6);
         ord_add_str(x, "updated_at", r, i, 7);
-        cJSON_AddBoolToObject(x, "paid", 0);   /* payments fill this in */
+        cJSON_AddBoolToObject(x, "paid", PQgetvalue(r, i, 9)[0] == 't');   /* orders.paid_attempt (payments) */
         cJSON_AddItemToArray(a, x);
     }
     if (n == q.limit && n > 0) {
@@ -186,7 +186,7 @@ static const char ord_one_sql[] =
     "       coalesce(d.address, o.ozon_address),"
     "       CASE WHEN d.id IS NOT NULL THEN to_char(d.slot_date, 'YYYY-MM-DD') || ' ' ||"
     "            to_char(d.slot_start, 'HH24:MI') || '–' || to_char(d.slot_end, 'HH24:MI') END,"
-    "       d.price_kopecks, dash_ts(o.created_at), o.pickup_point"
+    "       d.price_kopecks, dash_ts(o.created_at), o.pickup_point, o.paid_attempt IS NOT NULL"
     "  FROM orders o"
     "  LEFT JOIN dash_order_facts f ON f.posting_number = o.posting_number"
     "  LEFT JOIN delivery_zones z ON z.id = f.zone_id"
@@ -281,7 +281,7 @@ static int orders_one(web_req_t *req, web_dash_ctx_t *c, const char *posting)
     ord_add_str(x, "address", r, 0, 6);
     ord_add_str(x, "slot", r, 0, 7);
     ord_add_int(x, "price_kop", r, 0, 8);
-    cJSON_AddBoolToObject(x, "paid", 0);   /* payments fill this in */
+    cJSON_AddBoolToObject(x, "paid", PQgetvalue(r, 0, 11)[0] == 't');   /* orders.paid_attempt (payments) */
     ord_add_str(x, "created_at", r, 0, 9);
     ord_add_str(x, "pickup_point", r, 0, 10);
     PQclear(r);

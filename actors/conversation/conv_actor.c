@@ -219,6 +219,7 @@ static void conv_commit(rt_actor_t *self, conv_state_t *st)
         } else if (a->kind == CONV_ACT_SQL) {
             const char **p = conv_tx_add(&tx, a->sql, a->nsql_params);
             for (int k = 0; k < a->nsql_params; k++) p[k] = a->sql_params[k];
+            nreplies++;   /* a statement may queue outbox rows too (payments): kick the gateway */
         } else if (a->kind == CONV_ACT_CALL && a->params) {
             const char **p = conv_tx_add(&tx, "INSERT INTO tg_outbox (chat_id, method, params, prio, dedupe_key)"
                                               " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (dedupe_key) DO NOTHING", 5);
@@ -485,6 +486,9 @@ static void conv_on_committed(rt_actor_t *self, conv_state_t *st, const rt_pg_re
         msg_lo_kick_t k = {0};
         rt_send_key(rt, lo, "main", msg_lo_kick_new(&k));
     }
+    for (int i = 0; i < st->out.nacts; i++)   /* e.g. wake a payment actor */
+        if (st->out.acts[i].kind == CONV_ACT_AFTER && st->out.acts[i].after)
+            st->out.acts[i].after(rt, st->out.acts[i].sql_params[0]);
     conv_release(st);
     st->backoff_ms = 0;
     conv_fetch(self, st);   /* the next unprocessed update, if any */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conv_pay.h"
 #include "posting.h"
 #include "rt.h"
 #include "tg_flood.h"
@@ -89,6 +90,16 @@ void conv_sql(conv_out_t *out, const char *sql, int n, const char *const *params
     a->sql = sql;
     a->nsql_params = n < CONV_SQL_PARAMS ? n : CONV_SQL_PARAMS;
     for (int i = 0; i < a->nsql_params; i++) a->sql_params[i] = params[i] ? strdup(params[i]) : NULL;
+}
+
+conv_act_t *conv_after(conv_out_t *out, void (*fn)(void *rt, const char *arg), const char *arg)
+{
+    conv_act_t *a = fn ? conv_act_new(out, CONV_ACT_AFTER) : NULL;
+    if (!a) return NULL;
+    a->after = fn;
+    a->nsql_params = 1;
+    a->sql_params[0] = strdup(arg ? arg : "");
+    return a;
 }
 
 cJSON *conv_menu_keyboard(conv_role_t role)
@@ -194,6 +205,7 @@ static int conv_on_command(const conv_ctx_t *ctx, const tg_update_t *u, conv_out
 {
     int64_t chat = u->chat_id;
     const char *cmd = u->command;
+    int prc;
     if (strcmp(cmd, "/start") == 0) {
         if (u->command_arg && posting_is_valid(u->command_arg)) {
             /* A deep link: greet newcomers, then show the posting. */
@@ -212,6 +224,8 @@ static int conv_on_command(const conv_ctx_t *ctx, const tg_update_t *u, conv_out
         conv_say(out, chat, text_get(T_CANCELLED), conv_menu_keyboard(ctx->role));
     } else if (strcmp(cmd, "/help") == 0) {
         conv_say(out, chat, text_get(conv_help_text(ctx->role)), conv_menu_keyboard(ctx->role));
+    } else if ((prc = conv_pay_command(ctx, u, out)) != RT_ENOTFOUND) {   /* /refund, /paid (conv_pay.c) */
+        return prc;
     } else if (strcmp(cmd, "/menu") == 0) {
         conv_set_step(out, conv_home_step(ctx->role), NULL);
         conv_say(out, chat, text_get(conv_menu_text(ctx->role)), conv_menu_keyboard(ctx->role));
@@ -319,6 +333,8 @@ static int conv_dispatch(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t
         conv_answer_callback(out, u, text_get(T_CALLBACK_STALE));   /* always answered */
         return RT_OK;
     }
+    if (u->kind == TG_UPD_PRE_CHECKOUT || (u->kind == TG_UPD_MESSAGE && u->has_payment))
+        return conv_pay_on_update(ctx, u, out);   /* conv_pay.c */
     if (u->kind != TG_UPD_MESSAGE || !u->chat_private || u->chat_id == 0) return RT_OK;
     if (u->command) return conv_on_command(ctx, u, out);
     if (u->has_contact) return conv_on_contact(ctx, u, out);

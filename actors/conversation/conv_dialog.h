@@ -116,6 +116,7 @@ typedef enum conv_act_kind {
     CONV_ACT_CALL = 1,     /* queue a Bot API call: method + params JSON */
     CONV_ACT_REGISTER,     /* store the sender: phone, name */
     CONV_ACT_SQL,          /* run `sql` with params in the update's transaction */
+    CONV_ACT_AFTER,        /* after the commit: after(rt, sql_params[0]) (wake another actor) */
 } conv_act_kind_t;
 
 #define CONV_SQL_PARAMS 8
@@ -130,6 +131,7 @@ typedef struct conv_act {
     const char *sql;              /* SQL: static statement text */
     int nsql_params;
     char *sql_params[CONV_SQL_PARAMS]; /* SQL: malloc'd, NULL = SQL NULL */
+    void (*after)(void *rt, const char *arg);   /* AFTER: called with the runtime */
 } conv_act_t;
 
 #define CONV_ACTS_MAX 12
@@ -184,6 +186,9 @@ const char *conv_home_step(conv_role_t r);
 /* Queue a SQL statement (static text) with up to CONV_SQL_PARAMS text
  * parameters (copied; NULL = SQL NULL) into the update's transaction. */
 void conv_sql(conv_out_t *out, const char *sql, int n, const char *const *params);
+/* Call fn(rt, arg) once the update's transaction has committed (arg
+ * copied); e.g. wake the actor that acts on rows the transaction wrote. */
+conv_act_t *conv_after(conv_out_t *out, void (*fn)(void *rt, const char *arg), const char *arg);
 
 /* ---- features ------------------------------------------------------------------ */
 

@@ -8,6 +8,7 @@ extern const conv_feature_t conv_feature_form;   /* conv_form.c */
 extern const conv_feature_t conv_feature_broadcast;   /* conv_broadcast.c */
 extern const conv_feature_t conv_feature_pickup;      /* conv_pickup.c */
 extern const conv_feature_t conv_feature_booking;     /* conv_booking.c */
+extern const conv_feature_t conv_feature_pay;         /* conv_pay.c */
 extern const conv_feature_t conv_feature_watch;       /* conv_watch.c */
 extern const conv_feature_t conv_feature_dashlink;    /* conv_dashlink.c */
 
@@ -17,6 +18,7 @@ const conv_feature_t *const conv_features[] = {
     &conv_feature_broadcast,
     &conv_feature_pickup,
     &conv_feature_booking,
+    &conv_feature_pay,
     &conv_feature_watch,
     &conv_feature_dashlink,
     NULL,

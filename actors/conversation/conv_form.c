@@ -47,6 +47,7 @@
  * conv_form.h. Threads: any (pure: no I/O).
  */
 #include "conv_form.h"
+#include "conv_pay.h"
 #include "conv_watch.h"
 
 #include <ctype.h>
@@ -939,6 +940,7 @@ static int form_book(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *ou
     snprintf(msg, sizeof msg, text_get(T_FORM_CONFIRMED), pesc, aesc, lesc, ptext);
     conv_set_step(out, conv_home_step(ctx->role), NULL);
     conv_say(out, u->chat_id, msg, conv_menu_keyboard(ctx->role));
+    conv_pay_offer(out, u->chat_id, d->posting, d->price);   /* «💳 Оплатить» (conv_pay.c) */
     return RT_OK;
 }
 

@@ -11,6 +11,12 @@
 #include "conv_broadcast.h"
 #include "conv_pickup.h"
 #include "conv_booking.h"
+#include "conv_pay.h"
+
+/* The price of the posting's ordered delivery (payments, conv_pay.c). */
+#define CONV_SQL_PRICE                                                                              \
+    "(SELECT d.price_kopecks FROM deliveries d WHERE d.posting_number = o.posting_number"          \
+    "    AND d.status = 'ordered' ORDER BY d.id DESC LIMIT 1) AS price"
 
 /* The order card: the row, item names, and the applied history as
  * "status|at_ms" lines. */
@@ -25,14 +31,15 @@
     "         ORDER BY d.id DESC LIMIT 1) AS delivery_address,"                                        \
     "       (SELECT string_agg(h.status || '|' || (extract(epoch FROM h.at) * 1000)::bigint, E'\\n'"  \
     "                          ORDER BY h.at, h.id)"                                                  \
-    "          FROM order_history h WHERE h.posting_number = o.posting_number AND h.applied) AS history" \
+    "          FROM order_history h WHERE h.posting_number = o.posting_number AND h.applied) AS history," \
+    "       o.paid_kop, o.paid_attempt, " CONV_SQL_PRICE \
     "  FROM orders o WHERE o.posting_number = $1"
 
 static const conv_lookup_def_t conv_lookup_table[] = {
     {CONV_NEED_PHONE_ROLE, "SELECT role FROM role_grants WHERE phone = $1", "k", false},
     {CONV_NEED_ORDER, CONV_SQL_ORDER, "k", true},
     {CONV_NEED_MY_ORDERS,
-     "SELECT posting_number, status FROM orders"
+     "SELECT posting_number, status, paid_kop, paid_attempt, " CONV_SQL_PRICE " FROM orders o"
      " WHERE ($1 <> '' AND $1 IN (customer_phone, addressee_phone, recipient_phone)) OR ordered_by = $2::bigint"
      " ORDER BY updated_at DESC LIMIT 20", "pu", false},
     /* an Ozon order number's postings (index: sql/012_conversation.sql) */
@@ -88,6 +95,21 @@ static const conv_lookup_def_t conv_lookup_table[] = {
      "       o.customer_phone, o.addressee_phone"
      "  FROM deliveries d JOIN orders o ON o.posting_number = d.posting_number"
      " WHERE d.posting_number = $1 AND d.status = 'ordered'", "k", false},
+    /* payments (conv_pay.c) */
+    {CONV_NEED_PAY_ORDER,
+     "SELECT o.status, o.customer_phone, o.addressee_phone, o.recipient_phone, o.ordered_by, o.paid_kop,"
+     "       o.paid_attempt, "
+     CONV_SQL_PRICE ","
+     "       (SELECT a.amount_kop - a.refunded_kop - coalesce((SELECT sum(f.amount_kop) FROM pay_refunds f"
+     "                 WHERE f.attempt_id = a.id AND f.status = 'created'), 0)"
+     "          FROM pay_attempts a WHERE a.id = o.paid_attempt) AS left_kop,"
+     "       EXISTS (SELECT 1 FROM pay_attempts b WHERE b.posting_number = o.posting_number"
+     "                  AND b.method = 'bank_qr' AND b.status IN ('created', 'pending')) AS open_bank"
+     "  FROM orders o WHERE o.posting_number = $1", "k", false},
+    {CONV_NEED_PAY_ATTEMPT,
+     "SELECT a.posting_number, a.method, a.status, a.amount_kop, a.tg_user_id, a.expires_at < now() AS expired,"
+     "       o.status AS order_status, o.paid_attempt, " CONV_SQL_PRICE
+     "  FROM pay_attempts a JOIN orders o ON o.posting_number = a.posting_number WHERE a.id = $1", "k", false},
 };
 
 const conv_lookup_def_t *conv_lookup_def(int kind)

@@ -26,6 +26,7 @@
 
 #include "conv_booking.h"
 #include "conv_dialog.h"
+#include "conv_pay.h"
 #include "conv_watch.h"
 #include "order_status.h"
 #include "posting.h"
@@ -103,6 +104,12 @@ static void track_card(const conv_ctx_t *ctx, const conv_rows_t *o, const char *
         if ((v = conv_rows_value(o, 0, "delivery_address")) && *v) {
             track_add(buf, &len, "\n", NULL);
             track_add(buf, &len, text_get(T_TRACK_ADDRESS), v);
+        }
+        char payline[256];   /* «Оплачено» / «к оплате» (conv_pay.c) */
+        conv_pay_order_line(o, 0, true, payline, sizeof payline);
+        if (payline[0]) {
+            track_add(buf, &len, "\n", NULL);
+            track_add(buf, &len, payline, NULL);
         }
         if ((v = conv_rows_value(o, 0, "item_names")) && *v) {
             track_add(buf, &len, "\n", NULL);
@@ -189,11 +196,17 @@ static void track_list(const conv_rows_t *r, const char *head, const char *head_
         order_status_t st = ORDER_NONE;
         order_status_parse(conv_rows_value(r, i, "status"), &st);
         if (!p || !posting_is_valid(p)) continue;
-        char line[128], data[64];
+        char line[256], payline[128], data[64];
         snprintf(line, sizeof line, text_get(T_TRACK_LIST_LINE), p, order_status_name_ru(st));
         track_add(buf, &len, line, NULL);
+        conv_pay_order_line(r, i, false, payline, sizeof payline);   /* «Оплачено» / «К оплате» (conv_pay.c) */
+        if (payline[0]) {
+            track_add(buf, &len, " · ", NULL);
+            track_add(buf, &len, payline, NULL);
+        }
         snprintf(data, sizeof data, "t:r:%s", p);
         tg_kb_inline_button(tg_kb_inline_row(kb), p, data);
+        if (conv_pay_enabled() && conv_pay_payable(r, i)) conv_pay_button(kb, p);
     }
     conv_say(out, chat, buf, kb);
 }

@@ -16,7 +16,9 @@
  *   5xx, network  → retried with exponential backoff, 'failed' after
  *                   GW_MAX_ATTEMPTS.
  * A crash between a send and its 'sent' mark resends that one message after
- * the restart: the narrow window the design allows.
+ * the restart: the narrow window the design allows. answerPreCheckoutQuery
+ * is no message and has a 10 s deadline: it skips the flood queue (a FIFO of
+ * its own, sent first; payments, docs/payments.md).
  *
  * Exports: tg_gateway_kind, tg_gateway_stats, tg_gateway_metrics_render.
  * Threads: the actor's home worker.
@@ -51,6 +53,8 @@ typedef struct gw_item {
     int64_t notify_id;   /* the notification this message carries, 0 = none */
     int64_t file_id;     /* tg_files row uploaded with the call (multipart), 0 = none */
     char file_field[16]; /* its form field: "photo", "document" */
+    bool direct;         /* an answer outside the message limits (see gw_is_direct) */
+    struct gw_item *next;/* the direct queue */
 } gw_item_t;
 
 typedef struct gw_state {
@@ -60,7 +64,32 @@ typedef struct gw_state {
     uint64_t pump_due;
     gw_item_t *inflight[GW_MAX_INFLIGHT];
     int ninflight;
+    gw_item_t *direct_head, **direct_tail;   /* answers that skip the flood queue, FIFO */
 } gw_state_t;
+
+/* answerPreCheckoutQuery is not a message: Telegram wants it within 10 s,
+ * and the message limits do not apply, so it never waits behind them. */
+static bool gw_is_direct(const char *method)
+{
+    return strcmp(method, "answerPreCheckoutQuery") == 0;
+}
+
+static void gw_direct_push(gw_state_t *st, gw_item_t *it)
+{
+    it->next = NULL;
+    if (!st->direct_tail) st->direct_tail = &st->direct_head;
+    *st->direct_tail = it;
+    st->direct_tail = &it->next;
+}
+
+static gw_item_t *gw_direct_pop(gw_state_t *st)
+{
+    gw_item_t *it = st->direct_head;
+    if (!it) return NULL;
+    st->direct_head = it->next;
+    if (!st->direct_head) st->direct_tail = &st->direct_head;
+    return it;
+}
 
 /* Process-wide counters for metrics and benchmarks (relaxed: statistics). */
 static _Atomic uint64_t gw_sent, gw_429, gw_blocked, gw_failed, gw_retried;
@@ -109,6 +138,7 @@ static void gw_state_free(void *p)
     gw_state_t *st = p;
     tg_flood_free(st->flood, gw_item_free);
     for (int i = 0; i < GW_MAX_INFLIGHT; i++) gw_item_free(st->inflight[i]);
+    for (gw_item_t *it; (it = gw_direct_pop(st));) gw_item_free(it);
 }
 
 /* Claim and load the next pending rows not yet in memory (see
@@ -152,7 +182,7 @@ static void gw_settle(rt_actor_t *self, gw_state_t *st, gw_item_t *it, const cha
 {
     gw_mark(self, sql, it->id, detail);
     atomic_fetch_add_explicit(counter, 1, memory_order_relaxed);   /* relaxed: a statistic */
-    tg_flood_done(st->flood, it->chat_id, rt_now_ms());
+    if (!it->direct) tg_flood_done(st->flood, it->chat_id, rt_now_ms());
     gw_item_free(it);
 }
 
@@ -169,7 +199,9 @@ static void gw_pump(rt_actor_t *self, gw_state_t *st)
     const plus7_actors_cfg_t *cfg = plus7_actors_cfg();
     while (st->ninflight < GW_MAX_INFLIGHT) {
         int64_t chat, wait;
-        gw_item_t *it = tg_flood_pop(st->flood, rt_now_ms(), &chat, &wait);
+        gw_item_t *it = gw_direct_pop(st);
+        if (it) chat = it->chat_id;
+        else it = tg_flood_pop(st->flood, rt_now_ms(), &chat, &wait);
         if (!it) {
             if (wait >= 0) gw_arm(self, st, wait);
             return;
@@ -192,7 +224,8 @@ static void gw_pump(rt_actor_t *self, gw_state_t *st)
             rc = rt_http_request(self, GW_CORR_HTTP0 + (uint32_t)slot, &req);
         }
         if (rc != RT_OK) {
-            tg_flood_retry(st->flood, chat, it->prio, it, rt_now_ms(), 1000, false);
+            if (it->direct) gw_direct_push(st, it);
+            else tg_flood_retry(st->flood, chat, it->prio, it, rt_now_ms(), 1000, false);
             gw_arm(self, st, 1000);
             return;
         }
@@ -301,6 +334,11 @@ static void gw_on_loaded(rt_actor_t *self, gw_state_t *st, const rt_pg_result_t 
         rt_pg_get_i64(r, i, 6, &it->notify_id);
         rt_pg_get_i64(r, i, 7, &it->file_id);
         snprintf(it->file_field, sizeof it->file_field, "%s", rt_pg_value(r, i, 8));
+        it->direct = gw_is_direct(it->method) && !it->file_id;
+        if (it->direct && it->params) {
+            gw_direct_push(st, it);
+            continue;
+        }
         if (!it->params || tg_flood_push(st->flood, it->chat_id, it->prio, it) != RT_OK) {
             gw_item_free(it);
             break;
@@ -357,6 +395,7 @@ static void gw_on_sent(rt_actor_t *self, gw_state_t *st, int slot, const rt_http
         uint32_t wait_ms = (uint32_t)(rep.retry_after > 0 ? rep.retry_after : 1) * 1000u;
         LOG_WARN("tg_rate_limited", "method=%s retry_after=%d", it->method, rep.retry_after);
         atomic_fetch_add_explicit(&gw_429, 1, memory_order_relaxed);   /* relaxed: a statistic */
+        if (it->direct) { gw_direct_push(st, it); gw_arm(self, st, wait_ms); return; }
         tg_flood_retry(st->flood, it->chat_id, it->prio, it, now, wait_ms, true);
     } else if (res->rc == RT_OK && res->status == 403) {
         LOG_INFO("tg_unreachable", "chat=%lld description=\"%s\"", (long long)it->chat_id, rep.description);
@@ -384,6 +423,7 @@ static void gw_on_sent(rt_actor_t *self, gw_state_t *st, int slot, const rt_http
         LOG_INFO("tg_call_retry", "method=%s attempt=%d backoff_ms=%u status=%ld", it->method, it->attempts,
                  backoff, res->status);
         atomic_fetch_add_explicit(&gw_retried, 1, memory_order_relaxed);   /* relaxed: a statistic */
+        if (it->direct) { gw_direct_push(st, it); gw_arm(self, st, backoff); return; }
         tg_flood_retry(st->flood, it->chat_id, it->prio, it, now, backoff, false);
     }
     gw_pump(self, st);

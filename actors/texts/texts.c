@@ -10,6 +10,7 @@ static const char *const text_table[T__COUNT] = {
 #include "texts_notify.def"
 #include "texts_broadcast.def"
 #include "texts_pickup.def"
+#include "texts_pay.def"
 #include "texts_dash.def"
 #include "texts_booking.def"
 #undef X

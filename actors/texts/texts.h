@@ -23,6 +23,7 @@ typedef enum text_id {
 #include "texts_notify.def"
 #include "texts_broadcast.def"
 #include "texts_pickup.def"
+#include "texts_pay.def"
 #include "texts_dash.def"
 #include "texts_booking.def"
 #undef X

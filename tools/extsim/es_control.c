@@ -26,6 +26,7 @@
 #include "ozon.h"
 #include "ozon_store.h"
 #include "smsru.h"
+#include "yookassa.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -177,6 +178,7 @@ static void es_control_reset(int seed_demo)
     es_fault_clear();
     smsru_reset();
     bitrix24_reset();
+    yookassa_reset();
     ozon_reset();
     es_cfg.seed_demo = es_cfg_startup.seed_demo;
 }
@@ -188,6 +190,7 @@ void es_control_handle(es_req_t *req)
     if (!strncmp(sub, "ozon/", 5)) { ozon_control(req, sub + 5); return; }
     if (!strncmp(sub, "sms/", 4)) { smsru_control(req, sub + 4); return; }
     if (!strncmp(sub, "bitrix/", 7)) { bitrix24_control(req, sub + 7); return; }
+    if (!strncmp(sub, "yookassa/", 9)) { yookassa_control(req, sub + 9); return; }
     if (!strcmp(sub, "health") && get) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddTrueToObject(o, "ok");

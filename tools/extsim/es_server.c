@@ -14,6 +14,7 @@
 #include "es_state.h"
 #include "ozon.h"
 #include "smsru.h"
+#include "yookassa.h"
 
 #include <civetweb.h>
 #include <errno.h>
@@ -24,7 +25,7 @@
 
 static struct mg_context *es_ctx;
 
-static const es_service_t *const es_services[] = {&ozon_service, &smsru_service, &bitrix24_service};
+static const es_service_t *const es_services[] = {&ozon_service, &smsru_service, &bitrix24_service, &yookassa_service};
 
 const char *es_header(const es_req_t *req, const char *name)
 {

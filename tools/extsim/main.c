@@ -1,5 +1,5 @@
 /* main.c — extsim: emulators of the Ozon Seller API, SMS.ru and the
- * Bitrix24 incoming-webhook REST API on one HTTP listener, for plus7's
+ * Bitrix24 incoming-webhook REST API and YooKassa on one HTTP listener, for plus7's
  * end-to-end tests and `./dev up`. See docs/extsim.md.
  *
  * Usage: extsim [--listen 127.0.0.1:8082] [--seed-demo] [--threads N]
@@ -21,6 +21,7 @@
 #include "es_state.h"
 #include "ozon.h"
 #include "smsru.h"
+#include "yookassa.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -47,6 +48,10 @@ static void main_usage(FILE *f)
             "  --bitrix-code CODE      Bitrix24 webhook code\n"
             "  --bitrix-rate R         Bitrix24 leaky bucket drain per second (default 2)\n"
             "  --bitrix-burst N        Bitrix24 leaky bucket size (default 50, 0 = no limit)\n"
+            "  --yookassa-shop-id ID   YooKassa shopId accepted (default 100500)\n"
+            "  --yookassa-secret KEY   YooKassa secret key accepted\n"
+            "  --yookassa-notify-url U where YooKassa notifications are POSTed (http://…/payments/yookassa)\n"
+            "  --yookassa-pay-page     QR links lead to extsim's own page with an «Оплатить» button (demo)\n"
             "  --help, --version\n");
 }
 
@@ -67,6 +72,8 @@ static int main_int(const char *v, long lo, long hi, long *out)
     *out = x;
     return 0;
 }
+
+static int pay_page;   /* --yookassa-pay-page: set once the listener is bound */
 
 static int main_parse(int argc, char **argv, es_config_t *c)
 {
@@ -91,6 +98,7 @@ static int main_parse(int argc, char **argv, es_config_t *c)
         if (!strcmp(name, "--help") || !strcmp(name, "-h")) { main_usage(stdout); return 1; }
         if (!strcmp(name, "--version")) { printf("extsim %s\n", PLUS7_VERSION); return 1; }
         if (!strcmp(name, "--seed-demo")) { c->seed_demo = 1; continue; }
+        if (!strcmp(name, "--yookassa-pay-page")) { pay_page = 1; continue; }
         if (!val) {
             if (i + 1 >= argc) { fprintf(stderr, "extsim: %s needs a value\n", name); return -1; }
             val = argv[++i];
@@ -112,6 +120,9 @@ static int main_parse(int argc, char **argv, es_config_t *c)
             c->bitrix_rate = strtod(val, &end);
             bad = *end || c->bitrix_rate < 0;
         } else if (!strcmp(name, "--bitrix-burst")) { bad = main_int(val, 0, 1000000, &x); c->bitrix_burst = (int)x; }
+        else if (!strcmp(name, "--yookassa-shop-id")) yookassa_config(val, NULL, NULL);
+        else if (!strcmp(name, "--yookassa-secret")) yookassa_config(NULL, val, NULL);
+        else if (!strcmp(name, "--yookassa-notify-url")) { bad = strncmp(val, "http://", 7) != 0; yookassa_config(NULL, NULL, val); }
         else { fprintf(stderr, "extsim: unknown option %s (see --help)\n", name); return -1; }
         if (bad) { fprintf(stderr, "extsim: bad value for %s: %s\n", name, val); return -1; }
     }
@@ -137,6 +148,7 @@ int main(int argc, char **argv)
     es_lock();
     smsru_reset();
     bitrix24_reset();
+    yookassa_reset();
     ozon_reset();
     es_unlock();
 
@@ -155,6 +167,13 @@ int main(int argc, char **argv)
     es_unlock();
     ES_LOG_INFO("listening", "addr=%s seed_demo=%d ozon_client_id=%s bitrix_path=/rest/%s/%s/", bound,
                 es_cfg.seed_demo, es_cfg.ozon_client_id, es_cfg.bitrix_user_id, es_cfg.bitrix_code);
+    if (pay_page) {
+        char base[160];
+        snprintf(base, sizeof base, "http://%s", bound);
+        es_lock();
+        yookassa_pay_page(base);
+        es_unlock();
+    }
     printf("extsim listening on http://%s\n", bound);
     fflush(stdout);
 
@@ -168,6 +187,7 @@ int main(int argc, char **argv)
     ozon_free();
     smsru_free();
     bitrix24_free();
+    yookassa_free();
     es_unlock();
     return 0;
 }

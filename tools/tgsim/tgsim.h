@@ -108,7 +108,7 @@ typedef struct tgsim_cbq {
     cJSON *answer;              /* {"text","show_alert","url","cache_time"} */
 } tgsim_cbq_t;
 
-enum { TGSIM_PAY_PENDING, TGSIM_PAY_SUCCEEDED, TGSIM_PAY_REJECTED, TGSIM_PAY_EXPIRED };
+enum { TGSIM_PAY_PENDING, TGSIM_PAY_SUCCEEDED, TGSIM_PAY_REJECTED, TGSIM_PAY_EXPIRED, TGSIM_PAY_DECLINED };
 
 typedef struct tgsim_payment {
     char id[32];                /* the pre_checkout_query id */
@@ -119,6 +119,7 @@ typedef struct tgsim_payment {
     int64_t message_id;         /* the successful_payment message */
     char *currency, *payload;
     int64_t total;
+    int decline;                /* the card is declined after an ok pre-checkout: no successful_payment */
 } tgsim_payment_t;
 
 typedef struct tgsim_chat {

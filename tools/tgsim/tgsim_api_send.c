@@ -216,8 +216,11 @@ void tgsim_m_sendinvoice(tgsim_call_t *c)
     cJSON_AddStringToObject(m->meta, "payload", payload);
     cJSON_AddBoolToObject(m->meta, "has_provider_token", ptoken && *ptoken);
     cJSON_AddItemToObject(m->meta, "prices", prices);
+    const char *pdata = tgsim_params_str(c->p, "provider_data");   /* e.g. the 54-FZ receipt */
+    if (pdata) cJSON_AddStringToObject(m->meta, "provider_data", pdata);
     static const char *const flags[] = {"need_name", "need_phone_number", "need_email",
-                                        "need_shipping_address", "is_flexible", NULL};
+                                        "need_shipping_address", "is_flexible",
+                                        "send_phone_number_to_provider", "send_email_to_provider", NULL};
     for (int i = 0; flags[i]; i++)
         cJSON_AddBoolToObject(m->meta, flags[i], tgsim_parse_bool(tgsim_params_str(c->p, flags[i])) == 1);
     tgsim_apply_markup(chat, m, markup);
@@ -401,6 +404,8 @@ void tgsim_m_answerprecheckoutquery(tgsim_call_t *c)
     if (!ok) {
         p->status = TGSIM_PAY_REJECTED;
         p->error_message = tgsim_xstrdup(errmsg);
+    } else if (p->decline) {   /* the provider declines the card: no money, no successful_payment */
+        p->status = TGSIM_PAY_DECLINED;
     } else {
         tgsim_user_t *u = tgsim_user_find(w, p->user_id);
         tgsim_msg_t *inv = tgsim_msg_find(chat, p->invoice_message_id);

@@ -312,6 +312,7 @@ const char *tgsim_ctl_pay_status(int s)
     case TGSIM_PAY_SUCCEEDED: return "succeeded";
     case TGSIM_PAY_REJECTED: return "rejected";
     case TGSIM_PAY_EXPIRED: return "expired";
+    case TGSIM_PAY_DECLINED: return "declined";
     default: return "pending";
     }
 }
@@ -329,6 +330,7 @@ static void tgsim_act_pay_msg(tgsim_ctl_t *c, tgsim_user_t *u, tgsim_chat_t *cha
     cJSON *pl = cJSON_GetObjectItemCaseSensitive(inv->meta, "payload");
     p->payload = tgsim_xstrdup(cJSON_IsString(pl) ? pl->valuestring : "");
     p->deadline = tgsim_now_mono() + w->cfg.precheckout_timeout_ms / 1000.0;
+    p->decline = tgsim_ctl_bool(c->in, "decline", 0);
     cJSON *q = cJSON_CreateObject();
     cJSON_AddStringToObject(q, "id", p->id);
     cJSON_AddItemToObject(q, "from", tgsim_user_json(u));
