@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "conv_dialog.h"
+#include "conv_booking.h"
 #include "conv_pickup.h"
 #include "courier_internal.h"
 #include "msg_types.h"
@@ -40,6 +41,9 @@ int plus7_actors_register(rt_runtime_t *rt, const plus7_actors_cfg_t *cfg)
     plus7_cfg.sms_api = plus7_dup(cfg->sms_api ? cfg->sms_api : "https://sms.ru");
     plus7_cfg.sms_key = plus7_dup(cfg->sms_key);
     plus7_cfg.sms_sender = plus7_dup(cfg->sms_sender);
+    plus7_cfg.logistics_out_url = plus7_dup(cfg->logistics_out_url);
+    plus7_cfg.logistics_secret = plus7_dup(cfg->logistics_secret);
+    bool lo_on = plus7_cfg.logistics_out_url && *plus7_cfg.logistics_out_url && plus7_cfg.logistics_secret;
     if (plus7_cfg.tg_rate <= 0) plus7_cfg.tg_rate = 30;
     if (plus7_cfg.storage_days <= 0) plus7_cfg.storage_days = 7;
     if (plus7_cfg.pickup_remind_days[0] <= 0) {
@@ -60,6 +64,7 @@ int plus7_actors_register(rt_runtime_t *rt, const plus7_actors_cfg_t *cfg)
     if (plus7_cfg.courier_stale_s <= 0) plus7_cfg.courier_stale_s = 300;
     conv_pickup_set_extend_days(plus7_cfg.storage_extend_days);   /* before any worker runs the dialog */
     conv_set_poker(plus7_conv_poker);                             /* the dialog's after-commit pokes */
+    if (cfg->booking_cutoff_min > 0) conv_booking_set_cutoff_min(cfg->booking_cutoff_min);
     int brc = rt_kind_register(rt, &broadcast_kind);              /* mass messages; started by reminders */
     if (brc != RT_OK) return brc;
     const rt_kind_t *kinds[] = {&conv_kind, &tg_gateway_kind, &tg_intake_kind, &crm_kind, &order_kind, &order_recovery_kind, &notifier_kind,
@@ -70,6 +75,10 @@ int plus7_actors_register(rt_runtime_t *rt, const plus7_actors_cfg_t *cfg)
     }
     if (plus7_cfg.ozon_client_id && *plus7_cfg.ozon_client_id) {   /* Ozon configured */
         int rc = rt_kind_register(rt, &ozon_gateway_kind);
+        if (rc != RT_OK) return rc;
+    }
+    if (lo_on) {                                                   /* outbound logistics events */
+        int rc = rt_kind_register(rt, &logistics_out_kind);
         if (rc != RT_OK) return rc;
     }
     return RT_OK;
@@ -92,6 +101,11 @@ int plus7_actors_start(rt_runtime_t *rt)
     if (plus7_cfg.ozon_client_id && *plus7_cfg.ozon_client_id) {   /* load state, schedule the import */
         msg_ozon_kick_t ok = {.import_now = false};
         rc = rt_send_key(rt, &ozon_gateway_kind, "main", msg_ozon_kick_new(&ok));
+        if (rc != RT_OK) return rc;
+    }
+    if (rt_kind_find(rt, PLUS7_KIND_LOGISTICS_OUT)) {              /* send what waits in the outbox */
+        msg_lo_kick_t lk = {0};
+        rc = rt_send_key(rt, &logistics_out_kind, "main", msg_lo_kick_new(&lk));
         if (rc != RT_OK) return rc;
     }
     if (!plus7_cfg.tg_token || !*plus7_cfg.tg_token) return RT_OK;   /* Telegram off */

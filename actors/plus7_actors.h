@@ -47,6 +47,9 @@ typedef struct plus7_actors_cfg {
     const char *ozon_delivery_methods; /* import filter: comma list of delivery_method ids; NULL/"" = all */
     int ozon_import_interval_s;  /* periodic import period; 0 = off */
     int ozon_rps;                /* requests/s to Ozon, 1..50; 0 = default 20 */
+    const char *logistics_out_url; /* NULL/"" = outbound events wait (kind "logistics_out" not registered) */
+    const char *logistics_secret;  /* signs outbound events (required with the URL) */
+    int booking_cutoff_min;      /* cancel/move a delivery until this many minutes before its window */
     /* pickup reminders and SMS (actors/notify/notify_policy.h) */
     int notify_from_h, notify_to_h; /* reminders and SMS only in [from, to) Moscow hours; 0,0 = 10-20 */
     const char *sms_events;      /* comma list of events that may go by SMS, "all"; NULL = the default */
@@ -76,6 +79,8 @@ extern const rt_kind_t notifier_kind;    /* key: "main" (name PLUS7_KIND_NOTIFIE
  * configured (Ozon without credentials) is simply absent: */
 #define PLUS7_KIND_OZON "ozon_gateway"   /* key "main": ozon_fetch, ozon_push */
 #define PLUS7_KIND_NOTIFIER "notifier"   /* key "main": notify_kick */
+#define PLUS7_KIND_LOGISTICS_OUT "logistics_out"   /* key "main": lo_kick (actors/logistics_out) */
+extern const rt_kind_t logistics_out_kind;
 
 /* The dialog's after-commit poker (conv_poke), installed by
  * plus7_actors_register: "kind:key" → that actor's poke message. */

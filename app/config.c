@@ -421,6 +421,12 @@ static const cfg_def_t cfg_defs[] = {
     {.name = "PLUS7_LOGISTICS_SECRET", cfg_secret, NULL, NULL,
      "HMAC-SHA256 key of the logistics webhook, at least 32 characters (unset: endpoint off)",
      F(logistics_secret), CFG_SECRET_MIN},
+    {.name = "PLUS7_LOGISTICS_OUT_URL", cfg_url, NULL, NULL,
+     "where outbound logistics events are POSTed, signed with PLUS7_LOGISTICS_SECRET (unset: kept in the outbox)",
+     F(logistics_out_url)},
+    {.name = "PLUS7_BOOKING_CUTOFF_MIN", cfg_int, "120", NULL,
+     "minutes before its window until which a client may cancel or move a courier delivery",
+     F(booking_cutoff_min), 1, 10080},
     {.name = "PLUS7_SMS_PROVIDER", cfg_choice, "none", NULL, "none or smsru", F(sms_provider),
      .choices = cfg_sms_providers},
     {.name = "PLUS7_SMS_API", cfg_url, "https://sms.ru", NULL, "SMS gateway base", F(sms_api)},
@@ -674,6 +680,11 @@ static int cfg_check_features(const app_config_t *c, char *err, size_t errlen)
         cfg_err(err, errlen, "PLUS7_BITRIX24_WEBHOOK: required when PLUS7_CRM=bitrix24");
         return RT_EINVAL;
     }
+    if (c->logistics_out_url && !c->logistics_secret) {
+        cfg_err(err, errlen, "PLUS7_LOGISTICS_SECRET: required when PLUS7_LOGISTICS_OUT_URL is set"
+                " (outbound events are signed with it)");
+        return RT_EINVAL;
+    }
     if (c->ozon_client_id && !c->ozon_api_key) {
         cfg_err(err, errlen, "PLUS7_OZON_API_KEY: required when PLUS7_OZON_CLIENT_ID is set");
         return RT_EINVAL;
@@ -731,7 +742,7 @@ void app_config_free(app_config_t *cfg)
                      &cfg->tg_token, &cfg->tg_api, &cfg->tg_webhook_url, &cfg->tg_secret,
                      &cfg->ozon_api, &cfg->ozon_client_id, &cfg->ozon_api_key,
                      &cfg->ozon_import_statuses, &cfg->ozon_delivery_methods,
-                     &cfg->logistics_secret, &cfg->sms_api, &cfg->sms_key, &cfg->sms_sender,
+                     &cfg->logistics_secret, &cfg->logistics_out_url, &cfg->sms_api, &cfg->sms_key, &cfg->sms_sender,
                      &cfg->bitrix24_webhook, &cfg->config_file, &cfg->public_url,
                      &cfg->pay_provider_token, &cfg->yk_api, &cfg->yk_shop_id, &cfg->yk_secret,
                      &cfg->yk_notify_from, &cfg->bank_name, &cfg->bank_account, &cfg->bank_bank,

@@ -61,6 +61,8 @@ typedef struct app_config {
     int ozon_rps;                 /* PLUS7_OZON_RPS: requests per second to Ozon, 1..50 */
 
     char *logistics_secret;   /* PLUS7_LOGISTICS_SECRET; NULL = endpoint off */
+    char *logistics_out_url;  /* PLUS7_LOGISTICS_OUT_URL; NULL = outbound events wait in the outbox */
+    int booking_cutoff_min;   /* PLUS7_BOOKING_CUTOFF_MIN: cancel/move until this long before the window */
 
     app_sms_provider_t sms_provider; /* PLUS7_SMS_PROVIDER */
     char *sms_api;            /* PLUS7_SMS_API, no trailing '/' */

@@ -11,6 +11,7 @@
 
 #include "conv_dashlink.h"
 #include "conv_stats.h"
+#include "lo_stats.h"
 #include "msg_types.h"
 #include "notify_stats.h"
 #include "ozon_stats.h"
@@ -59,6 +60,9 @@ int app_wire_runtime(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_
         .courier_capacity = cfg->courier_capacity,
         .courier_tick_s = cfg->courier_tick_s,
         .courier_stale_s = cfg->courier_stale_s,
+        .logistics_out_url = cfg->logistics_out_url,
+        .logistics_secret = cfg->logistics_secret,
+        .booking_cutoff_min = cfg->booking_cutoff_min,
         .crm = cfg->crm == APP_CRM_BITRIX24 ? PLUS7_CRM_BITRIX24 : PLUS7_CRM_BUILTIN,
         .bitrix24_webhook = g_bitrix_base,
         .poll_timeout_s = 25,
@@ -120,6 +124,13 @@ int app_wire_web(rt_runtime_t *rt, const app_config_t *cfg, char *err, size_t er
         rc = web_metrics_source_add(ozon_metrics_render);
         if (rc != RT_OK) {
             snprintf(err, errlen, "metrics: ozon: %s", rt_strerror(rc));
+            return rc;
+        }
+    }
+    if (cfg->logistics_out_url) {           /* plus7_logistics_out_* */
+        rc = web_metrics_source_add(lo_metrics_render);
+        if (rc != RT_OK) {
+            snprintf(err, errlen, "metrics: logistics out: %s", rt_strerror(rc));
             return rc;
         }
     }

@@ -75,6 +75,7 @@ typedef struct conv_state {
     uint32_t lookup_seq;    /* rounds ever started: tags corr ids so late answers are ignored */
     bool announce_registration;  /* after commit: tell the CRM linker */
     bool announce_outbox;        /* after commit: kick the gateway */
+    bool announce_logistics;     /* after commit: kick the outbound logistics sender */
     uint32_t backoff_ms;
     uint32_t retry_timer;
     int64_t failing_update;      /* the update whose commits were refused ... */
@@ -251,6 +252,7 @@ static void conv_commit(rt_actor_t *self, conv_state_t *st)
     st->announce_outbox = nreplies > 0;
     for (int i = 0; i < st->out.nacts; i++)   /* features queue rows for other chats as SQL */
         if (st->out.acts[i].kind == CONV_ACT_SQL) st->announce_outbox = true;
+    st->announce_logistics = st->out.kick_logistics;
     if (rt_pg_tx(self, CONV_CORR_COMMIT, tx.n, tx.stmts) != RT_OK) conv_retry_later(self, st, NULL);
 }
 
@@ -480,6 +482,11 @@ static void conv_on_committed(rt_actor_t *self, conv_state_t *st, const rt_pg_re
     if (st->announce_registration) {
         msg_crm_link_t l = {.tg_user_id = st->update.from_id};
         rt_send_key(rt, &crm_kind, "main", msg_crm_link_new(&l));
+    }
+    const rt_kind_t *lo = st->announce_logistics ? rt_kind_find(rt, PLUS7_KIND_LOGISTICS_OUT) : NULL;
+    if (lo) {
+        msg_lo_kick_t k = {0};
+        rt_send_key(rt, lo, "main", msg_lo_kick_new(&k));
     }
     for (int i = 0; i < st->out.nacts; i++)   /* e.g. wake a payment actor */
         if (st->out.acts[i].kind == CONV_ACT_AFTER && st->out.acts[i].after)

@@ -149,6 +149,7 @@ typedef struct conv_out {
     char data[CONV_DATA_MAX];       /* next step data */
     conv_need_t needs[CONV_NEEDS_MAX];
     int nneeds;
+    bool kick_logistics;            /* an SQL action queued an outbound logistics event */
     int repaired;                   /* texts conv_step had to repair to valid UTF-8 (a bug if > 0) */
 } conv_out_t;
 

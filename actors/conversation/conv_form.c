@@ -28,7 +28,10 @@
  *      actor then replays the update and the slot lookup shows it full, so
  *      the person is told and shown the windows again), sets
  *      orders.ordered_by, subscribes the chat to the posting and answers
- *      with the summary.
+ *      with the summary. The price is re-checked against the tariff first
+ *      (a changed price is shown with the summary again, to confirm anew)
+ *      and by delivery_book itself (sql/014), which also queues the
+ *      signed outbound event delivery.booked (actors/logistics_out).
  * Every step has «⬅️ Назад» (back one step; on the first, out of the form)
  * and «✖️ Отмена»; /cancel works anywhere (the dispatcher). A new address
  * typed or pinned at the slot or confirm step replaces the old one. State
@@ -361,8 +364,8 @@ static void form_say_posting(conv_out_t *out, int64_t chat, text_id_t id, const 
     conv_sayf(out, chat, id, posting, kb);
 }
 
-/* "пт, 15.05 · 10:00–14:00" for day "20260515" and the window's times. */
-static void form_slot_label(const char *day, const char *start, const char *end, char *out, size_t outsz)
+/* Contract: see conv_form.h. */
+void conv_form_slot_label(const char *day, const char *start, const char *end, char *out, size_t outsz)
 {
     int y = 0, m = 0, d = 0;
     if (!day || sscanf(day, "%4d%2d%2d", &y, &m, &d) != 3 || m < 1 || m > 12 || d < 1 || d > 31) {
@@ -476,7 +479,7 @@ static int form_posting_input(const conv_ctx_t *ctx, const tg_update_t *u, conv_
         char pesc[64], aesc[FORM_ESC_MAX], label[128], lesc[256], msg[FORM_MSG_MAX];
         form_esc(posting, pesc, sizeof pesc);
         form_esc(conv_rows_value(p, 0, "delivery_address"), aesc, sizeof aesc);
-        form_slot_label(conv_rows_value(p, 0, "delivery_date"), conv_rows_value(p, 0, "delivery_start"),
+        conv_form_slot_label(conv_rows_value(p, 0, "delivery_date"), conv_rows_value(p, 0, "delivery_start"),
                         conv_rows_value(p, 0, "delivery_end"), label, sizeof label);
         form_esc(label, lesc, sizeof lesc);
         snprintf(msg, sizeof msg, text_get(T_FORM_ALREADY_ORDERED), pesc, aesc, lesc);
@@ -501,6 +504,25 @@ static const char *form_zone_name(const conv_rows_t *zones, int id)
     return "";
 }
 
+int conv_form_slot_buttons(const conv_rows_t *slots, cJSON *kb, const char *prefix, const char *skip_day,
+                           int skip_slot)
+{
+    int offered = 0;
+    for (int i = 0; form_rows_ok(slots) && i < slots->nrows; i++) {
+        const char *day = conv_rows_value(slots, i, "day"), *id = conv_rows_value(slots, i, "slot_id");
+        const char *cap = conv_rows_value(slots, i, "capacity"), *taken = conv_rows_value(slots, i, "taken");
+        if (!day || !id || !cap || !taken || atoll(taken) >= atoll(cap)) continue;
+        if (skip_day && strcmp(day, skip_day) == 0 && atoi(id) == skip_slot) continue;
+        char label[128], data[TG_CALLBACK_DATA_MAX + 1];
+        conv_form_slot_label(day, conv_rows_value(slots, i, "t_start"), conv_rows_value(slots, i, "t_end"), label,
+                             sizeof label);
+        int n = snprintf(data, sizeof data, "%s%s:%s", prefix, day, id);
+        if (n < 0 || (size_t)n >= sizeof data) continue;
+        if (tg_kb_inline_button(tg_kb_inline_row(kb), label, data) == RT_OK) offered++;
+    }
+    return offered;
+}
+
 /* Show the windows of d->zone with room; `lead` (HTML, may be NULL) goes first. */
 static int form_show_slots(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *out, conv_form_data_t *d,
                            const char *lead)
@@ -512,17 +534,7 @@ static int form_show_slots(const conv_ctx_t *ctx, const tg_update_t *u, conv_out
     const conv_rows_t *zones = form_get(ctx, out, CONV_NEED_FORM_ZONES, "", &missing);
     if (missing) return RT_PENDING;
     cJSON *kb = tg_kb_inline_new();
-    int offered = 0;
-    for (int i = 0; form_rows_ok(slots) && i < slots->nrows; i++) {
-        const char *day = conv_rows_value(slots, i, "day"), *id = conv_rows_value(slots, i, "slot_id");
-        const char *cap = conv_rows_value(slots, i, "capacity"), *taken = conv_rows_value(slots, i, "taken");
-        if (!day || !id || !cap || !taken || atoll(taken) >= atoll(cap)) continue;
-        char label[128], data[TG_CALLBACK_DATA_MAX + 1];
-        form_slot_label(day, conv_rows_value(slots, i, "t_start"), conv_rows_value(slots, i, "t_end"), label,
-                        sizeof label);
-        snprintf(data, sizeof data, "f:s:%s:%s", day, id);
-        if (tg_kb_inline_button(tg_kb_inline_row(kb), label, data) == RT_OK) offered++;
-    }
+    int offered = conv_form_slot_buttons(slots, kb, "f:s:", NULL, 0);
     form_kb_back_row(kb);
     char aesc[FORM_ESC_MAX], zesc[256], msg[FORM_MSG_MAX];
     form_esc(d->address, aesc, sizeof aesc);
@@ -648,6 +660,33 @@ static int form_outside(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t 
     return RT_OK;
 }
 
+/* The tariff's price (kopecks) of the posting's weight from the tariff
+ * lookup `t`, or -1 when no band fits; *nbands, *max_to and *weight say
+ * why (no tariff at all, too heavy). The same rule as the SQL function
+ * delivery_tariff_price (sql/014), which checks the booking. */
+static long long form_tariff_price(const conv_rows_t *t, const conv_rows_t *posting, int *nbands, int *max_to,
+                                   int *weight)
+{
+    enum { BANDS = 32 };
+    int from[BANDS], to[BANDS], n = 0;
+    long long price[BANDS];
+    *max_to = 0;
+    for (int i = 0; form_rows_ok(t) && i < t->nrows && n < BANDS; i++) {
+        const char *f = conv_rows_value(t, i, "weight_from_g"), *e = conv_rows_value(t, i, "weight_to_g");
+        const char *p = conv_rows_value(t, i, "price_kopecks");
+        if (!f || !e || !p) continue;
+        from[n] = atoi(f);
+        to[n] = atoi(e);
+        price[n] = atoll(p);
+        if (to[n] > *max_to) *max_to = to[n];
+        n++;
+    }
+    const char *w = form_rows_ok(posting) ? conv_rows_value(posting, 0, "weight_g") : NULL;
+    *weight = w ? atoi(w) : 0;
+    *nbands = n;
+    return conv_form_band(from, to, price, n, *weight);
+}
+
 /* The address is in zone `zone`: price it, then offer the windows. */
 static int form_in_zone(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *out, conv_form_data_t *d,
                         const conv_rows_t *zones, const conv_rows_t *posting, int zone)
@@ -658,22 +697,8 @@ static int form_in_zone(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t 
     const conv_rows_t *t = form_get(ctx, out, CONV_NEED_FORM_TARIFF, zkey, &missing);
     form_get(ctx, out, CONV_NEED_FORM_SLOTS, zkey, &missing);   /* asked now, used by form_show_slots */
     if (missing) return RT_PENDING;
-    enum { BANDS = 32 };
-    int from[BANDS], to[BANDS], n = 0, max_to = 0;
-    long long price[BANDS];
-    for (int i = 0; form_rows_ok(t) && i < t->nrows && n < BANDS; i++) {
-        const char *f = conv_rows_value(t, i, "weight_from_g"), *e = conv_rows_value(t, i, "weight_to_g");
-        const char *p = conv_rows_value(t, i, "price_kopecks");
-        if (!f || !e || !p) continue;
-        from[n] = atoi(f);
-        to[n] = atoi(e);
-        price[n] = atoll(p);
-        if (to[n] > max_to) max_to = to[n];
-        n++;
-    }
-    const char *w = form_rows_ok(posting) ? conv_rows_value(posting, 0, "weight_g") : NULL;
-    int weight = w ? atoi(w) : 0;
-    long long k = conv_form_band(from, to, price, n, weight);
+    int n = 0, max_to = 0, weight = 0;
+    long long k = form_tariff_price(t, posting, &n, &max_to, &weight);
     if (n == 0 || k < 0) {
         conv_form_data_t keep;   /* wait for another address */
         memset(&keep, 0, sizeof keep);
@@ -788,7 +813,7 @@ static int form_address_input(const conv_ctx_t *ctx, const tg_update_t *u, conv_
 /* ---- step 4: summary and booking ------------------------------------------------------------ */
 
 static int form_pick_slot(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *out, conv_form_data_t *d,
-                          const char *day, int slot)
+                          const char *day, int slot, const char *lead)
 {
     char zkey[16];
     snprintf(zkey, sizeof zkey, "%d", d->zone);
@@ -803,13 +828,15 @@ static int form_pick_slot(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_
     snprintf(d->date, sizeof d->date, "%s", day);
     d->slot = slot;
     char label[128], lesc[256], aesc[FORM_ESC_MAX], pesc[64], price[64], msg[FORM_MSG_MAX];
-    form_slot_label(day, conv_rows_value(slots, row, "t_start"), conv_rows_value(slots, row, "t_end"), label,
+    conv_form_slot_label(day, conv_rows_value(slots, row, "t_start"), conv_rows_value(slots, row, "t_end"), label,
                     sizeof label);
     form_esc(label, lesc, sizeof lesc);
     form_esc(d->address, aesc, sizeof aesc);
     form_esc(d->posting, pesc, sizeof pesc);
     conv_form_price_text(d->price, price, sizeof price);
-    snprintf(msg, sizeof msg, text_get(T_FORM_SUMMARY), pesc, aesc, lesc, price,
+    int n = snprintf(msg, sizeof msg, "%s%s", lead ? lead : "", lead ? "\n\n" : "");
+    if (n < 0 || (size_t)n >= sizeof msg) n = 0;
+    snprintf(msg + n, sizeof msg - (size_t)n, text_get(T_FORM_SUMMARY), pesc, aesc, lesc, price,
              d->weight_unknown ? text_get(T_FORM_WEIGHT_UNKNOWN) : "");
     cJSON *kb = tg_kb_inline_new();
     char ok[TG_CALLBACK_DATA_MAX + 1];
@@ -842,6 +869,7 @@ static int form_book(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *ou
     bool missing = false;
     const conv_rows_t *p = form_get(ctx, out, CONV_NEED_FORM_POSTING, d->posting, &missing);
     const conv_rows_t *slots = form_get(ctx, out, CONV_NEED_FORM_SLOTS, zkey, &missing);
+    const conv_rows_t *tariff = form_get(ctx, out, CONV_NEED_FORM_TARIFF, zkey, &missing);
     if (missing) return RT_PENDING;
     /* the posting may have moved on since the form began */
     if (!form_rows_ok(p) || p->nrows == 0 || !form_is_owner(ctx, p) || conv_rows_value(p, 0, "delivery_id"))
@@ -850,7 +878,7 @@ static int form_book(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *ou
     int row = form_find_slot(slots, d->date, d->slot);
     char label[128], lesc[256];
     if (row < 0 || !form_slot_has_room(slots, row)) {
-        form_slot_label(d->date, row >= 0 ? conv_rows_value(slots, row, "t_start") : "",
+        conv_form_slot_label(d->date, row >= 0 ? conv_rows_value(slots, row, "t_start") : "",
                         row >= 0 ? conv_rows_value(slots, row, "t_end") : "", label, sizeof label);
         form_esc(label, lesc, sizeof lesc);
         char lead[512];
@@ -858,7 +886,34 @@ static int form_book(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *ou
         conv_answer_callback(out, u, text_get(T_FORM_SLOT_TAKEN));
         return form_show_slots(ctx, u, out, d, lead);
     }
-    form_slot_label(d->date, conv_rows_value(slots, row, "t_start"), conv_rows_value(slots, row, "t_end"), label,
+    /* the price is the tariff's as of now (delivery_book checks it again) */
+    int nbands = 0, max_to = 0, weight = 0;
+    long long now_price = form_tariff_price(tariff, p, &nbands, &max_to, &weight);
+    if (now_price < 0) {
+        conv_answer_callback(out, u, NULL);
+        char pesc[64], msg[FORM_MSG_MAX];
+        form_esc(d->posting, pesc, sizeof pesc);
+        snprintf(msg, sizeof msg, text_get(T_BOOK_PRICE_GONE), pesc);
+        conv_form_data_t keep;
+        memset(&keep, 0, sizeof keep);
+        memcpy(keep.posting, d->posting, sizeof keep.posting);
+        form_set(out, "form_address", &keep);
+        conv_say(out, u->chat_id, msg, form_kb_address());
+        return RT_OK;
+    }
+    if (now_price != d->price) {
+        char was[64], now[64], lead[512];
+        conv_form_price_text(d->price, was, sizeof was);
+        conv_form_price_text(now_price, now, sizeof now);
+        snprintf(lead, sizeof lead, text_get(T_BOOK_PRICE_CHANGED), was, now);
+        d->price = now_price;
+        d->weight_unknown = weight <= 0;
+        conv_answer_callback(out, u, text_get(T_BOOK_PRICE_CHANGED_CB));
+        char day[sizeof d->date];
+        memcpy(day, d->date, sizeof day);
+        return form_pick_slot(ctx, u, out, d, day, d->slot, lead);
+    }
+    conv_form_slot_label(d->date, conv_rows_value(slots, row, "t_start"), conv_rows_value(slots, row, "t_end"), label,
                     sizeof label);
     char user[24], chat[24], lat[32], lon[32], slot[16], price[24];
     snprintf(user, sizeof user, "%lld", (long long)ctx->tg_user_id);
@@ -876,6 +931,7 @@ static int form_book(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *ou
     conv_sql(out, form_sql_subscribe, 2, sub);
     const char *audit[] = {user, d->posting, d->date, slot, price};
     conv_sql(out, form_sql_audit, 5, audit);
+    out->kick_logistics = true;   /* delivery_book queued delivery.booked */
     char pesc[64], aesc[FORM_ESC_MAX], ptext[64], msg[FORM_MSG_MAX];
     form_esc(d->posting, pesc, sizeof pesc);
     form_esc(d->address, aesc, sizeof aesc);
@@ -925,7 +981,7 @@ static int form_on_callback(const conv_ctx_t *ctx, const tg_update_t *u, conv_ou
     int slot = 0, used = 0;
     if (later && d.zone && sscanf(cb, "f:s:%8[0-9]:%d%n", day, &slot, &used) == 2 && cb[used] == '\0' &&
         strlen(day) == 8 && slot > 0)
-        return form_pick_slot(ctx, u, out, &d, day, slot);
+        return form_pick_slot(ctx, u, out, &d, day, slot, NULL);
     if (form_in_step(ctx, "form_confirm") && d.zone && d.slot && strncmp(cb, "f:ok:", 5) == 0) {
         char want[TG_CALLBACK_DATA_MAX + 1];
         snprintf(want, sizeof want, "f:ok:%s:%s:%d", d.posting, d.date, d.slot);

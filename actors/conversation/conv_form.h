@@ -82,4 +82,15 @@ void conv_form_price_text(long long kopecks, char *out, size_t outsz);
  * heavy) or there are none. */
 long long conv_form_band(const int *from, const int *to, const long long *price, int n, int weight_g);
 
+/* "пт, 15.05 · 10:00–14:00" (catalogue format T_FORM_SLOT_LABEL) for day
+ * "20260515" and the window's times; a day that is not YYYYMMDD is copied. */
+void conv_form_slot_label(const char *day, const char *start, const char *end, char *out, size_t outsz);
+
+/* One inline button per window of the CONV_NEED_FORM_SLOTS rows that still
+ * has room, labelled as conv_form_slot_label, with callback data
+ * "<prefix><yyyymmdd>:<slot id>"; the window (skip_day, skip_slot) is left
+ * out (skip_day NULL: none). Returns how many buttons were added. */
+int conv_form_slot_buttons(const conv_rows_t *slots, cJSON *kb, const char *prefix, const char *skip_day,
+                           int skip_slot);
+
 #endif

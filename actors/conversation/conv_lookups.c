@@ -11,6 +11,7 @@
 #include "conv_broadcast.h"
 #include "conv_pickup.h"
 #include "conv_courier.h"
+#include "conv_booking.h"
 #include "conv_pay.h"
 
 /* The price of the posting's ordered delivery (payments, conv_pay.c). */
@@ -125,6 +126,16 @@ static const conv_lookup_def_t conv_lookup_table[] = {
      "SELECT c.id, c.name, (SELECT count(*) FROM deliveries d WHERE d.courier_id = c.id AND d.status = 'ordered'"
      "                         AND d.stage IN ('assigned', 'picked', 'en_route')) AS \"left\""
      "  FROM couriers c WHERE c.on_shift ORDER BY c.stale, 3, c.id LIMIT 20", "", false},
+    /* changing a booked delivery (conv_booking.c) */
+    {CONV_NEED_BOOKING,
+     "SELECT d.id AS delivery_id, d.tg_user_id, d.address, to_char(d.slot_date, 'YYYYMMDD') AS day,"
+     "       to_char(d.slot_start, 'HH24:MI') AS t_start, to_char(d.slot_end, 'HH24:MI') AS t_end,"
+     "       d.zone_id, d.slot_id,"
+     "       floor(extract(epoch FROM ((d.slot_date + d.slot_start) AT TIME ZONE 'Europe/Moscow') - now()) / 60)::bigint"
+     "         AS starts_in_min,"
+     "       o.customer_phone, o.addressee_phone"
+     "  FROM deliveries d JOIN orders o ON o.posting_number = d.posting_number"
+     " WHERE d.posting_number = $1 AND d.status = 'ordered'", "k", false},
     /* payments (conv_pay.c) */
     {CONV_NEED_PAY_ORDER,
      "SELECT o.status, o.customer_phone, o.addressee_phone, o.recipient_phone, o.ordered_by, o.paid_kop,"

@@ -7,14 +7,17 @@
  *       (PLUS7_STORAGE_EXTEND_DAYS) and, in the same statement, moves the
  *       posting's pending pickup reminders (runtime_reminders kind 'order',
  *       key posting, names pickup_*) by as much, so they follow the new
- *       date; an audit_log row records who extended it. The statement's
+ *       date; an audit_log row records who extended it, and the outbound
+ *       logistics event storage.extended is queued (logistics_outbox,
+ *       sql/014; sent by actors/logistics_out). The statement's
  *       condition (storage_extended = false) makes a second press — or two
  *       owners pressing at once — change nothing; the dialog says
  *       "already extended" when its lookup saw the flag set.
  *   «Доставить курьером» pk:cur:<posting> — starts the delivery form with
  *       the posting chosen (conv_form_start).
  *   «Оформить возврат» pk:ret:<posting> — records a return request
- *       (return_requests, one per posting, reason 'not_collected') and
+ *       (return_requests, one per posting, reason 'not_collected'), queues
+ *       the outbound event return.requested, and
  *       cancels the posting's remaining pickup reminders; an operator
  *       contacts the person (returns proper are a later module).
  * Every press is answered. Each first checks, with the CONV_NEED_ORDER
@@ -62,7 +65,13 @@ static const char pk_sql_extend[] =
     "            RETURNING posting_number, storage_until),"
     "     a AS (INSERT INTO audit_log (actor, action, object_type, object_id, details)"
     "           SELECT 'tg:' || $3, 'storage_extended', 'order', e.posting_number,"
-    "                  jsonb_build_object('days', $2::int, 'storage_until', e.storage_until) FROM e)"
+    "                  jsonb_build_object('days', $2::int, 'storage_until', e.storage_until) FROM e),"
+    "     l AS (INSERT INTO logistics_outbox (event_id, posting_number, type, payload)"
+    "           SELECT 'storage.extended:' || e.posting_number, e.posting_number, 'storage.extended',"
+    "                  lo_event('storage.extended:' || e.posting_number, 'storage.extended', e.posting_number,"
+    "                           jsonb_build_object('storage_until', to_char(e.storage_until AT TIME ZONE 'UTC',"
+    "                                                  'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), 'days', $2::int))"
+    "             FROM e ON CONFLICT (event_id) DO NOTHING)"
     " UPDATE runtime_reminders r SET due_at = r.due_at + make_interval(days => $2::int), gen = r.gen + 1,"
     "        fired_at = NULL, attempts = 0"
     "   FROM e WHERE r.kind = 'order' AND r.key = e.posting_number AND r.name LIKE 'pickup\\_%'";
@@ -70,7 +79,14 @@ static const char pk_sql_extend[] =
 static const char pk_sql_return[] =
     "WITH i AS (INSERT INTO return_requests (posting_number, tg_user_id, reason)"
     "           VALUES ($1, $2::bigint, 'not_collected')"
-    "           ON CONFLICT (posting_number) DO NOTHING RETURNING posting_number)"
+    "           ON CONFLICT (posting_number) DO NOTHING RETURNING id, posting_number),"
+    "     l AS (INSERT INTO logistics_outbox (event_id, posting_number, type, payload)"
+    "           SELECT 'return.requested:' || i.posting_number, i.posting_number, 'return.requested',"
+    "                  lo_event('return.requested:' || i.posting_number, 'return.requested', i.posting_number,"
+    "                           jsonb_build_object('return_request_id', i.id, 'reason', 'not_collected',"
+    "                                              'phone', u.phone, 'name', u.first_name))"
+    "             FROM i LEFT JOIN users u ON u.tg_user_id = $2::bigint"
+    "           ON CONFLICT (event_id) DO NOTHING)"
     " DELETE FROM runtime_reminders r USING i"
     "  WHERE r.kind = 'order' AND r.key = i.posting_number AND r.name LIKE 'pickup\\_%'";
 
@@ -110,6 +126,7 @@ static int pk_extend(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *ou
     snprintf(uid, sizeof uid, "%lld", (long long)ctx->tg_user_id);
     const char *params[] = {posting, days_s, uid};
     conv_sql(out, pk_sql_extend, 3, params);
+    out->kick_logistics = true;   /* the statement queued storage.extended */
     conv_answer_callback(out, u, text_get(T_PK_CB_EXTENDED));
     pk_date(until, days * PK_DAY_MS, when, sizeof when);
     if (when[0]) snprintf(msg, sizeof msg, text_get(T_PK_EXTENDED), posting, when);
@@ -130,6 +147,7 @@ static int pk_return(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *ou
     snprintf(uid, sizeof uid, "%lld", (long long)ctx->tg_user_id);
     const char *params[] = {posting, uid};
     conv_sql(out, pk_sql_return, 2, params);
+    out->kick_logistics = true;   /* the statement queued return.requested */
     conv_answer_callback(out, u, text_get(T_PK_CB_RETURN));
     conv_sayf(out, u->chat_id, T_PK_RETURN_DONE, posting, NULL);
     return RT_OK;

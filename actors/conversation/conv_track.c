@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conv_booking.h"
 #include "conv_dialog.h"
 #include "conv_pay.h"
 #include "conv_watch.h"
@@ -171,6 +172,7 @@ int conv_track_posting(const conv_ctx_t *ctx, const tg_update_t *u, conv_out_t *
     tg_kb_inline_button(tg_kb_inline_row(kb), text_get(T_BTN_REFRESH), data);
     conv_owner_t who = conv_order_owner(ctx, o);
     conv_watch_buttons(kb, posting, track_sees_details(ctx, who) ? CONV_OWNER_YES : who);
+    conv_booking_buttons(o, posting, who == CONV_OWNER_YES, kb);   /* move / cancel a booked delivery */
     conv_say(out, chat, card, kb);
     free(card);
     char chat_s[24];

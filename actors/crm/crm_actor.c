@@ -3,7 +3,12 @@
  * Purpose: registration never waits for the CRM. A person is stored with
  * crm_contact_id NULL; this actor (key "main") links pending people one at a
  * time through the configured connector, on a kick after a registration and
- * every CRM_SWEEP_MS, so a CRM outage only delays linking:
+ * every CRM_SWEEP_MS, so a CRM outage only delays linking. Any failure
+ * (the CRM down or refusing, the database) ends the batch and backs off:
+ * nothing is tried again for CRM_BACKOFF_MIN_MS, doubling per consecutive
+ * failed try up to CRM_BACKOFF_MAX_MS; kicks and sweeps meanwhile only mark
+ * that work is waiting. One success resets the back-off. So an outage costs
+ * one request per back-off period, not a batch of requests per kick:
  *   builtin  — the company's own crm_customers table (one statement);
  *   bitrix24 — incoming-webhook REST: crm.contact.list filtered by PHONE
  *              (E.164 form, then the 8XXXXXXXXXX form, since portals store
@@ -26,6 +31,8 @@
 
 #define CRM_SWEEP_MS 30000
 #define CRM_BATCH 20
+#define CRM_BACKOFF_MIN_MS 1000
+#define CRM_BACKOFF_MAX_MS 30000   /* never longer than the sweep period */
 
 enum { CRM_CORR_PENDING = 1, CRM_CORR_BUILTIN, CRM_CORR_STORE, CRM_CORR_FIND, CRM_CORR_FIND8, CRM_CORR_ADD, CRM_CORR_FAIL };
 
@@ -40,20 +47,35 @@ typedef struct crm_state {
     crm_person_t queue[CRM_BATCH];
     int nqueue, pos;
     uint32_t sweep_timer;
+    uint32_t backoff_ms;      /* 0: no failure since the last success */
+    uint32_t backoff_timer;   /* armed while backing off */
 } crm_state_t;
 
 static void crm_next(rt_actor_t *self, crm_state_t *st);
+static void crm_back_off(rt_actor_t *self, crm_state_t *st);
 
 static void crm_sweep(rt_actor_t *self, crm_state_t *st)
 {
-    if (st->busy) { st->again = true; return; }
+    if (st->busy || st->backoff_timer) { st->again = true; return; }
     st->busy = true;
     st->again = false;
     if (rt_pg_query(self, CRM_CORR_PENDING,
                     "SELECT tg_user_id, phone, first_name FROM users"
                     " WHERE crm_contact_id IS NULL AND phone IS NOT NULL"
                     " ORDER BY crm_attempts, tg_user_id LIMIT 20", 0, NULL) != RT_OK)
-        st->busy = false;
+        crm_back_off(self, st);
+}
+
+/* Something failed: end the batch and try nothing before the back-off. */
+static void crm_back_off(rt_actor_t *self, crm_state_t *st)
+{
+    st->backoff_ms = st->backoff_ms ? st->backoff_ms * 2 : CRM_BACKOFF_MIN_MS;
+    if (st->backoff_ms > CRM_BACKOFF_MAX_MS) st->backoff_ms = CRM_BACKOFF_MAX_MS;
+    st->nqueue = st->pos = 0;
+    st->busy = false;
+    st->again = true;   /* the people not linked are still waiting */
+    st->backoff_timer = rt_timer_after(self, st->backoff_ms);
+    LOG_INFO("crm_backoff", "ms=%u", st->backoff_ms);
 }
 
 static void crm_store(rt_actor_t *self, crm_person_t *p, const char *contact_id)
@@ -70,8 +92,7 @@ static void crm_failed(rt_actor_t *self, crm_state_t *st, const char *why)
     const char *params[] = {p->tg_user_id};
     rt_pg_query(self, CRM_CORR_FAIL, "UPDATE users SET crm_attempts = crm_attempts + 1 WHERE tg_user_id = $1",
                 1, params);
-    st->pos++;
-    crm_next(self, st);
+    crm_back_off(self, st);
 }
 
 static void crm_bitrix_call(rt_actor_t *self, crm_state_t *st, uint32_t corr, const char *method, cJSON *body)
@@ -181,6 +202,9 @@ static int crm_handle(rt_actor_t *self, const rt_msg_t *m)
         if (m->corr == st->sweep_timer) {
             st->sweep_timer = rt_timer_after(self, CRM_SWEEP_MS);
             crm_sweep(self, st);
+        } else if (m->corr == st->backoff_timer && st->backoff_timer) {
+            st->backoff_timer = 0;
+            if (st->again) crm_sweep(self, st);
         }
         return RT_OK;
     case RT_MSG_HTTP_RESULT:
@@ -194,7 +218,11 @@ static int crm_handle(rt_actor_t *self, const rt_msg_t *m)
     switch (m->corr) {
     case CRM_CORR_PENDING:
         st->nqueue = st->pos = 0;
-        if (!r || r->status != RT_OK) { st->busy = false; return RT_OK; }
+        if (!r || r->status != RT_OK) {
+            LOG_WARN("crm_sweep_failed", "error=\"%s\"", r && r->error ? r->error : "");
+            crm_back_off(self, st);
+            return RT_OK;
+        }
         for (int i = 0; i < r->nrows && i < CRM_BATCH; i++) {
             crm_person_t *p = &st->queue[st->nqueue++];
             snprintf(p->tg_user_id, sizeof p->tg_user_id, "%s", rt_pg_value(r, i, 0));
@@ -207,6 +235,7 @@ static int crm_handle(rt_actor_t *self, const rt_msg_t *m)
     case CRM_CORR_STORE:
         if (!r || r->status != RT_OK) { crm_failed(self, st, r ? r->error : NULL); break; }
         LOG_INFO("crm_linked", "tg_user_id=%s", st->queue[st->pos].tg_user_id);
+        st->backoff_ms = 0;
         st->pos++;
         crm_next(self, st);
         break;

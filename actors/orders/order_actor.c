@@ -102,6 +102,34 @@ static bool ord_has_action(const order_state_t *st, const char *action)
     return false;
 }
 
+/* The Ozon method reporting our transition to `to` of a posting the company
+ * delivers itself, when Ozon's stored available_actions allow it; else NULL. */
+static const char *ord_push_action(const order_state_t *st, order_status_t to)
+{
+    if (strcmp(st->tpl, "non_integrated") != 0) return NULL;
+    if (to == ORDER_IN_TRANSIT && ord_has_action(st, "non_int_delivering")) return "delivering";
+    if (to == ORDER_OUT_FOR_DELIVERY && ord_has_action(st, "non_int_last_mile")) return "last-mile";
+    if (to == ORDER_DELIVERED && ord_has_action(st, "non_int_delivered")) return "delivered";
+    return NULL;
+}
+
+/* Queue that report in ozon_push_outbox (sql/014) in the change's
+ * transaction — only when the guarded upsert did move the status there —
+ * so it survives a crash; the Ozon gateway sends it. */
+static void ord_tx_push(ord_tx_t *tx, const order_state_t *st, const char *posting, order_status_t to)
+{
+    const char *action = ord_push_action(st, to), *ozon = plus7_actors_cfg()->ozon_client_id;
+    if (!action || !ozon || !*ozon) return;
+    const char **p = ord_tx_add(tx,
+        "INSERT INTO ozon_push_outbox (posting_number, action)"
+        " SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM orders WHERE posting_number = $1 AND status = $3)"
+        " ON CONFLICT (posting_number, action) DO NOTHING", 3);
+    if (!p) return;
+    p[0] = posting;
+    p[1] = action;
+    p[2] = order_status_code(to);
+}
+
 /* The pickup reminders of an arrival whose storage ends at storage_until:
  * each configured day counted from the storage's start, moved into the
  * notification hours; one already due or not before the deadline is left
@@ -138,13 +166,9 @@ static void ord_after_change(rt_actor_t *self, order_state_t *st, order_status_t
             rt_reminder_cancel(self, name);
         }
     }
-    /* Postings the company delivers itself: tell Ozon, when it allows. */
-    const char *action = NULL;
-    if (strcmp(st->tpl, "non_integrated") == 0) {
-        if (to == ORDER_IN_TRANSIT && ord_has_action(st, "non_int_delivering")) action = "delivering";
-        else if (to == ORDER_OUT_FOR_DELIVERY && ord_has_action(st, "non_int_last_mile")) action = "last-mile";
-        else if (to == ORDER_DELIVERED && ord_has_action(st, "non_int_delivered")) action = "delivered";
-    }
+    /* Postings the company delivers itself: the report to Ozon was queued in
+     * the transaction (ord_tx_push); wake the gateway. */
+    const char *action = ord_push_action(st, to);
     const rt_kind_t *oz = action ? rt_kind_find(rt_self_runtime(self), PLUS7_KIND_OZON) : NULL;
     if (oz) {
         msg_ozon_push_t v = {.posting = RT_STR(rt_self_key(self)), .action = RT_STR(action)};
@@ -226,6 +250,7 @@ static void ord_on_events(rt_actor_t *self, order_state_t *st, const rt_pg_resul
             ord_tx_change(&tx, ch, posting, now);
             ord_tx_recipient(&tx, posting, rphone, rname);   /* before the notifications: the owner hears */
             ord_tx_announce(&tx, ch, posting, true);
+            ord_tx_push(&tx, st, posting, to);
             result = exists ? "applied" : "created";
             exists = true;
             cur = to;

@@ -9,6 +9,9 @@
  * Each finished exchange is classified (ozon_api.h) and either completes
  * the job, or puts it back with a back-off, or gives up (bounded attempts
  * and a per-job deadline, so a waiting person always gets an answer).
+ * Pushes come from the durable ozon_push_outbox (claimed on ozon_push and
+ * at activation, marked done with their outcome), so none is lost with
+ * the process (DESIGN.md, "Push-back").
  *
  * Exports: ozon_gateway_kind.
  * Threads: the actor's home worker.
@@ -31,7 +34,7 @@
 #include "rt_log.h"
 #include "rt_pg.h"
 
-enum { OZ_CORR_SAVE = 1, OZ_CORR_HTTP0 = 16 };
+enum { OZ_CORR_SAVE = 1, OZ_CORR_PUSH_CLAIM, OZ_CORR_PUSH_DONE, OZ_CORR_HTTP0 = 16 };
 
 #define OZ_QUEUE_MAX 20000
 #define OZ_TIMEOUT_MS 15000
@@ -59,6 +62,7 @@ typedef struct oz_job {
     bool interactive;          /* fg: someone waits for this fetch */
     char posting[32];
     char action[16];           /* push: delivering | last-mile | delivered */
+    int64_t push_id;           /* push: its ozon_push_outbox row */
     char *cursor;              /* list: the page's cursor ("" = first) */
     int attempts;              /* transient failures so far */
     int64_t not_before;        /* monotonic ms; 0 = at once */
@@ -497,6 +501,16 @@ static void oz_fetch_done(rt_actor_t *self, oz_state_t *st, oz_job_t *j, const r
     oz_job_free(j);
 }
 
+/* A push is over (pushed, refused or given up): its outbox row is done. */
+static void oz_push_settle(rt_actor_t *self, const oz_job_t *j, const char *outcome)
+{
+    char id[24];
+    snprintf(id, sizeof id, "%lld", (long long)j->push_id);
+    const char *params[] = {id, outcome};
+    rt_pg_query(self, OZ_CORR_PUSH_DONE,
+                "UPDATE ozon_push_outbox SET done_at = now(), outcome = $2 WHERE id = $1::bigint", 2, params);
+}
+
 static void oz_push_done(rt_actor_t *self, oz_state_t *st, oz_job_t *j, const rt_http_result_t *res,
                          ozon_error_t *e)
 {
@@ -506,6 +520,7 @@ static void oz_push_done(rt_actor_t *self, oz_state_t *st, oz_job_t *j, const rt
             if (pr.found && pr.ok) {
                 ozon_stats_push(0);
                 LOG_INFO("ozon_pushed", "posting=%s action=%s", j->posting, j->action);
+                oz_push_settle(self, j, "pushed");
                 /* Ozon moved the posting: read it again for its new available_actions */
                 oz_job_t *f = oz_job_new(OZON_M_FETCH, false, j->posting);
                 if (f) oz_enqueue(self, st, f);
@@ -513,6 +528,7 @@ static void oz_push_done(rt_actor_t *self, oz_state_t *st, oz_job_t *j, const rt
                 ozon_stats_push(1);
                 LOG_WARN("ozon_push_refused", "posting=%s action=%s error=\"%s\"", j->posting, j->action,
                          pr.found ? pr.error : "no result for this posting");
+                oz_push_settle(self, j, "refused");
             }
             oz_job_free(j);
             return;
@@ -528,6 +544,7 @@ static void oz_push_done(rt_actor_t *self, oz_state_t *st, oz_job_t *j, const rt
     }
     ozon_stats_push(2);
     oz_log_failure(j, e, "ozon_push_failed");
+    oz_push_settle(self, j, "failed");
     oz_job_free(j);
 }
 
@@ -631,29 +648,40 @@ static void oz_on_fetch(rt_actor_t *self, oz_state_t *st, const rt_msg_t *m)
     oz_enqueue(self, st, j);
 }
 
-static void oz_on_push(rt_actor_t *self, oz_state_t *st, const rt_msg_t *m)
+/* Pushes live in ozon_push_outbox (sql/014), written by the order actor in
+ * the transaction of the status change: claim the pending ones (a claim
+ * older than OZ_PUSH_CLAIM_S — a job lost with a crashed process — is taken
+ * again; at start every claim is released) and queue them. */
+#define OZ_PUSH_CLAIM_S "900"
+static void oz_push_claim(rt_actor_t *self)
 {
-    msg_ozon_push_t v;
-    if (msg_ozon_push_decode(m, &v) != RT_OK) return;
-    char posting[32], action[16];
-    if (!v.posting.p || !v.action.p || v.posting.n >= sizeof posting || v.action.n >= sizeof action) return;
-    memcpy(posting, v.posting.p, v.posting.n);
-    posting[v.posting.n] = '\0';
-    memcpy(action, v.action.p, v.action.n);
-    action[v.action.n] = '\0';
-    if (!posting_is_valid(posting) ||
-        (strcmp(action, "delivering") != 0 && strcmp(action, "last-mile") != 0 && strcmp(action, "delivered") != 0)) {
-        LOG_WARN("ozon_push_invalid", "posting=%s action=%s", posting_is_valid(posting) ? posting : "-", action);
+    rt_pg_query(self, OZ_CORR_PUSH_CLAIM,
+                "UPDATE ozon_push_outbox SET claimed_at = now()"
+                " WHERE id IN (SELECT id FROM ozon_push_outbox WHERE done_at IS NULL"
+                "               AND (claimed_at IS NULL OR claimed_at < now() - make_interval(secs => " OZ_PUSH_CLAIM_S "))"
+                "              ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED)"
+                " RETURNING id, posting_number, action", 0, NULL);
+}
+
+static void oz_on_push_claimed(rt_actor_t *self, oz_state_t *st, const rt_pg_result_t *r)
+{
+    if (!r || r->status != RT_OK) {
+        LOG_WARN("ozon_push_claim_failed", "error=\"%s\"", r && r->error ? r->error : "");
         return;
     }
-    oz_job_t *j = st->fg.n + st->bg.n < OZ_QUEUE_MAX ? oz_job_new(OZON_M_PUSH, false, posting) : NULL;
-    if (!j) {
-        LOG_WARN("ozon_queue_full", "posting=%s action=%s queued=%d", posting, action, st->fg.n + st->bg.n);
-        ozon_stats_push(2);
-        return;
+    for (int i = 0; i < r->nrows; i++) {
+        const char *posting = rt_pg_value(r, i, 1), *action = rt_pg_value(r, i, 2);
+        oz_job_t *j = posting_is_valid(posting) && st->fg.n + st->bg.n < OZ_QUEUE_MAX
+                          ? oz_job_new(OZON_M_PUSH, false, posting) : NULL;
+        if (!j) {   /* stays claimed: taken again after the claim expires or at the next start */
+            LOG_WARN("ozon_queue_full", "posting=%s action=%s queued=%d", posting, action, st->fg.n + st->bg.n);
+            continue;
+        }
+        rt_pg_get_i64(r, i, 0, &j->push_id);
+        snprintf(j->action, sizeof j->action, "%s", action);
+        oz_enqueue(self, st, j);
     }
-    snprintf(j->action, sizeof j->action, "%s", action);
-    oz_enqueue(self, st, j);
+    if (r->nrows == 100) oz_push_claim(self);   /* more are waiting */
 }
 
 /* ---- life cycle ------------------------------------------------------------------------------------ */
@@ -687,6 +715,10 @@ static int oz_on_activate(rt_actor_t *self, const rt_msg_t *m)
                           : 0;
         oz_import_schedule(self, st, due);
     }
+    /* pushes a previous process claimed and never finished: release, then take them */
+    rt_pg_query(self, OZ_CORR_PUSH_DONE, "UPDATE ozon_push_outbox SET claimed_at = NULL"
+                                         " WHERE done_at IS NULL AND claimed_at IS NOT NULL", 0, NULL);
+    oz_push_claim(self);
     return RT_OK;   /* never fail: senders of ozon_fetch wait for an answer */
 }
 
@@ -697,8 +729,8 @@ static int oz_handle(rt_actor_t *self, const rt_msg_t *m)
     case MSG_ozon_fetch:
         oz_on_fetch(self, st, m);
         break;
-    case MSG_ozon_push:
-        oz_on_push(self, st, m);
+    case MSG_ozon_push:   /* a new row in ozon_push_outbox */
+        oz_push_claim(self);
         break;
     case MSG_ozon_kick: {
         msg_ozon_kick_t v;
@@ -719,6 +751,9 @@ static int oz_handle(rt_actor_t *self, const rt_msg_t *m)
         const rt_pg_result_t *r = rt_pg_msg_result(m);
         if (m->corr == OZ_CORR_SAVE && r && r->status != RT_OK)
             LOG_WARN("ozon_state_save_failed", "error=\"%s\"", r->error ? r->error : "");
+        if (m->corr == OZ_CORR_PUSH_CLAIM) oz_on_push_claimed(self, st, r);
+        if (m->corr == OZ_CORR_PUSH_DONE && r && r->status != RT_OK)
+            LOG_WARN("ozon_push_mark_failed", "error=\"%s\"", r->error ? r->error : "");
         break;
     }
     default:

@@ -8,9 +8,11 @@
  *   ozon_fetch{posting}  → POST /v3/posting/fbs/get → order_ozon to the
  *                          order actor (RT_OK + the posting, RT_ENOTFOUND,
  *                          or RT_EIO: configuration error / gave up);
- *   ozon_push{posting, action} → POST /v2/fbs/posting/<action>; on success
- *                          the posting is fetched again so the order keeps
- *                          Ozon's new available_actions;
+ *   ozon_push (a wake-up: the rows are in ozon_push_outbox, sql/014,
+ *                          written by the order actor with the transition)
+ *                          → POST /v2/fbs/posting/<action>, the row marked
+ *                          done; on success the posting is fetched again so
+ *                          the order keeps Ozon's new available_actions;
  *   the periodic import  → POST /v4/posting/fbs/list (cursor paging),
  *                          every posting → order_ozon; the last successful
  *                          run is kept in ozon_import_state (sql/005_ozon.sql)

@@ -8,6 +8,16 @@
  * sliding windows over the timestamps of the last N sends; global sends are
  * also paced evenly (1000/rate ms apart).
  *
+ * Headroom against jitter: the server counts a send when it ARRIVES, some
+ * time between our pop (start) and our done/retry (answer). Every window
+ * entry therefore holds the send's COMPLETION time (TG_IN_FLIGHT until then)
+ * and a new send starts only TG_WINDOW_MS after the completion of the send
+ * N places before it: arrival(i+N) >= start(i+N) > completion(i) + 1000 >=
+ * arrival(i) + 1000, so no one-second window at the server ever holds more
+ * than N, however the requests are delayed on the way. The private chat's
+ * bucket likewise earns nothing while a send is in flight (refilled_at moves
+ * to the completion). The price is one round trip per N sends.
+ *
  * Exports: see tg_flood.h. Threads: one owner.
  */
 #include "tg_flood.h"
@@ -33,8 +43,9 @@ typedef struct tg_chatq {
     uint64_t paused_until;
     double tokens;                   /* private chats: token bucket */
     uint64_t refilled_at;
-    uint64_t *window;                /* groups: last group_per_min send times */
+    uint64_t *window;                /* groups: last group_per_min completion times */
     int wpos;
+    int gslot;                       /* in flight: its entry in the global window, else -1 */
 } tg_chatq_t;
 
 typedef struct tg_ring {
@@ -47,7 +58,7 @@ struct tg_flood {
     tg_chatq_t **buckets;
     size_t nbuckets, nchats;
     tg_ring_t rings[2];
-    uint64_t *gwindow;               /* last global_per_sec send times, ring */
+    uint64_t *gwindow;               /* last global_per_sec completion times, ring */
     int gpos;
     uint64_t global_paused_until;
     size_t pending;
@@ -57,6 +68,9 @@ struct tg_flood {
 
 #define TG_FLOOD_SCAN 64   /* chats examined per pop and ring */
 #define TG_WINDOW_GROUP_MS 60000
+#define TG_WINDOW_MS 1002        /* 1 s + 2 ms: whole-millisecond clocks on both sides */
+#define TG_IN_FLIGHT UINT64_MAX  /* a window entry whose send has not completed */
+#define TG_IN_FLIGHT_POLL_MS 10  /* the oldest entry still in flight: look again soon */
 
 tg_flood_t *tg_flood_new(const tg_flood_cfg_t *cfg)
 {
@@ -136,6 +150,7 @@ static tg_chatq_t *tg_find(tg_flood_t *f, int64_t id, bool create)
     if (!c) return NULL;
     c->chat_id = id;
     c->ring = -1;
+    c->gslot = -1;
     c->tokens = f->cfg.chat_burst;
     if (id < 0) {
         c->window = calloc((size_t)f->cfg.group_per_min, sizeof *c->window);
@@ -157,7 +172,7 @@ static bool tg_chat_idle(const tg_flood_t *f, const tg_chatq_t *c, uint64_t now)
     if (c->head || c->in_flight || c->ring >= 0 || c->paused_until > now) return false;
     if (c->window) {
         for (int i = 0; i < f->cfg.group_per_min; i++)
-            if (c->window[i] + TG_WINDOW_GROUP_MS > now) return false;
+            if (c->window[i] == TG_IN_FLIGHT || c->window[i] + TG_WINDOW_GROUP_MS > now) return false;
         return true;
     }
     return c->tokens + (double)(now - c->refilled_at) / f->cfg.chat_interval_ms >= f->cfg.chat_burst;
@@ -239,7 +254,9 @@ static int64_t tg_chat_wait(const tg_flood_t *f, tg_chatq_t *c, uint64_t now)
     int64_t w = c->paused_until > now ? (int64_t)(c->paused_until - now) : 0;
     if (c->window) {
         uint64_t oldest = c->window[c->wpos];
-        if (oldest && oldest + TG_WINDOW_GROUP_MS > now) {
+        if (oldest == TG_IN_FLIGHT) {
+            if (TG_IN_FLIGHT_POLL_MS > w) w = TG_IN_FLIGHT_POLL_MS;
+        } else if (oldest && oldest + TG_WINDOW_GROUP_MS > now) {
             int64_t g = (int64_t)(oldest + TG_WINDOW_GROUP_MS - now);
             if (g > w) w = g;
         }
@@ -265,7 +282,11 @@ static int64_t tg_global_wait(const tg_flood_t *f, uint64_t now)
 {
     int64_t w = f->global_paused_until > now ? (int64_t)(f->global_paused_until - now) : 0;
     uint64_t oldest = f->gwindow[f->gpos];
-    if (oldest && oldest + 1000 > now && (int64_t)(oldest + 1000 - now) > w) w = (int64_t)(oldest + 1000 - now);
+    if (oldest == TG_IN_FLIGHT) {
+        if (TG_IN_FLIGHT_POLL_MS > w) w = TG_IN_FLIGHT_POLL_MS;
+    } else if (oldest && oldest + TG_WINDOW_MS > now && (int64_t)(oldest + TG_WINDOW_MS - now) > w) {
+        w = (int64_t)(oldest + TG_WINDOW_MS - now);
+    }
     if (f->next_send_at > (double)now) {
         int64_t s = (int64_t)(f->next_send_at - (double)now + 0.999);
         if (s > w) w = s;
@@ -299,12 +320,13 @@ void *tg_flood_pop(tg_flood_t *f, uint64_t now_ms, int64_t *chat_id, int64_t *wa
             c->in_flight = true;
             tg_ring_remove(f, c);
             if (c->window) {
-                c->window[c->wpos] = now_ms;
+                c->window[c->wpos] = TG_IN_FLIGHT;
                 c->wpos = (c->wpos + 1) % f->cfg.group_per_min;
             } else {
                 c->tokens -= 1.0;
             }
-            f->gwindow[f->gpos] = now_ms;
+            f->gwindow[f->gpos] = TG_IN_FLIGHT;
+            c->gslot = f->gpos;
             /* fractional, so the average is exactly the rate */
             double spacing = 1000.0 / f->cfg.global_per_sec;
             f->next_send_at = (f->next_send_at > (double)now_ms - spacing ? f->next_send_at : (double)now_ms) + spacing;
@@ -321,11 +343,27 @@ void *tg_flood_pop(tg_flood_t *f, uint64_t now_ms, int64_t *chat_id, int64_t *wa
     return NULL;
 }
 
+/* The send in flight for c completed at now: stamp its window entries with
+ * the completion time, and let the chat's bucket earn from now on. */
+static void tg_completed(tg_flood_t *f, tg_chatq_t *c, uint64_t now)
+{
+    if (!c->in_flight) return;
+    if (c->gslot >= 0 && f->gwindow[c->gslot] == TG_IN_FLIGHT) f->gwindow[c->gslot] = now;
+    c->gslot = -1;
+    if (c->window) {
+        int last = (c->wpos + f->cfg.group_per_min - 1) % f->cfg.group_per_min;
+        if (c->window[last] == TG_IN_FLIGHT) c->window[last] = now;
+    } else if (now > c->refilled_at) {
+        c->refilled_at = now;
+    }
+    c->in_flight = false;
+}
+
 void tg_flood_done(tg_flood_t *f, int64_t chat_id, uint64_t now_ms)
 {
     tg_chatq_t *c = tg_find(f, chat_id, false);
     if (!c) return;
-    c->in_flight = false;
+    tg_completed(f, c, now_ms);
     tg_schedule(f, c);
     tg_sweep_bucket(f, tg_hash(chat_id, f->nbuckets), now_ms);
 }
@@ -342,7 +380,7 @@ void tg_flood_retry(tg_flood_t *f, int64_t chat_id, int prio, void *item,
     c->head = it;
     if (!c->tail) c->tail = it;
     f->pending++;
-    c->in_flight = false;
+    tg_completed(f, c, now_ms);
     if (now_ms + retry_after_ms > c->paused_until) c->paused_until = now_ms + retry_after_ms;
     if (global && now_ms + retry_after_ms > f->global_paused_until)
         f->global_paused_until = now_ms + retry_after_ms;

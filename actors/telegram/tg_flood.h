@@ -2,9 +2,10 @@
  *
  * Purpose: one queue in front of the Bot API that keeps the bot inside
  * Telegram's limits (Bot FAQ): overall at most `global_per_sec` messages in
- * any one-second window (a sliding window, not a token bucket, so no
- * boundary doubles the rate), evenly paced so Telegram's own bucket never
- * runs dry; a private chat about 1 msg/s sustained with a
+ * any one-second window AS THE SERVER SEES THEM (a sliding window over the
+ * sends' completion times, so neither a boundary nor network jitter can
+ * crowd more than the limit into one second at the server), evenly paced
+ * so Telegram's own bucket never runs dry; a private chat about 1 msg/s sustained with a
  * short burst; a group at most `group_per_min` per minute. Messages to one
  * chat leave in order and never overlap (the next waits for the previous
  * send to finish, so a retried message cannot be overtaken). Interactive

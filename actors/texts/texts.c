@@ -13,6 +13,7 @@ static const char *const text_table[T__COUNT] = {
 #include "texts_courier.def"
 #include "texts_pay.def"
 #include "texts_dash.def"
+#include "texts_booking.def"
 #undef X
 };
 

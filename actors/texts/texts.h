@@ -7,7 +7,7 @@
  *
  * The texts live in per-feature list files (texts_core.def, texts_form.def,
  * texts_notify.def, texts_broadcast.def, texts_pickup.def,
- * texts_dash.def), each a list of
+ * texts_dash.def, texts_booking.def), each a list of
  * X(id, "text") entries, so features can grow their texts independently.
  *
  * Exports: text_id_t, text_get.
@@ -26,6 +26,7 @@ typedef enum text_id {
 #include "texts_courier.def"
 #include "texts_pay.def"
 #include "texts_dash.def"
+#include "texts_booking.def"
 #undef X
     T__COUNT
 } text_id_t;

@@ -759,6 +759,59 @@ cJSON *e2e_reply(long long chat, double timeout_s)
     return copy;
 }
 
+const char *e2e_button(const cJSON *m, const char *prefix)
+{
+    static char buf[8][80];
+    static int n;
+    const cJSON *kb = cJSON_GetObjectItem(cJSON_GetObjectItem(m, "reply_markup"), "inline_keyboard");
+    const cJSON *row, *btn;
+    cJSON_ArrayForEach(row, kb) cJSON_ArrayForEach(btn, row) {
+        const char *d = cJSON_GetStringValue(cJSON_GetObjectItem(btn, "callback_data"));
+        if (d && strncmp(d, prefix, strlen(prefix)) == 0) {
+            char *b = buf[n++ % 8];
+            snprintf(b, 80, "%s", d);
+            return b;
+        }
+    }
+    return NULL;
+}
+
+cJSON *e2e_press(long long uid, const cJSON *m, const char *data, double timeout_s)
+{
+    cJSON *a = e2e_act(uid, "press_inline", "{\"message_id\":%lld,\"data\":\"%s\"}",
+                       (long long)cJSON_GetNumberValue(cJSON_GetObjectItem(m, "message_id")), data);
+    if (!a) return NULL;
+    cJSON_Delete(a);
+    return e2e_reply(uid, timeout_s);
+}
+
+int e2e_probe(long long uid, long long after_id, const char *command, const char *expect, double timeout_s)
+{
+    cJSON *a = e2e_act(uid, "command", "{\"command\":\"%s\"}", command);
+    if (!a) return -1;
+    cJSON_Delete(a);
+    double deadline = e2e_now() + timeout_s;
+    int want = 1;
+    while (e2e_now() < deadline) {
+        bool ok = false;
+        cJSON *j = e2e_wait(uid, want, after_id, deadline - e2e_now(), &ok);
+        cJSON *msgs = cJSON_GetObjectItem(j, "messages");
+        int n = cJSON_GetArraySize(msgs);
+        for (int i = 0; i < n; i++) {
+            cJSON *m = cJSON_GetArrayItem(msgs, i);
+            if (strcmp(e2e_text(m), expect) != 0) continue;
+            e2e_cursor_set(uid, (long long)tgh_num(m, "message_id"));
+            cJSON_Delete(j);
+            return i;
+        }
+        cJSON_Delete(j);
+        if (!ok) break;
+        want = n + 1;
+    }
+    printf("# probe /%s in chat %lld: no reply \"%.40s\" within %.0f s\n", command, uid, expect, timeout_s);
+    return -1;
+}
+
 int e2e_bot_count(long long chat)
 {
     char path[128];

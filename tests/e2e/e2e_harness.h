@@ -116,6 +116,19 @@ cJSON *e2e_wait(long long chat, int count, long long after_id, double timeout_s,
  * e2e_cursor_set. */
 long long e2e_cursor(long long chat);
 void e2e_cursor_set(long long chat, long long message_id);
+/* The callback data of the first inline button of message m whose data
+ * starts with prefix (one of 8 rotating buffers), or NULL. */
+const char *e2e_button(const cJSON *m, const char *prefix);
+/* uid presses the inline button `data` under message m; returns the bot's
+ * next message (as e2e_reply; caller frees) or NULL. */
+cJSON *e2e_press(long long uid, const cJSON *m, const char *data, double timeout_s);
+
+/* Positive control for "nothing more reached this chat": uid (who has a
+ * private chat with the bot) sends /command; wait up to timeout_s for the
+ * bot's reply whose text is `expect`. Returns how many bot messages with
+ * message_id > after_id came before that reply (0: nothing else was sent),
+ * or -1 when the reply never came. The chat's cursor moves to the reply. */
+int e2e_probe(long long uid, long long after_id, const char *command, const char *expect, double timeout_s);
 /* Bot messages in `chat` so far (tgsim's count), -1 on error. */
 int e2e_bot_count(long long chat);
 /* The message's text as the bot sent it (HTML: "raw_text", else "text"). */

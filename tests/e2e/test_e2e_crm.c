@@ -6,7 +6,10 @@
  * already in the portal (stored in the 8XXXXXXXXXX form) is found, not
  * added twice; during a CRM outage (extsim stopped) registration still
  * succeeds and the link happens after the CRM comes back (the linker's
- * periodic sweep, 30 s in the product: the elapsed time is printed).
+ * periodic sweep, 30 s in the product: the elapsed time is printed); with
+ * 50 people waiting and every Bitrix24 call failing, the linker sends one
+ * request per try and waits 1, 2, 4 s between tries (back-off), then links
+ * everybody once Bitrix24 answers again.
  *
  * Tags: "e2e"; the outage case also "slow". Threads: main thread only.
  */
@@ -153,6 +156,69 @@ T_CASE_TAGGED(bitrix24_outage_links_later, "e2e slow")
     T_CHECK(c != NULL);
     T_CHECK(contact_has_phone(c, "+79001002003"));
     cJSON_Delete(c);
+}
+
+/* Milliseconds of the day of an extsim journal time "YYYY-MM-DDTHH:MM:SS.mmmZ". */
+static long long journal_ms(const char *at)
+{
+    int h = 0, mi = 0, sec = 0, ms = 0;
+    const char *t = at ? strchr(at, 'T') : NULL;
+    if (!t || sscanf(t, "T%d:%d:%d.%d", &h, &mi, &sec, &ms) < 3) return -1;
+    return ((h * 60LL + mi) * 60 + sec) * 1000 + ms;
+}
+
+#define OUTAGE_PEOPLE 50
+
+T_CASE_TAGGED(bitrix24_outage_backs_off, "e2e slow")
+{
+    crm_up();
+    long st = 0;
+    /* 50 people waiting for their contact while every Bitrix24 call fails */
+    cJSON_Delete(e2e_xs("POST", "/control/faults", &st, "{\"path\":\"/rest/*\",\"count\":-1,\"status\":503}"));
+    T_EQ_INT(st, 200);
+    cJSON_Delete(e2e_xs("DELETE", "/control/requests", &st, NULL));
+    T_EQ_INT(e2e_sql_exec("INSERT INTO users (tg_user_id, chat_id, phone, first_name)"
+                          " SELECT 75000 + i, 75000 + i, '+7900300' || lpad(i::text, 4, '0'), 'Клиент' || i"
+                          "   FROM generate_series(1, $1::int) i", e2e_i(OUTAGE_PEOPLE), NULL), 0);
+    /* one more registers through the bot: the linker is kicked at once */
+    cJSON_Delete(register_person(75999, "Фаина", "+79003009999"));
+    /* the linker tries, fails, and waits longer before each next try */
+    cJSON *j = NULL;
+    int n = 0;
+    double deadline = e2e_now() + 60;
+    while (e2e_now() < deadline) {
+        cJSON_Delete(j);
+        j = e2e_xs("GET", "/control/requests?service=bitrix24", &st, NULL);
+        n = cJSON_GetArraySize(cJSON_GetObjectItem(j, "requests"));
+        if (n >= 4) break;
+        e2e_sleep_ms(200);
+    }
+    T_CHECK(n >= 4);
+    long long at[4];
+    for (int i = 0; i < 4 && i < n; i++) {
+        cJSON *r = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "requests"), i);
+        at[i] = journal_ms(tgh_str(r, "at"));
+        T_EQ_INT((long long)tgh_num(r, "status"), 503);
+    }
+    cJSON_Delete(j);
+    /* one request per try, 1 s, 2 s, 4 s apart at least (timers never fire
+     * early): before the fix a failed batch was re-selected at once and 20
+     * requests went out per try */
+    for (int i = 1; i < 4; i++) {
+        long long gap = at[i] - at[i - 1];
+        if (gap < 0) gap += 86400000LL;   /* midnight */
+        printf("# try %d: %lld ms after the previous one\n", i + 1, gap);
+        T_CHECK(gap >= (1000LL << (i - 1)) - 50);   /* ms timestamps, timer slack */
+    }
+    T_EQ_INT(e2e_sql_int("SELECT count(*) FROM users WHERE tg_user_id BETWEEN 75000 AND 75999"
+                         " AND crm_contact_id IS NOT NULL", NULL), 0);
+    /* Bitrix24 is back (and its rate limit off, so 150 calls go through):
+     * everybody is linked, after at most one more back-off period */
+    cJSON_Delete(e2e_xs("DELETE", "/control/faults", &st, NULL));
+    cJSON_Delete(e2e_xs("POST", "/control/bitrix/config", &st, "{\"burst\":0}"));
+    T_CHECK(e2e_sql_until(LINK_AFTER_OUTAGE_S, "0", "SELECT count(*) FROM users WHERE tg_user_id BETWEEN 75000 AND 75999"
+                          " AND crm_contact_id IS NULL", NULL));
+    cJSON_Delete(e2e_xs("POST", "/control/bitrix/config", &st, "{\"burst\":50}"));
 }
 
 int main(void)

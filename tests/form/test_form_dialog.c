@@ -14,6 +14,7 @@
 #include <math.h>
 #include <stddef.h>
 
+#include "conv_booking.h"
 #include "conv_dialog.h"
 #include "conv_form.h"
 #include "rt.h"
@@ -68,6 +69,9 @@ static const char *const slot_times[][2] = {{"10:00", "14:00"}, {"14:00", "18:00
 static int slot_taken[3][3];
 static int slot_capacity = 20;
 static int lookups_asked;
+/* the ordered delivery of 12345678-0013-1 as CONV_NEED_BOOKING gives it */
+static const char *booking_user = "77";
+static const char *booking_starts_in = "600";
 
 typedef struct fake_rows {
     int ncols, nrows;
@@ -143,6 +147,13 @@ static void fake_answer(conv_lookup_t *l)
                 const char *v[] = {slot_days[d], id, slot_times[s][0], slot_times[s][1], cap, taken};
                 rows_add(r, v);
             }
+    } else if (l->kind == CONV_NEED_BOOKING) {
+        static const char *const bc[] = {"delivery_id", "tg_user_id", "address", "day", "t_start", "t_end",
+                                         "zone_id", "slot_id", "starts_in_min", "customer_phone", "addressee_phone"};
+        r = rows_new(11, bc);
+        const char *v[] = {"7", booking_user, "Донецк, ул. Артёма, 1", "20261127", "10:00", "14:00", "1", "11",
+                           booking_starts_in, NULL, "+79491234501"};
+        if (strcmp(l->key, "12345678-0013-1") == 0) rows_add(r, v);
     } else {
         status = RT_EINVAL;
     }
@@ -1018,6 +1029,63 @@ T_CASE(callback_data_fits_64_bytes)
     T_CHECK(strlen(data) <= 64);
     snprintf(data, sizeof data, "f:s:%s:%d", "20261127", 2147483647);
     T_CHECK(strlen(data) <= 64);
+}
+
+/* ---- changing a booked delivery (conv_booking.c) -------------------------------------- */
+
+T_CASE(booking_card_buttons_cancel_and_move_until_the_cutoff)
+{
+    person_t p = person(CONV_CLIENT, "+79491234501");
+    const char *posting = "12345678-0013-1";
+    int cutoff = conv_booking_cutoff_min();
+    char x[64], xy[64], m[64], ms[64], in[16];
+    snprintf(x, sizeof x, "dl:x:%s", posting);
+    snprintf(xy, sizeof xy, "dl:xy:%s", posting);
+    snprintf(m, sizeof m, "dl:m:%s", posting);
+    /* cancel: asked first, then the SQL change and the kick */
+    T_EQ_INT(press(&p, x), RT_OK);
+    T_CHECK(said(&p, head_of(T_BTN_BOOK_CANCEL_YES)));
+    T_EQ_INT(count_sql(&p), 0);
+    T_EQ_INT(press(&p, xy), RT_OK);
+    T_CHECK(find_sql(&p, "delivery_cancel(") != NULL);
+    T_CHECK(p.out.kick_logistics);
+    T_EQ_INT(count_method(&p, "answerCallbackQuery"), 1);
+    /* move: the windows except the current one (day 20261127, slot 11) */
+    T_EQ_INT(press(&p, m), RT_OK);
+    snprintf(ms, sizeof ms, "dl:ms:%s:", posting);
+    T_EQ_INT(count_buttons(&p, ms), 8);
+    snprintf(ms, sizeof ms, "dl:ms:%s:20261127:11", posting);
+    T_CHECK(button_data(&p, ms) == NULL);
+    snprintf(ms, sizeof ms, "dl:ms:%s:20261128:12", posting);
+    T_EQ_INT(press(&p, ms), RT_OK);
+    const conv_act_t *mv = find_sql(&p, "delivery_move(");
+    T_CHECK(mv != NULL);
+    T_EQ_STR(mv->sql_params[3], "20261128");
+    T_CHECK(p.out.kick_logistics);
+    /* at the cut-off exactly: refused, nothing changes */
+    snprintf(in, sizeof in, "%d", cutoff);
+    booking_starts_in = in;
+    T_EQ_INT(press(&p, xy), RT_OK);
+    T_EQ_INT(count_sql(&p), 0);
+    T_CHECK(!p.out.kick_logistics);
+    T_CHECK(said(&p, head_of(T_BOOK_TOO_LATE)));
+    booking_starts_in = "600";
+    /* somebody else's booking: refused */
+    person_t q = person(CONV_CLIENT, "+79001112233");
+    booking_user = "999";
+    T_EQ_INT(press(&q, xy), RT_OK);
+    T_EQ_INT(count_sql(&q), 0);
+    T_CHECK(said(&q, text_get(T_BOOK_NOT_YOURS)));
+    booking_user = "77";
+    /* forged data and a posting without a delivery */
+    T_EQ_INT(press(&p, "dl:xy:12345678-0013-1:x"), RT_OK);
+    T_CHECK(said(&p, text_get(T_CALLBACK_STALE)));
+    T_EQ_INT(count_sql(&p), 0);
+    T_EQ_INT(press(&p, "dl:xy:12345678-0001-1"), RT_OK);
+    T_CHECK(said(&p, head_of(T_BOOK_NONE)));
+    T_EQ_INT(count_sql(&p), 0);
+    if (p.have_out) conv_out_free(&p.out);
+    if (q.have_out) conv_out_free(&q.out);
 }
 
 T_MAIN()

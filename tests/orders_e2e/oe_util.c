@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "e2e_harness.h"
+#include "lo_sign.h"
 
 int oe_init(const char *name)
 {
@@ -28,13 +29,7 @@ int oe_init(const char *name)
 
 void oe_sign(const char *key, const char *body, size_t len, char *out)
 {
-    unsigned char mac[crypto_auth_hmacsha256_BYTES];
-    crypto_auth_hmacsha256_state st;
-    crypto_auth_hmacsha256_init(&st, (const unsigned char *)key, strlen(key));
-    crypto_auth_hmacsha256_update(&st, (const unsigned char *)body, len);
-    crypto_auth_hmacsha256_final(&st, mac);
-    memcpy(out, "sha256=", 7);
-    sodium_bin2hex(out + 7, 2 * sizeof mac + 1, mac, sizeof mac);
+    lo_sign(key, body, len, out);   /* the scheme plus7d signs its outbound events with */
 }
 
 typedef struct oe_sink {

@@ -589,16 +589,24 @@ T_CASE_TAGGED(push_back_follows_available_actions, "e2e")
 }
 
 /* Ozon refusing a transition (error as [] or a string) is logged, not retried. */
-T_CASE_TAGGED(push_refusal_logged, "e2e")
+/* A self-delivered posting p (awaiting_deliver in extsim) tracked by uid. */
+static void self_delivered_tracked(long long uid, const char *phone, const char *p)
 {
-    T_START();
-    const long long uid = 71109;
-    const char *p = "30000004-0001-1";
-    seed("{\"posting_number\":\"30000004-0001-1\",\"status\":\"awaiting_deliver\",\"tpl_integration_type\":\"non_integrated\"}");
-    person(uid, "+79001101109");
+    char json[256];
+    snprintf(json, sizeof json,
+             "{\"posting_number\":\"%s\",\"status\":\"awaiting_deliver\",\"tpl_integration_type\":\"non_integrated\"}", p);
+    seed(json);
+    person(uid, phone);
     cJSON *m = say(uid, p);
     expect_card(m, p, ORDER_CREATED);
     cJSON_Delete(m);
+}
+
+T_CASE_TAGGED(push_refusal_logged, "e2e")
+{
+    T_START();
+    const char *p = "30000004-0001-1";
+    self_delivered_tracked(71109, "+79001101109", p);
     /* Ozon moved it meanwhile (the action is gone there), error form: array */
     xs_do("POST", "/control/ozon/config", "{\"error_form\":\"array\"}");
     xs_do("POST", "/control/ozon/postings/30000004-0001-1/status", "{\"status\":\"cancelled\"}");
@@ -619,6 +627,32 @@ T_CASE_TAGGED(push_refusal_logged, "e2e")
     }
     T_EQ_INT(log_count(log, "event=ozon_push_refused", p, "ACTION_NOT_AVAILABLE", NULL), 1);
     free(log);
+}
+
+/* A push Ozon has not taken yet survives kill -9: it waits in
+ * ozon_push_outbox (written with the status change) and goes after the
+ * restart — before, pushes lived in the gateway's memory only. */
+T_CASE_TAGGED(push_survives_kill9, "e2e slow")
+{
+    T_START();
+    const char *p = "30000005-0001-1";
+    self_delivered_tracked(71110, "+79001101110", p);
+    /* Ozon answers 503 to every push: the gateway keeps retrying */
+    xs_do("POST", "/control/faults", "{\"path\":\"/v2/fbs/posting/delivering\",\"status\":503,\"count\":-1}");
+    T_EQ_INT(logistics_one(p, "in_transit"), 200);
+    T_CHECK(journal_until(DB_WAIT_S, "/v2/fbs/posting/delivering", p, 503, 1));
+    e2e_p7_kill();
+    T_EQ_STR(e2e_sqls("SELECT action || ':' || (done_at IS NULL) FROM ozon_push_outbox WHERE posting_number = $1",
+                      p, NULL), "delivering:true");
+    xs_do("DELETE", "/control/faults", NULL);
+    T_EQ_INT(e2e_p7_start(), 0);
+    T_CHECK(journal_until(DB_WAIT_S, "/v2/fbs/posting/delivering", p, 200, 1));
+    T_CHECK(e2e_sql_until(DB_WAIT_S, "pushed", "SELECT outcome FROM ozon_push_outbox WHERE posting_number = $1",
+                          p, NULL));
+    cJSON *post = xs("GET", "/control/ozon/postings/30000005-0001-1", NULL);
+    T_EQ_STR(cJSON_GetObjectItem(post, "status")->valuestring, "delivering");
+    cJSON_Delete(post);
+    T_EQ_INT(journal_count("/v2/fbs/posting/delivering", p, 200), 1);   /* once */
 }
 
 /* ---- the periodic import ------------------------------------------------------------------------ */

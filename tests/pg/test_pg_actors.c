@@ -59,12 +59,22 @@ typedef struct many_state {
     unsigned char seen[NQUERIES + 1];
 } many_state_t;
 
-static atomic_int many_done, many_results, many_bad;
+static atomic_int many_done, many_results, many_bad, many_probed;
+
+#define MANY_PROBE_CORR 1000u   /* the positive control's query: issued after all the others */
 
 static int many_handle(rt_actor_t *self, const rt_msg_t *m)
 {
     many_state_t *st = rt_self_state(self);
     const char *key = rt_self_key(self);
+    if (m->type == MSG_GO2) {
+        if (rt_pg_query(self, MANY_PROBE_CORR, "SELECT 1", 0, NULL) != RT_OK) atomic_fetch_add(&many_bad, 1);
+        return RT_OK;
+    }
+    if (m->type == RT_MSG_PG_RESULT && m->corr == MANY_PROBE_CORR) {
+        atomic_fetch_add(&many_probed, 1);
+        return RT_OK;
+    }
     if (m->type == MSG_GO) {
         for (int j = 0; j < NQUERIES; j++) {
             char v[16];
@@ -96,6 +106,16 @@ static const rt_kind_t many_kind = {
     .name = "pgt_many", .state_size = sizeof(many_state_t), .handle = many_handle,
 };
 
+/* Send `type` to each of the NACTORS actors a0..a199. */
+static void many_send_all(rt_runtime_t *rt, uint16_t type)
+{
+    for (int i = 0; i < NACTORS; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "a%d", i);
+        T_EQ_INT(send_go(rt, &many_kind, key, type), RT_OK);
+    }
+}
+
 T_CASE_TAGGED(actors_200x50_queries_exactly_once, "db")
 {
     const rt_kind_t *kinds[] = {&many_kind};
@@ -104,14 +124,16 @@ T_CASE_TAGGED(actors_200x50_queries_exactly_once, "db")
     atomic_store(&many_results, 0);
     atomic_store(&many_bad, 0);
     uint64_t q0 = rt_pg_stats_queries();
-    for (int i = 0; i < NACTORS; i++) {
-        char key[32];
-        snprintf(key, sizeof key, "a%d", i);
-        T_EQ_INT(send_go(rt, &many_kind, key, MSG_GO), RT_OK);
-    }
+    many_send_all(rt, MSG_GO);
     counter_wait_t w = {&many_done, NACTORS};
     T_CHECK(pgt_wait(counter_reached, &w, 120000));
-    usleep(200000);                       /* room for any duplicate to show up */
+    /* positive control: one more query per actor, issued now; results come
+     * in issue order, so once every actor has its answer any duplicate of
+     * the earlier ones would have shown up before it */
+    atomic_store(&many_probed, 0);
+    many_send_all(rt, MSG_GO2);
+    counter_wait_t pw = {&many_probed, NACTORS};
+    T_CHECK(pgt_wait(counter_reached, &pw, 120000));
     T_EQ_INT(atomic_load(&many_bad), 0);
     T_EQ_INT(atomic_load(&many_done), NACTORS);
     T_EQ_INT(atomic_load(&many_results), NACTORS * NQUERIES);

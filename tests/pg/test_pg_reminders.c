@@ -269,8 +269,12 @@ T_CASE_TAGGED(reminder_survives_runtime_restart_and_cancel_holds, "db")
     T_EQ_INT(log_find("k2", "later", &d), 1);
     T_EQ_STR(d.data, "d1");
     T_EQ_INT(d.activations, 2);                   /* activated in runtime B */
-    /* several more polls: the cancelled one never comes */
-    usleep(1000000);
+    /* the cancelled one never comes — positive control: a reminder due
+     * after "gone" would have been, set now; once it has fired the poller
+     * has claimed everything due before it */
+    send_set(b, MSG_SET, "k2", "probe", pgt_now_unix_ms(), "p");
+    find_arg_t pf = {"k2", "probe", 1};
+    T_CHECK(pgt_wait(log_has, &pf, 20000));
     T_EQ_INT(log_find("k2", "gone", NULL), 0);
     T_EQ_INT(atomic_load(&g_set_bad), 0);
     rt_down(b);
@@ -309,8 +313,13 @@ T_CASE_TAGGED(reminder_redelivered_without_ack, "db")
     T_EQ_INT(d.attempt, 2);
     for (int i = 0; i < 200 && rem_count("key = 'k4'") != 0; i++) usleep(20000);
     T_EQ_INT(rem_count("key = 'k4'"), 0);         /* acked on the second delivery */
-    usleep(800000);
-    T_EQ_INT(log_find("k4", "retry", NULL), 2);   /* and not delivered again */
+    /* and not delivered again — positive control: a reminder due after the
+     * second delivery's lease has run out; once it has fired, the poller
+     * has looked again past that lease */
+    send_set(rt, MSG_SET, "k4", "probe", pgt_now_unix_ms() + 500, "p");
+    find_arg_t pf = {"k4", "probe", 1};
+    T_CHECK(pgt_wait(log_has, &pf, 20000));
+    T_EQ_INT(log_find("k4", "retry", NULL), 2);
     rt_down(rt);
 }
 
@@ -324,7 +333,11 @@ T_CASE_TAGGED(reminder_reset_in_handler_survives_ack, "db")
     /* the handler re-set "tick" for an hour later, then acked the delivery:
      * the new row (gen 2, not fired) must remain */
     for (int i = 0; i < 200 && rem_count("key = 'k5' AND data = 'later'") != 1; i++) usleep(20000);
-    usleep(300000);                               /* let the ack land too */
+    /* let the ack land too — positive control: one more statement from the
+     * same actor on the one connection, confirmed after the ack it follows */
+    int want = atomic_load(&g_set_ok) + 1;
+    send_set(rt, MSG_SET, "k5", "probe", pgt_now_unix_ms() + 3600 * 1000, "p");
+    T_CHECK(pgt_wait(set_ok_reached, &want, 15000));
     T_EQ_INT(rem_count("key = 'k5' AND data = 'later' AND gen = 2 AND fired_at IS NULL "
                        "AND due_at > now() + interval '30 minutes'"), 1);
     T_EQ_INT(log_find("k5", "tick", NULL), 1);

@@ -155,6 +155,72 @@ T_CASE(flood_global_window_never_exceeded)
     tg_flood_free(f, NULL);
 }
 
+/* Sends arrive at the server some time between our start and our answer.
+ * Simulate that (each send's round trip up to max_rtt ms, its arrival
+ * anywhere inside it; at most 32 in flight, as in the gateway) and return
+ * how many messages went in `n` ms; fail if any one-second window at the
+ * server (arrival times, half-open) ever holds more than `rate`. */
+static int flood_jitter_run(int rate, int max_rtt, uint64_t n_ms, bool *exceeded)
+{
+    tg_flood_cfg_t cfg = {.global_per_sec = rate};
+    tg_flood_t *f = tg_flood_new(&cfg);
+    enum { MSGS = 4000, FLIGHT = 32 };
+    for (int i = 0; i < MSGS; i++) tg_flood_push(f, 5000 + i, TG_PRIO_BULK, ITEM(i + 1));
+    static uint64_t arrival[MSGS];
+    int64_t fchat[FLIGHT];
+    uint64_t fdone[FLIGHT];
+    int nflight = 0, n = 0;
+    uint32_t seed = 12345;
+    for (uint64_t now = 1; now < n_ms && n < MSGS; now++) {
+        for (int k = 0; k < nflight;) {
+            if (fdone[k] <= now) {
+                tg_flood_done(f, fchat[k], now);
+                fchat[k] = fchat[nflight - 1];
+                fdone[k] = fdone[--nflight];
+            } else {
+                k++;
+            }
+        }
+        int64_t chat, wait;
+        while (nflight < FLIGHT && tg_flood_pop(f, now, &chat, &wait)) {
+            seed = seed * 1103515245u + 12345u;
+            uint64_t rtt = 1 + (seed >> 8) % (uint32_t)max_rtt;
+            seed = seed * 1103515245u + 12345u;
+            arrival[n++] = now + (seed >> 8) % (rtt + 1);
+            fchat[nflight] = chat;
+            fdone[nflight++] = now + rtt;
+        }
+    }
+    /* sort arrivals (insertion: nearly sorted already) */
+    for (int i = 1; i < n; i++)
+        for (int k = i; k > 0 && arrival[k - 1] > arrival[k]; k--) {
+            uint64_t t = arrival[k];
+            arrival[k] = arrival[k - 1];
+            arrival[k - 1] = t;
+        }
+    *exceeded = false;
+    for (int i = rate; i < n; i++)
+        if (arrival[i] - arrival[i - rate] < 1000) *exceeded = true;
+    tg_flood_free(f, NULL);
+    return n;
+}
+
+T_CASE(flood_no_server_window_exceeded_whatever_the_jitter)
+{
+    bool exceeded = true;
+    /* round trips up to 400 ms, arrivals anywhere inside them */
+    int n = flood_jitter_run(30, 400, 20000, &exceeded);
+    T_CHECK(n > 0);
+    T_CHECK(!exceeded);
+    /* a local server (round trips up to 20 ms): at least 0.9 of the rate */
+    n = flood_jitter_run(30, 20, 20000, &exceeded);
+    T_CHECK(!exceeded);
+    T_CHECK(n >= (int)(0.9 * 30 * 20));
+    n = flood_jitter_run(100, 20, 20000, &exceeded);
+    T_CHECK(!exceeded);
+    T_CHECK(n >= (int)(0.9 * 100 * 20));
+}
+
 T_CASE(flood_private_chat_bursts_then_one_per_second_in_order)
 {
     tg_flood_cfg_t cfg = {.global_per_sec = 30, .chat_burst = 3};

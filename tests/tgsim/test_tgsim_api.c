@@ -616,6 +616,42 @@ T_CASE(rate_limit_per_group_per_minute)
     cJSON_Delete(j);
 }
 
+/* Strict mode: at most rate_global sends arrive in any 1000 ms. Six sends
+ * to six chats: the sixth is refused while the first is under a second
+ * old (checked only when the machine sent them that fast), and it passes
+ * once the first has left the window. */
+T_CASE(rate_limit_global_strict_sliding_window)
+{
+    tgh_sim_t *s = S();
+    long st;
+    for (int i = 0; i < 6; i++) user(s, 121 + i, "Пётр", "+79001234570");
+    cJSON *c = tgh_ctl(s, "POST", "/control/config",
+                       "{\"rate_limits\":true,\"rate_chat\":100,\"rate_chat_burst\":100,\"rate_global\":5,"
+                       "\"rate_global_burst\":5,\"rate_global_strict\":true}", &st);
+    T_EQ_INT(st, 200);
+    T_CHECK(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(c, "config"), "rate_global_strict")));
+    cJSON_Delete(c);
+    double t0 = tgh_now();
+    int ok = 0;
+    for (int i = 0; i < 5; i++) {
+        cJSON_Delete(say(s, 121 + i, "\"text\":\"w\"", &st));
+        ok += st == 200;
+    }
+    cJSON *j = say(s, 126, "\"text\":\"w\"", &st);
+    double dt = tgh_now() - t0;
+    T_EQ_INT(ok, 5);
+    if (dt < 0.9) {
+        T_EQ_INT(st, 429);
+        T_EQ_INT((int)tgh_num(j, "parameters.retry_after"), 1);
+    }
+    cJSON_Delete(j);
+    while (tgh_now() - t0 < 1.1) tgh_sleep_ms(20);
+    j = say(s, 126, "\"text\":\"w\"", &st);
+    T_EQ_INT(st, 200);
+    cJSON_Delete(j);
+    cJSON_Delete(tgh_ctl(s, "POST", "/control/config", "{\"rate_global_strict\":false,\"rate_global\":1000}", &st));
+}
+
 T_CASE(forced_429_storm_and_injected_5xx)
 {
     tgh_sim_t *s = S();

@@ -10,21 +10,26 @@
  *   --postings P1,P2,...  a fixed list, each along created → accepted →
  *       in_transit → at_pickup_point (odd order number) or out_for_delivery
  *       (even) → delivered;
- *   --db CONNINFO  what people do in the demo (it reads plus7's database as
- *       the company's own logistics system would know its work): a posting
- *       with a courier delivery ordered moves accepted → in_transit and
- *       waits there for its courier (the courier's steps in the bot move
- *       it on; tools/couriersim does that in the demo); a posting somebody tracks moves
- *       accepted → in_transit → at_pickup_point and waits there to be
- *       collected (so pickup reminders and their buttons can be tried).
+ *   --db CONNINFO  what people do in the demo: a posting with a courier
+ *       delivery ordered moves accepted → in_transit and waits there for its
+ *       courier (the courier's steps in the bot move it on; tools/couriersim
+ *       does that in the demo); a posting somebody tracks moves accepted →
+ *       in_transit → at_pickup_point and waits there to be collected (so
+ *       pickup reminders and their buttons can be tried). With --listen the
+ *       courier deliveries are the ones plus7d's signed outbound events
+ *       booked (and did not cancel) — as the real system learns of them;
+ *       without it they are read from plus7's deliveries table.
  *
  * usage: logisim --plus7 http://127.0.0.1:8080 --secret S
  *                (--postings P1,P2,... | --db CONNINFO) [--step-s 45] [--once]
+ *        logisim --listen HOST:PORT --secret S [--status N] [--delay-ms N]
+ *                (the receiving side: plus7d's outbound events, logisim_recv.c)
  * Exits 0 when every listed posting is delivered (list mode) or on SIGTERM
  * (db mode), 2 on bad arguments, 1 when plus7d keeps refusing.
  *
  * Exports: main. Threads: main only (a tool, not part of the service).
  */
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +40,8 @@
 #include <curl/curl.h>
 #include <libpq-fe.h>
 #include <sodium.h>
+
+#include "logisim.h"
 
 #define LOGISIM_MAX 64
 
@@ -85,17 +92,28 @@ static const char *logisim_next(const char *status, int courier)
     return NULL;
 }
 
-/* One db-mode step: build a batch from the database; returns events added. */
-static int logisim_db_batch(PGconn *db, char *body, size_t cap, const char *at)
+/* One db-mode step: build a batch from the database; returns events added.
+ * couriers: the postings booked through outbound events ("{…}" array
+ * literal), or NULL to read plus7's deliveries table. */
+static int logisim_db_batch(PGconn *db, char *body, size_t cap, const char *at, const char *couriers)
 {
-    PGresult *r = PQexec(db,
-        "SELECT o.posting_number, o.status, d.posting_number IS NOT NULL AS courier"
-        "  FROM orders o"
-        "  LEFT JOIN deliveries d ON d.posting_number = o.posting_number AND d.status = 'ordered'"
-        " WHERE o.status NOT IN ('delivered', 'returned', 'cancelled')"
-        "   AND (d.posting_number IS NOT NULL"
-        "        OR EXISTS (SELECT 1 FROM order_subscribers s WHERE s.posting_number = o.posting_number))"
-        " ORDER BY o.posting_number LIMIT 200");
+    const char *params[] = {couriers};
+    PGresult *r = couriers
+        ? PQexecParams(db,
+            "SELECT o.posting_number, o.status, o.posting_number = ANY($1::text[]) AS courier"
+            "  FROM orders o"
+            " WHERE o.status NOT IN ('delivered', 'returned', 'cancelled')"
+            "   AND (o.posting_number = ANY($1::text[])"
+            "        OR EXISTS (SELECT 1 FROM order_subscribers s WHERE s.posting_number = o.posting_number))"
+            " ORDER BY o.posting_number LIMIT 200", 1, NULL, params, NULL, NULL, 0)
+        : PQexec(db,
+            "SELECT o.posting_number, o.status, d.posting_number IS NOT NULL AS courier"
+            "  FROM orders o"
+            "  LEFT JOIN deliveries d ON d.posting_number = o.posting_number AND d.status = 'ordered'"
+            " WHERE o.status NOT IN ('delivered', 'returned', 'cancelled')"
+            "   AND (d.posting_number IS NOT NULL"
+            "        OR EXISTS (SELECT 1 FROM order_subscribers s WHERE s.posting_number = o.posting_number))"
+            " ORDER BY o.posting_number LIMIT 200");
     int events = 0;
     size_t len = (size_t)snprintf(body, cap, "{\"events\":[");
     if (PQresultStatus(r) == PGRES_TUPLES_OK) {
@@ -120,10 +138,14 @@ static int logisim_db_batch(PGconn *db, char *body, size_t cap, const char *at)
 
 int main(int argc, char **argv)
 {
-    const char *plus7 = NULL, *secret = NULL, *dbinfo = NULL;
+    const char *plus7 = NULL, *secret = NULL, *dbinfo = NULL, *listen = NULL;
     char postings_buf[4096] = "12345678-0001-1,12345678-0002-1,12345678-0003-1,12345678-0004-1,"
                               "12345678-0006-1,12345678-0009-1";
     int step_s = 45, once = 0;
+    bool sending = false;
+    for (int i = 1; i < argc; i++) sending = sending || !strcmp(argv[i], "--plus7");
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--listen") && !sending) return logisim_recv_main(argc, argv);
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--plus7") && i + 1 < argc) plus7 = argv[++i];
         else if (!strcmp(argv[i], "--secret") && i + 1 < argc) secret = argv[++i];
@@ -131,8 +153,10 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--step-s") && i + 1 < argc) step_s = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--db") && i + 1 < argc) dbinfo = argv[++i];
         else if (!strcmp(argv[i], "--once")) once = 1;
+        else if (!strcmp(argv[i], "--listen") && i + 1 < argc) listen = argv[++i];
         else {
-            fprintf(stderr, "usage: logisim --plus7 URL --secret S (--postings P,... | --db CONNINFO) [--step-s N] [--once]\n");
+            fprintf(stderr, "usage: logisim --plus7 URL --secret S (--postings P,... | --db CONNINFO) [--step-s N] [--once]"
+                            " [--listen HOST:PORT]\n");
             return 2;
         }
     }
@@ -159,6 +183,13 @@ int main(int argc, char **argv)
             return 1;
         }
         printf("logisim: moving tracked postings and ordered deliveries every %d s\n", step_s);
+        char bound[160];
+        if (listen && logisim_recv_start(listen, secret, bound, sizeof bound) != 0) {
+            fprintf(stderr, "logisim: cannot listen on %s\n", listen);
+            PQfinish(db);
+            return 1;
+        }
+        if (listen) printf("logisim listening on http://%s (outbound events of plus7d)\n", bound);
     } else {
         printf("logisim: moving %d postings every %d s\n", n, step_s);
     }
@@ -173,7 +204,9 @@ int main(int argc, char **argv)
         strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
         if (db) {
             if (PQstatus(db) != CONNECTION_OK) PQreset(db);
-            events = logisim_db_batch(db, body, sizeof body, at);
+            char couriers[16384];
+            if (listen) logisim_recv_couriers(couriers, sizeof couriers);
+            events = logisim_db_batch(db, body, sizeof body, at, listen ? couriers : NULL);
             if (events > 0 && logisim_post(url, secret, body) == 0) {
                 printf("logisim: sent %d events (%s)\n", events, at);
                 fflush(stdout);
@@ -209,6 +242,7 @@ int main(int argc, char **argv)
         if (once) break;
         for (int s = 0; s < step_s && !logisim_stop; s++) sleep(1);
     }
+    if (listen && db) logisim_recv_stop();
     PQfinish(db);
     curl_global_cleanup();
     return 0;

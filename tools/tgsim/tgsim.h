@@ -45,6 +45,8 @@ typedef struct tgsim_config {
     double rate_chat, rate_chat_burst;           /* per private chat: msgs/s, burst */
     double rate_group_per_min, rate_group_burst; /* per group: msgs/min, burst */
     double rate_global, rate_global_burst;       /* whole bot: msgs/s, burst */
+    int rate_global_strict;     /* whole bot: a strict sliding window (at most rate_global
+                                   arrivals in any 1000 ms) instead of the bucket */
     int webhook_retry_ms;       /* first retry delay; doubles per attempt */
     int webhook_retry_max_ms;   /* cap of the retry delay */
     int webhook_timeout_ms;     /* one delivery attempt */
@@ -164,6 +166,15 @@ typedef struct tgsim_update {
     struct tgsim_update *prev, *next;
 } tgsim_update_t;
 
+#define TGSIM_WINDOW_MAX 1000   /* the strict window holds at most this many arrivals */
+
+/* The strict global window: arrival times of the last `rate_global`
+ * messages (a ring; n of them recorded so far). */
+typedef struct tgsim_window {
+    double at[TGSIM_WINDOW_MAX];
+    int pos, n;
+} tgsim_window_t;
+
 typedef struct tgsim_bucket {
     double tokens;
     double last;                /* monotonic time of the last refill */
@@ -208,6 +219,7 @@ typedef struct tgsim_world {
     tgsim_file_t **file_list;   /* ownership of files */
     size_t nfiles, capfiles;
     tgsim_bucket_t global_bucket;
+    tgsim_window_t global_window;
 
     tgsim_update_t *uhead, *utail;  /* pending updates in id order */
     size_t npending;

@@ -402,6 +402,7 @@ static cJSON *tgsim_ctl_config_json(const tgsim_config_t *cf)
     cJSON_AddNumberToObject(o, "rate_group_burst", cf->rate_group_burst);
     cJSON_AddNumberToObject(o, "rate_global", cf->rate_global);
     cJSON_AddNumberToObject(o, "rate_global_burst", cf->rate_global_burst);
+    cJSON_AddBoolToObject(o, "rate_global_strict", cf->rate_global_strict);
     cJSON_AddNumberToObject(o, "webhook_retry_ms", cf->webhook_retry_ms);
     cJSON_AddNumberToObject(o, "webhook_retry_max_ms", cf->webhook_retry_max_ms);
     cJSON_AddNumberToObject(o, "webhook_timeout_ms", cf->webhook_timeout_ms);
@@ -450,6 +451,8 @@ static void tgsim_ctl_config(tgsim_ctl_t *c, int post)
         }
         if (cJSON_GetObjectItemCaseSensitive(c->in, "rate_limits"))
             cf->rate_enabled = tgsim_ctl_bool(c->in, "rate_limits", 1);
+        if (cJSON_GetObjectItemCaseSensitive(c->in, "rate_global_strict"))
+            cf->rate_global_strict = tgsim_ctl_bool(c->in, "rate_global_strict", 0);
         /* new limits start from full buckets */
         size_t pos = 0;
         tgsim_map_ent_t *e = NULL;
@@ -458,6 +461,7 @@ static void tgsim_ctl_config(tgsim_ctl_t *c, int post)
         tgsim_map_clear(&w->buckets);
         w->global_bucket.tokens = cf->rate_global_burst;
         w->global_bucket.last = tgsim_now_mono();
+        w->global_window.n = w->global_window.pos = 0;
         tgsim_world_touch(w, NULL);
     }
     cJSON *o = cJSON_CreateObject();

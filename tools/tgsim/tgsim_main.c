@@ -3,7 +3,7 @@
  *
  *   tgsim --listen 127.0.0.1:8081 [--token T]... [--bot-username plus7_bot]
  *         [--rate-chat R[:B]] [--rate-group N[:B]] [--rate-global R[:B]]
- *         [--no-rate-limits] [--webhook-retry-ms N] ... (see --help)
+ *         [--rate-global-strict] [--no-rate-limits] [--webhook-retry-ms N] ... (see --help)
  *
  * Once listening it prints one line to stdout, "tgsim listening on
  * http://HOST:PORT" (with the real port when --listen ends in :0), so a
@@ -39,6 +39,7 @@ static const char tgsim_usage[] =
     "  --rate-chat R[:B]           per private chat: R messages/s, burst B (default 1:3)\n"
     "  --rate-group N[:B]          per group: N messages/minute, burst B (default 20:5)\n"
     "  --rate-global R[:B]         whole bot: R messages/s, burst B (default 30:30)\n"
+    "  --rate-global-strict        whole bot: a strict sliding window, at most R in any 1000 ms\n"
     "  --no-rate-limits            never answer 429 by itself (faults still work)\n"
     "  --webhook-retry-ms N        first webhook retry delay, doubling (default 1000)\n"
     "  --webhook-retry-max-ms N    longest webhook retry delay (default 60000)\n"
@@ -107,6 +108,7 @@ static int tgsim_parse_args(int argc, char **argv, tgsim_config_t *cfg)
             NEED_ARG();
             if (tgsim_parse_rate(v, &cfg->rate_global, &cfg->rate_global_burst)) return tgsim_usage_error("bad value for", a);
         }
+        else if (!strcmp(a, "--rate-global-strict")) cfg->rate_global_strict = 1;
         else if (!strcmp(a, "--no-rate-limits")) cfg->rate_enabled = 0;
         else if (!strcmp(a, "--webhook-retry-ms")) INT_ARG(webhook_retry_ms, 1);
         else if (!strcmp(a, "--webhook-retry-max-ms")) INT_ARG(webhook_retry_max_ms, 1);

@@ -7,6 +7,12 @@
  * bucket refills one token, rounded up, at least 1 — the number the real
  * server puts in "Too Many Requests: retry after N".
  *
+ * Strict mode (rate_global_strict): the whole-bot limit is a sliding window
+ * instead of the bucket — a message is refused when `rate_global` messages
+ * already arrived in the last 1000 ms, so no one-second window, wherever it
+ * starts, ever holds more than the limit (a bucket of burst R allows up to
+ * 2R across a boundary). Benchmarks and tests use it to prove pacing.
+ *
  * Faults: /control/faults arms "the next N calls fail with 429 (retry_after
  * S)" and "the next N calls fail with 5xx", optionally only for some methods.
  *
@@ -30,6 +36,22 @@ static double tgsim_bucket_wait(tgsim_bucket_t *b, double rate, double burst, do
     return b->tokens >= 1.0 ? 0 : (1.0 - b->tokens) / rate;
 }
 
+/* Strict window: seconds until one more arrival fits (0 if it does now). */
+static double tgsim_window_wait(const tgsim_window_t *win, int limit, double now)
+{
+    if (limit <= 0 || win->n < limit) return 0;
+    /* the oldest of the last `limit` arrivals */
+    double oldest = win->at[(win->pos + TGSIM_WINDOW_MAX - limit) % TGSIM_WINDOW_MAX];
+    return now - oldest >= 1.0 ? 0 : 1.0 - (now - oldest);
+}
+
+static void tgsim_window_add(tgsim_window_t *win, double now)
+{
+    win->at[win->pos] = now;
+    win->pos = (win->pos + 1) % TGSIM_WINDOW_MAX;
+    if (win->n < TGSIM_WINDOW_MAX) win->n++;
+}
+
 int tgsim_rate_take(tgsim_world_t *w, int64_t chat_id)
 {
     const tgsim_config_t *c = &w->cfg;
@@ -45,14 +67,18 @@ int tgsim_rate_take(tgsim_world_t *w, int64_t chat_id)
         b->last = now;
         tgsim_map_put(&w->buckets, (uint64_t)chat_id, b);
     }
-    double wg = tgsim_bucket_wait(&w->global_bucket, c->rate_global, c->rate_global_burst, now);
+    int strict = c->rate_global_strict && c->rate_global > 0;
+    int limit = (int)c->rate_global < TGSIM_WINDOW_MAX ? (int)c->rate_global : TGSIM_WINDOW_MAX;
+    double wg = strict ? tgsim_window_wait(&w->global_window, limit, now)
+                       : tgsim_bucket_wait(&w->global_bucket, c->rate_global, c->rate_global_burst, now);
     double wc = tgsim_bucket_wait(b, rate, burst, now);
     double wait = wg > wc ? wg : wc;
     if (wait > 0) {
         int ra = (int)ceil(wait - 1e-9);
         return ra < 1 ? 1 : ra;
     }
-    if (c->rate_global > 0) w->global_bucket.tokens -= 1.0;
+    if (strict) tgsim_window_add(&w->global_window, now);
+    else if (c->rate_global > 0) w->global_bucket.tokens -= 1.0;
     if (rate > 0) b->tokens -= 1.0;
     return 0;
 }

@@ -144,6 +144,7 @@ void tgsim_world_reset(tgsim_world_t *w, int bot_settings)
     w->next_group_id = -1000000001;
     w->global_bucket.tokens = w->cfg.rate_global_burst;
     w->global_bucket.last = tgsim_now_mono();
+    w->global_window.n = w->global_window.pos = 0;
     tgsim_world_touch(w, NULL);
 }
 
