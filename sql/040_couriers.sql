@@ -241,7 +241,8 @@ BEGIN
 END $$;
 
 -- Assign one delivery to a courier (manual or automatic): a new card for
--- the courier (card_pending), a fresh PIN, older cards stale. Returns the
+-- the courier (card_pending), a fresh PIN, older cards stale, and the
+-- outbound event courier.assigned for the logistics system. Returns the
 -- Telegram id of the courier who had it before (0 if none), or -1 when the
 -- delivery cannot be assigned (not ordered, already on its way or done, or
 -- the courier unknown).
@@ -264,6 +265,11 @@ BEGIN
                           card_gen = card_gen + 1, card_pending = true, pin = delivery_new_pin(),
                           pin_tries = 0, locked = false, near_sent = false, eta_at = NULL
      WHERE id = p_delivery;
+    -- the company's logistics system learns who carries it (014's outbox)
+    PERFORM lo_enqueue('courier.assigned:' || p_delivery || ':' || (d.card_gen + 1), 'courier.assigned',
+                       d.posting_number, lo_delivery_fields(p_delivery)
+                       || jsonb_build_object('courier_id', p_courier,
+                                             'courier_name', (SELECT name FROM couriers WHERE id = p_courier)));
     PERFORM courier_publish(p_courier);
     IF d.courier_id IS NOT NULL AND d.courier_id <> p_courier THEN
         PERFORM courier_publish(d.courier_id);
@@ -343,7 +349,8 @@ END $$;
 
 -- A new slot for a delivery that failed (or that the client moves before
 -- the courier left): capacity checked as delivery_book() does; the
--- delivery goes back to the dispatcher. Errors: P7F01 slot full, P7F03 slot
+-- delivery goes back to the dispatcher; the logistics system gets
+-- delivery.moved. Errors: P7F01 slot full, P7F03 slot
 -- not offered, P7F04 the delivery cannot be moved.
 CREATE FUNCTION delivery_reschedule(p_delivery bigint, p_slot integer, p_date date) RETURNS void
 LANGUAGE plpgsql VOLATILE AS $$
@@ -370,5 +377,7 @@ BEGIN
                           pin = NULL, pin_tries = 0, locked = false, near_sent = false, eta_at = NULL,
                           home_asked = false, assigned_at = NULL
      WHERE id = p_delivery;
+    PERFORM lo_enqueue('delivery.moved:' || p_delivery || ':' || (d.card_gen + 1), 'delivery.moved',
+                       d.posting_number, lo_delivery_fields(p_delivery));
     IF d.courier_id IS NOT NULL THEN PERFORM courier_publish(d.courier_id); END IF;
 END $$;

@@ -621,6 +621,11 @@ T_CASE_TAGGED(home_question_then_move, "e2e")
     T_CHECK(e2e_sql_int("SELECT (slot_start <> $2::time OR slot_date <> msk_today())::int FROM deliveries"
                         " WHERE id = $1::bigint", did, hhmm, NULL) == 1);
     T_EQ_INT(e2e_sql_int("SELECT count(*) FROM tg_outbox WHERE dedupe_key = 'home:' || $1", did, NULL), 1);
+    /* the logistics system hears of the assignment and of the move (signed outbound events) */
+    T_CHECK(e2e_sql_int("SELECT count(*) FROM logistics_outbox WHERE posting_number = $1"
+                        " AND type = 'courier.assigned'", posting, NULL) >= 1);
+    T_EQ_INT(e2e_sql_int("SELECT count(*) FROM logistics_outbox WHERE posting_number = $1 AND type = 'delivery.moved'"
+                         " AND payload->>'delivery_id' = $2", posting, did, NULL), 1);
     cJSON_Delete(q);
 }
 
