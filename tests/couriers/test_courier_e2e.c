@@ -125,23 +125,12 @@ static cJSON *press_reply(long long uid, const char *label)
     return m;
 }
 
-/* The callback data of the first inline button starting with prefix. */
+/* The callback data of the first inline button starting with prefix (e2e_button). */
 static const char *button(const cJSON *m, const char *prefix)
 {
-    static char buf[8][80];
-    static int n;
-    const cJSON *kb = cJSON_GetObjectItem(cJSON_GetObjectItem(m, "reply_markup"), "inline_keyboard");
-    const cJSON *row, *btn;
-    cJSON_ArrayForEach(row, kb) cJSON_ArrayForEach(btn, row) {
-        const char *d = cJSON_GetStringValue(cJSON_GetObjectItem(btn, "callback_data"));
-        if (d && strncmp(d, prefix, strlen(prefix)) == 0) {
-            char *b = buf[n++ % 8];
-            snprintf(b, 80, "%s", d);
-            return b;
-        }
-    }
-    printf("# no button %s\n", prefix);
-    return NULL;
+    const char *b = e2e_button(m, prefix);
+    if (!b) printf("# no button %s\n", prefix);
+    return b;
 }
 
 static void grant(const char *phone, const char *role)
