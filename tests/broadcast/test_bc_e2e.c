@@ -457,8 +457,8 @@ T_CASE_TAGGED(broadcast_by_status_with_template, "e2e")
     T_CHECK(e2e_sql_until(WAIT_S, "2", "SELECT count(*) FROM tg_outbox WHERE dedupe_key LIKE 'b' || $1 || ':7%'"
                           " AND status = 'sent'", e2e_i(id), NULL));
     /* the template rendered with each one's order */
-    T_EQ_INT(count_with(72001, "12345678-7001-1</b> прибыл в пункт выдачи ПВЗ Артёма 10"), 1);
-    T_EQ_INT(count_with(72002, "12345678-7002-1</b> прибыл в пункт выдачи ПВЗ Артёма 10"), 1);
+    T_EQ_INT(count_with(72001, "12345678-7001-1</code> прибыл в пункт выдачи ПВЗ Артёма 10"), 1);
+    T_EQ_INT(count_with(72002, "12345678-7002-1</code> прибыл в пункт выдачи ПВЗ Артёма 10"), 1);
     T_EQ_INT(count_with(72001, "{"), 0);
     /* nobody else */
     T_EQ_INT(count_with(72003, "прибыл в пункт выдачи"), 0);
