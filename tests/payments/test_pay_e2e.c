@@ -783,6 +783,8 @@ int main(void)
         const char *seed[] = {"seed", NULL};
         if (e2e_p7_run(seed, NULL, 0) != 0) printf("# plus7d seed failed\n");
         e2e_sql_exec("UPDATE delivery_slots SET capacity = 1000", NULL);
+        /* the bookings are made at PRICE, and delivery_book checks the tariff (014) */
+        e2e_sql_exec("UPDATE tariffs SET price_kopecks = $1::bigint", e2e_i(PRICE), NULL);
     }
     int rc = e2e_finish(t_run_all());
     curl_global_cleanup();
