@@ -24,7 +24,8 @@
  * web_dash_session_t, web_dash_ctx_t, web_dash_register, web_dash_begin,
  * web_dash_end, web_dash_exec, web_dash_json, web_dash_cjson, web_dash_error,
  * web_dash_headers, web_dash_cfg, web_dash_sha256_hex, web_dash_random_hex,
- * web_dash_client_address, and each file's register function.
+ * web_dash_client_address, web_dash_json_rows, and each file's register
+ * function.
  * Threads: web_dash_register on the main thread before web_server_start;
  * everything else on civetweb threads (blocking libpq through web_db).
  */
@@ -94,6 +95,11 @@ void web_dash_end(web_dash_ctx_t *c);
  * PQclears); NULL otherwise, logged, with c->broken set after a timeout or
  * a lost connection (web_dash_end then closes it). Any non-worker thread. */
 PGresult *web_dash_exec(web_dash_ctx_t *c, const char *sql, int n, const char *const *p);
+
+/* Rows whose first column is a JSON text (a query's json_build_object),
+ * as a cJSON array of the parsed values; one that does not parse is left
+ * out. */
+cJSON *web_dash_json_rows(PGresult *r);
 
 /* The security headers every dashboard response carries ("Name: value\r\n"
  * lines, no-store caching included). */

@@ -326,11 +326,8 @@ static int an_couriers(web_req_t *req)
     char zone[24];
     snprintf(zone, sizeof zone, "%lld", (long long)q.zone);
     const char *p[] = {q.from, q.to_next, zone};
-    PGresult *r = PQexecParams(c.db, an_couriers_sql, 3, NULL, p, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        LOG_WARN("dash_query_failed", "error=\"%s\"", PQresultErrorMessage(r));
-        c.broken = PQstatus(c.db) != CONNECTION_OK;
-        PQclear(r);
+    PGresult *r = web_dash_exec(&c, an_couriers_sql, 3, p);
+    if (!r) {
         web_dash_end(&c);
         return web_dash_error(req, 503, text_get(T_DASH_E_DB), NULL);
     }

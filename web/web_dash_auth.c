@@ -121,6 +121,17 @@ int web_dash_json(web_req_t *req, int status, const char *json)
 }
 
 /* Contract: see web_dash.h. */
+/* Contract: see web_dash.h. */
+cJSON *web_dash_json_rows(PGresult *r)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; i < PQntuples(r); i++) {
+        cJSON *v = cJSON_Parse(PQgetvalue(r, i, 0));
+        if (v) cJSON_AddItemToArray(a, v);
+    }
+    return a;
+}
+
 int web_dash_cjson(web_req_t *req, int status, cJSON *body)
 {
     char *s = body ? cJSON_PrintUnformatted(body) : NULL;

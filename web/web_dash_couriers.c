@@ -46,19 +46,6 @@
 
 static web_dash_couriers_cfg_t cr_cfg;   /* written before the server starts */
 
-static PGresult *cr_query(web_dash_ctx_t *c, const char *sql, int n, const char *const *p)
-{
-    PGresult *r = PQexecParams(c->db, sql, n, NULL, p, NULL, NULL, 0);
-    ExecStatusType st = PQresultStatus(r);
-    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-        LOG_WARN("dash_couriers_query_failed", "error=\"%s\"", PQresultErrorMessage(r));
-        c->broken = PQstatus(c->db) != CONNECTION_OK;
-        PQclear(r);
-        return NULL;
-    }
-    return r;
-}
-
 static int cr_fail(web_req_t *req, web_dash_ctx_t *c)
 {
     web_dash_end(c);
@@ -79,17 +66,6 @@ static int cr_day(web_req_t *req, char day[11])
     return RT_OK;
 }
 
-/* Rows whose one column is a JSON text become an array of parsed values. */
-static cJSON *cr_json_rows(PGresult *r)
-{
-    cJSON *a = cJSON_CreateArray();
-    for (int i = 0; i < PQntuples(r); i++) {
-        cJSON *v = cJSON_Parse(PQgetvalue(r, i, 0));
-        if (v) cJSON_AddItemToArray(a, v);
-    }
-    return a;
-}
-
 /* One JSON-producing query answered as {"<name>": [...]}. */
 static int cr_list(web_req_t *req, unsigned roles, const char *name, const char *sql, bool by_day)
 {
@@ -98,11 +74,11 @@ static int cr_list(web_req_t *req, unsigned roles, const char *name, const char 
     web_dash_ctx_t c;
     if (web_dash_begin(req, roles, &c) != RT_OK) return RT_OK;
     const char *p[] = {day};
-    PGresult *r = cr_query(&c, sql, by_day ? 1 : 0, p);
+    PGresult *r = web_dash_exec(&c, sql, by_day ? 1 : 0, p);
     if (!r) return cr_fail(req, &c);
     web_dash_end(&c);
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddItemToObject(o, name, cr_json_rows(r));
+    cJSON_AddItemToObject(o, name, web_dash_json_rows(r));
     PQclear(r);
     return web_dash_cjson(req, 200, o);
 }
@@ -118,7 +94,7 @@ static int cr_zones(web_req_t *req)
 {
     web_dash_ctx_t c;
     if (web_dash_begin(req, WEB_DASH_ANY, &c) != RT_OK) return RT_OK;
-    PGresult *r = cr_query(&c,
+    PGresult *r = web_dash_exec(&c,
         "SELECT json_build_object('id', id, 'name', name, 'polygon',"
         "   (SELECT json_agg(json_build_array(split_part(p, ',', 1)::float8, split_part(p, ',', 2)::float8))"
         "      FROM unnest(string_to_array(polygon, ';')) p))::text"
@@ -126,7 +102,7 @@ static int cr_zones(web_req_t *req)
     if (!r) return cr_fail(req, &c);
     web_dash_end(&c);
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddItemToObject(o, "zones", cr_json_rows(r));
+    cJSON_AddItemToObject(o, "zones", web_dash_json_rows(r));
     PQclear(r);
     /* the map's tiles; OpenStreetMap's require their attribution */
     const char *tiles = cr_cfg.map_tiles ? cr_cfg.map_tiles : "";
@@ -172,7 +148,7 @@ static int cr_track(web_req_t *req, const char *id)
     web_dash_ctx_t c;
     if (web_dash_begin(req, WEB_DASH_ANY, &c) != RT_OK) return RT_OK;
     const char *p[] = {id, day};
-    PGresult *r = cr_query(&c,
+    PGresult *r = web_dash_exec(&c,
         "SELECT json_build_array(lat, lon, msk_rfc3339(at))::text FROM courier_points"
         " WHERE courier_id = $1::int AND at >= ($2::date::timestamp AT TIME ZONE 'Europe/Moscow')"
         "   AND at < (($2::date + 1)::timestamp AT TIME ZONE 'Europe/Moscow') ORDER BY at, id LIMIT 20000", 2, p);
@@ -181,7 +157,7 @@ static int cr_track(web_req_t *req, const char *id)
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "courier", atof(id));
     cJSON_AddStringToObject(o, "date", day);
-    cJSON_AddItemToObject(o, "points", cr_json_rows(r));
+    cJSON_AddItemToObject(o, "points", web_dash_json_rows(r));
     PQclear(r);
     return web_dash_cjson(req, 200, o);
 }
@@ -251,7 +227,7 @@ static int cr_assign(web_req_t *req)
     snprintf(courier_s, sizeof courier_s, "%lld", (long long)courier->valuedouble);
     cJSON_Delete(j);
     const char *p[] = {arr, courier_s, text_get(T_CR_REASSIGNED), c.s.login};
-    PGresult *r = cr_query(&c,
+    PGresult *r = web_dash_exec(&c,
         "WITH a AS (SELECT d.id, d.posting_number, delivery_assign(d.id, $2::int) AS prev"
         "             FROM deliveries d WHERE d.id = ANY($1::bigint[]) ORDER BY d.id),"
         "     n AS (INSERT INTO tg_outbox (chat_id, method, params, prio, dedupe_key)"
@@ -300,7 +276,7 @@ static int cr_fetch(const char *url, cr_buf_t *b)
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, cr_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 15L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 4L);   /* two fetches stay inside the request deadline */
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     CURLcode rc = curl_easy_perform(c);
     long status = 0;
@@ -320,7 +296,7 @@ static int cr_proof(web_req_t *req)
     web_dash_ctx_t c;
     if (web_dash_begin(req, WEB_DASH_ANY, &c) != RT_OK) return RT_OK;
     const char *p[] = {id};
-    PGresult *r = cr_query(&c, "SELECT proof_file_id FROM deliveries WHERE id = $1::bigint AND proof_file_id IS NOT NULL",
+    PGresult *r = web_dash_exec(&c, "SELECT proof_file_id FROM deliveries WHERE id = $1::bigint AND proof_file_id IS NOT NULL",
                            1, p);
     if (!r) return cr_fail(req, &c);
     web_dash_end(&c);

@@ -33,28 +33,6 @@
 #include "texts.h"
 #include "web_dash_params.h"
 
-static PGresult *pd_query(web_dash_ctx_t *c, const char *sql, int n, const char *const *p)
-{
-    PGresult *r = PQexecParams(c->db, sql, n, NULL, p, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        LOG_WARN("dash_payments_query_failed", "error=\"%s\"", PQresultErrorMessage(r));
-        c->broken = PQstatus(c->db) != CONNECTION_OK;
-        PQclear(r);
-        return NULL;
-    }
-    return r;
-}
-
-static cJSON *pd_rows(PGresult *r)
-{
-    cJSON *a = cJSON_CreateArray();
-    for (int i = 0; i < PQntuples(r); i++) {
-        cJSON *v = cJSON_Parse(PQgetvalue(r, i, 0));
-        if (v) cJSON_AddItemToArray(a, v);
-    }
-    return a;
-}
-
 static int pd_list(web_req_t *req)
 {
     web_dash_query_t q;
@@ -67,7 +45,7 @@ static int pd_list(web_req_t *req)
     char zone[24];
     snprintf(zone, sizeof zone, "%lld", (long long)q.zone);
     const char *p[] = {q.from, q.to_next, zone};
-    PGresult *list = pd_query(&c,
+    PGresult *list = web_dash_exec(&c,
         "SELECT json_build_object('id', a.id, 'posting', a.posting_number, 'method', a.method,"
         "         'amount_kop', a.amount_kop, 'refunded_kop', a.refunded_kop, 'status', a.status,"
         "         'paid', o.paid_attempt = a.id, 'confirmed_by', a.confirmed_by,"
@@ -78,7 +56,7 @@ static int pd_list(web_req_t *req)
         "   AND ($3::int = 0 OR EXISTS (SELECT 1 FROM deliveries d WHERE d.posting_number = a.posting_number"
         "                                 AND d.zone_id = $3::int))"
         " ORDER BY a.created_at DESC, a.id LIMIT 500", 3, p);
-    PGresult *days = list ? pd_query(&c,
+    PGresult *days = list ? web_dash_exec(&c,
         "SELECT json_build_object('day', d, 'count', count(*), 'amount_kop', sum(amount_kop))::text"
         "  FROM (SELECT (a.paid_at AT TIME ZONE 'Europe/Moscow')::date AS d, a.amount_kop FROM pay_attempts a"
         "         WHERE a.status IN ('succeeded', 'refunded')"
@@ -94,8 +72,8 @@ static int pd_list(web_req_t *req)
     }
     web_dash_end(&c);
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddItemToObject(o, "payments", pd_rows(list));
-    cJSON_AddItemToObject(o, "days", pd_rows(days));
+    cJSON_AddItemToObject(o, "payments", web_dash_json_rows(list));
+    cJSON_AddItemToObject(o, "days", web_dash_json_rows(days));
     PQclear(list);
     PQclear(days);
     return web_dash_cjson(req, 200, o);
@@ -140,7 +118,7 @@ static int pd_post(web_req_t *req)
     snprintf(who, sizeof who, "web:%s", c.s.login);
     snprintf(kop, sizeof kop, "%lld", amount);
     const char *p[] = {posting, amount ? kop : NULL, who}, *pc[] = {posting, who};
-    PGresult *r = confirm ? pd_query(&c, PAY_SQL_PAID_BANK, 2, pc) : pd_query(&c, PAY_SQL_REFUND, 3, p);
+    PGresult *r = confirm ? web_dash_exec(&c, PAY_SQL_PAID_BANK, 2, pc) : web_dash_exec(&c, PAY_SQL_REFUND, 3, p);
     if (!r) {
         web_dash_end(&c);
         return web_dash_error(req, 503, text_get(T_DASH_E_DB), NULL);
@@ -150,9 +128,8 @@ static int pd_post(web_req_t *req)
     snprintf(result, sizeof result, "%s", res);
     PQclear(r);
     const char *ap[] = {who, confirm ? "bank_qr_confirmed" : "refund_requested", posting, result};
-    PQclear(PQexecParams(c.db, "INSERT INTO audit_log (actor, action, object_type, object_id, details)"
-                               " VALUES ($1, $2, 'order', $3, jsonb_build_object('result', $4::text))",
-                         4, NULL, ap, NULL, NULL, 0));
+    PQclear(web_dash_exec(&c, "INSERT INTO audit_log (actor, action, object_type, object_id, details)"
+                              " VALUES ($1, $2, 'order', $3, jsonb_build_object('result', $4::text))", 4, ap));
     web_dash_end(&c);
     cJSON *o = cJSON_CreateObject();
     if (confirm) {
